@@ -1,0 +1,163 @@
+#Requires -Version 7.2
+<#
+.SYNOPSIS
+    Builds, tests, packages and demonstrates the VlmCaption module.
+.DESCRIPTION
+    Build    assembles out/VlmCaption (importable with Import-Module ./out/VlmCaption/VlmCaption.psd1)
+             and the reference server in out/TestServer.
+    Test     builds, runs the xunit and the Pester suites, and prints 'N passed, M failed' last.
+    Package  builds and writes out/packages/VlmCaption.<version>.nupkg.
+    Demo     builds, starts the reference server, captions examples/images in a temporary folder.
+    Clean    removes out/ and every bin/ and obj/.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Package', 'Demo', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'VlmCaption'
+$ServerOut = Join-Path $Out 'TestServer'
+$ResultsOut = Join-Path $Out 'TestResults'
+$Version = (Import-PowerShellDataFile (Join-Path $Root 'VlmCaption.psd1')).ModuleVersion
+
+Import-Module (Join-Path $Root 'tests/TestHelpers.psm1') -Force
+
+function Invoke-Dotnet {
+    & dotnet @args
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Build {
+    $publish = Join-Path $Out 'publish'
+    Remove-Item $publish, $ModuleOut -Recurse -Force -ErrorAction Ignore
+    Invoke-Dotnet publish (Join-Path $Root 'src/VlmCaption.PowerShell') -c $Configuration -o $publish "-p:Version=$Version" --nologo -v quiet
+
+    # The cmdlet assembly sits at the root; everything it depends on goes to Dependencies/, which only
+    # ModuleInitializer loads (into a private load context on PowerShell 7).
+    $dependencies = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'Dependencies') -Force
+    foreach ($file in Get-ChildItem $publish -File) {
+        if ($file.Name -like 'VlmCaption.PowerShell.*') {
+            if ($file.Extension -in '.dll', '.pdb') { Copy-Item $file.FullName $ModuleOut }
+        }
+        elseif ($file.Extension -in '.dll', '.pdb') {
+            Copy-Item $file.FullName $dependencies
+        }
+    }
+    Copy-Item (Join-Path $Root 'VlmCaption.psd1') $ModuleOut
+    Copy-Item (Join-Path $Root 'src/VlmCaption.PowerShell/VlmCaption.Format.ps1xml') $ModuleOut
+    Copy-Item (Join-Path $Root 'en-US') $ModuleOut -Recurse
+    Remove-Item $publish -Recurse -Force
+
+    Invoke-Dotnet build (Join-Path $Root 'tests/VlmCaption.TestServer') -c $Configuration -o $ServerOut --nologo -v quiet
+    Write-Host "Module: $ModuleOut"
+}
+
+function Get-NuGetPackageFolder {
+    if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
+    return Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages'
+}
+
+function Invoke-XunitTests {
+    $trx = Join-Path $ResultsOut 'core.trx'
+    Remove-Item $trx -ErrorAction Ignore
+    & dotnet test (Join-Path $Root 'tests/VlmCaption.Core.Tests') -c $Configuration --nologo `
+        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
+    if (-not (Test-Path $trx)) {
+        Write-Host 'xunit: no results were written (build or runner failure).' -ForegroundColor Red
+        return [pscustomobject]@{ Passed = 0; Failed = 1 }
+    }
+    $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+}
+
+function Invoke-PesterTests {
+    Invoke-Dotnet restore (Join-Path $Root 'tests/tools/TestTools.csproj') --nologo -v quiet
+    $counts = Join-Path $ResultsOut 'pester-counts.json'
+    Remove-Item $counts -ErrorAction Ignore
+    $env:VLMCAPTION_MODULE = Join-Path $ModuleOut 'VlmCaption.psd1'
+    $env:VLMCAPTION_TESTSERVER = Join-Path $ServerOut 'VlmCaption.TestServer.dll'
+    $env:VLMCAPTION_NUGET = Get-NuGetPackageFolder
+    Invoke-FreshPwsh -Arguments @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Pester/Invoke-PesterSuite.ps1'), '-ResultsPath', $counts) | Out-Host
+    if (-not (Test-Path $counts)) {
+        Write-Host 'Pester: no results were written (the runner failed).' -ForegroundColor Red
+        return [pscustomobject]@{ Passed = 0; Failed = 1 }
+    }
+    Get-Content $counts -Raw | ConvertFrom-Json
+}
+
+function Invoke-Test {
+    Invoke-Build
+    New-Item -ItemType Directory -Path $ResultsOut -Force | Out-Null
+    $xunit = Invoke-XunitTests
+    $pester = Invoke-PesterTests
+    Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed. Pester: $($pester.Passed) passed, $($pester.Failed) failed."
+    $failed = $xunit.Failed + $pester.Failed
+    Write-Output "$($xunit.Passed + $pester.Passed) passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $packages = New-Item -ItemType Directory -Path (Join-Path $Out 'packages') -Force
+    $repository = "VlmCaptionBuild$PID"
+    Register-PSResourceRepository -Name $repository -Uri $packages.FullName -Trusted
+    try {
+        Publish-PSResource -Path $ModuleOut -Repository $repository -SkipDependenciesCheck
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $repository
+    }
+    Get-ChildItem $packages -Filter "VlmCaption.$Version.nupkg" | ForEach-Object { Write-Host "Package: $($_.FullName)" }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $server = Start-TestServer -ServerPath (Join-Path $ServerOut 'VlmCaption.TestServer.dll') -Arguments '--latency-ms', '150'
+    $work = Join-Path ([IO.Path]::GetTempPath()) "vlmcaption-demo-$PID"
+    try {
+        Copy-Item (Join-Path $Root 'examples/images') $work -Recurse
+        Write-Host "Reference server: $($server.BaseUrl)   Images: $work"
+        $command = {
+            param($Module, $BaseUrl, $Folder)
+            Import-Module $Module
+            Set-Location $Folder
+            Write-Host "`nPS> Get-ChildItem -File | Get-VlmCaption -BaseUrl $BaseUrl -Model test -ThrottleLimit 4 | Save-VlmCaption -PassThru"
+            $results = Get-ChildItem -File | Get-VlmCaption -BaseUrl $BaseUrl -Model test -ThrottleLimit 4
+            $results | Save-VlmCaption -PassThru | Format-Table Name, Length | Out-Host
+            $results | Format-Table | Out-Host
+            Write-Host 'Caption files:'
+            Get-ChildItem -Filter *.txt | ForEach-Object { Write-Host ("  {0}: {1}" -f $_.Name, (Get-Content $_.FullName -Raw)) }
+        }
+        Invoke-FreshPwshScript $command -ArgumentList (Join-Path $ModuleOut 'VlmCaption.psd1'), $server.BaseUrl, $work
+        if ($LASTEXITCODE -ne 0) { throw "The demo failed with exit code $LASTEXITCODE." }
+    }
+    finally {
+        Stop-TestServer $server
+        Remove-Item $work -Recurse -Force -ErrorAction Ignore
+    }
+}
+
+function Invoke-Clean {
+    Remove-Item $Out -Recurse -Force -ErrorAction Ignore
+    Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Package' { Invoke-Package }
+    'Demo' { Invoke-Demo }
+    'Clean' { Invoke-Clean }
+}

@@ -1,0 +1,87 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using VlmCaption.Conversation;
+using VlmCaption.Images;
+using VlmCaption.Transport;
+
+namespace VlmCaption
+{
+    /// <summary>Captions one image at a time on any thread: prepares it once, runs the conversation, checks the caption.</summary>
+    public sealed class CaptionEngine
+    {
+        private readonly CaptionSettings settings;
+        private readonly string? globalMetadata;
+        private readonly ImagePreparer preparer;
+        private readonly ChatEndpoint endpoint;
+
+        /// <summary>Creates an engine; throws <see cref="ArgumentException"/> when the settings are invalid.</summary>
+        public CaptionEngine(CaptionSettings settings, ImagePreparationOptions imageOptions, string? globalMetadata = null)
+        {
+            settings.Validate();
+            this.settings = settings;
+            this.globalMetadata = globalMetadata;
+            preparer = new ImagePreparer(imageOptions);
+            endpoint = new ChatEndpoint(settings);
+        }
+
+        /// <summary>The first backoff step between retries.</summary>
+        public TimeSpan RetryBaseDelay
+        {
+            get => endpoint.RetryBaseDelay;
+            set => endpoint.RetryBaseDelay = value;
+        }
+
+        /// <summary>Captions one image; throws <see cref="CaptionException"/> when it cannot be captioned.</summary>
+        /// <param name="job">The image and its hints.</param>
+        /// <param name="log">Receives progress lines (turns, retries) for -Verbose; called from a worker thread.</param>
+        /// <param name="cancellationToken">Cancels the requests in flight.</param>
+        public async Task<CaptionResult> CaptionAsync(CaptionJob job, Action<string>? log, CancellationToken cancellationToken)
+        {
+            var clock = Stopwatch.StartNew();
+            PreparedImage image = preparer.Prepare(job.Path);
+            log?.Invoke($"Prepared {image.Width}x{image.Height} {image.MediaType}, {image.ByteCount / 1024.0:0.0} KiB in {clock.Elapsed.TotalMilliseconds:0} ms.");
+
+            IReadOnlyList<CaptionTurn> turns = await ImageConversation.RunAsync(endpoint, settings, globalMetadata, job, image, log, cancellationToken).ConfigureAwait(false);
+            CaptionTurn last = turns[turns.Count - 1];
+            if (last.Response.Length == 0)
+            {
+                throw new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidResult, $"The model's final answer for '{job.Path}' was empty (finish_reason '{last.FinishReason}'); nothing was saved.");
+            }
+
+            return new CaptionResult
+            {
+                Path = job.Path,
+                Caption = last.Response,
+                Status = last.FinishReason == "length" ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
+                Model = settings.Model,
+                BaseUrl = settings.BaseUrl,
+                Turns = turns,
+                PromptTokens = Sum(turns.Select(t => t.PromptTokens)),
+                CompletionTokens = Sum(turns.Select(t => t.CompletionTokens)),
+                Duration = clock.Elapsed,
+                SentWidth = image.Width,
+                SentHeight = image.Height,
+                SentBytes = image.ByteCount,
+                SentMediaType = image.MediaType,
+            };
+        }
+
+        private static int? Sum(IEnumerable<int?> values)
+        {
+            int? total = null;
+            foreach (int? value in values)
+            {
+                if (value is int v)
+                {
+                    total = (total ?? 0) + v;
+                }
+            }
+
+            return total;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System;
+
+namespace VlmCaption
+{
+    /// <summary>What a batch reports to the thread that drains it.</summary>
+    public enum CaptionEventKind
+    {
+        /// <summary>A line of detail about an image in flight (for -Verbose).</summary>
+        Message,
+
+        /// <summary>An image was captioned; <see cref="CaptionEvent.Result"/> holds it.</summary>
+        Completed,
+
+        /// <summary>An image failed; <see cref="CaptionEvent.Error"/> says why.</summary>
+        Failed,
+    }
+
+    /// <summary>One report from a <see cref="CaptionBatch"/>.</summary>
+    public sealed class CaptionEvent
+    {
+        private CaptionEvent(CaptionEventKind kind, string path)
+        {
+            Kind = kind;
+            Path = path;
+        }
+
+        /// <summary>What happened.</summary>
+        public CaptionEventKind Kind { get; private set; }
+
+        /// <summary>The image it is about.</summary>
+        public string Path { get; private set; }
+
+        /// <summary>The detail line of a Message.</summary>
+        public string Text { get; private set; } = "";
+
+        /// <summary>The result of a Completed event.</summary>
+        public CaptionResult? Result { get; private set; }
+
+        /// <summary>The failure of a Failed event.</summary>
+        public CaptionException? Error { get; private set; }
+
+        internal static CaptionEvent Message(string path, string text) => new CaptionEvent(CaptionEventKind.Message, path) { Text = text };
+
+        internal static CaptionEvent Completed(CaptionResult result) => new CaptionEvent(CaptionEventKind.Completed, result.Path) { Result = result };
+
+        internal static CaptionEvent Failed(string path, CaptionException error) => new CaptionEvent(CaptionEventKind.Failed, path) { Error = error };
+    }
+}

@@ -1,0 +1,90 @@
+using System;
+using System.Collections.Generic;
+
+namespace VlmCaption
+{
+    /// <summary>Everything the engine needs to caption images, already validated by the caller.</summary>
+    public sealed class CaptionSettings
+    {
+        /// <summary>The default endpoint: LM Studio's local server.</summary>
+        public const string DefaultBaseUrl = "http://localhost:1234/v1";
+
+        /// <summary>The prompt used when the caller gives none.</summary>
+        public const string DefaultPrompt = "Describe the image in detail.";
+
+        /// <summary>OpenAI-compatible endpoint, ending in /v1 for most servers.</summary>
+        public string BaseUrl { get; init; } = DefaultBaseUrl;
+
+        /// <summary>Model name sent with every request.</summary>
+        public string Model { get; init; } = "";
+
+        /// <summary>Bearer key; empty sends no Authorization header.</summary>
+        public string ApiKey { get; init; } = "";
+
+        /// <summary>System message text; empty sends no system message unless global metadata is set.</summary>
+        public string SystemPrompt { get; init; } = "";
+
+        /// <summary>The chain of user prompts; the answer to the last one is the caption.</summary>
+        public IReadOnlyList<string> Prompts { get; init; } = new[] { DefaultPrompt };
+
+        /// <summary>Answer limit sent with every request.</summary>
+        public int MaxTokens { get; init; } = 4096;
+
+        /// <summary>
+        /// Send the limit as max_completion_tokens (OpenAI's reasoning models require it) instead of
+        /// max_tokens, the field LM Studio, Ollama, llama.cpp and vLLM read.
+        /// </summary>
+        public bool UseMaxCompletionTokens { get; init; }
+
+        /// <summary>Sampling temperature, sent only when set.</summary>
+        public double? Temperature { get; init; }
+
+        /// <summary>Network timeout of one request.</summary>
+        public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(300);
+
+        /// <summary>Retries after the first attempt for connection failures, 408, 429 and 5xx.</summary>
+        public int MaxRetries { get; init; } = 3;
+
+        /// <summary>Throws when a value is out of range, naming the setting.</summary>
+        public void Validate()
+        {
+            if (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            {
+                throw new ArgumentException($"BaseUrl '{BaseUrl}' is not an absolute http or https URL, such as {DefaultBaseUrl}.");
+            }
+
+            if (string.IsNullOrWhiteSpace(Model))
+            {
+                throw new ArgumentException("Model is empty: name the model the server should use.");
+            }
+
+            if (Prompts.Count == 0)
+            {
+                throw new ArgumentException("Prompts is empty: give at least one prompt.");
+            }
+
+            for (int i = 0; i < Prompts.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(Prompts[i]))
+                {
+                    throw new ArgumentException($"Prompt {i + 1} is empty.");
+                }
+            }
+
+            if (MaxTokens < 1)
+            {
+                throw new ArgumentException($"MaxTokens must be at least 1, not {MaxTokens}.");
+            }
+
+            if (MaxRetries < 0)
+            {
+                throw new ArgumentException($"MaxRetries must be 0 or more, not {MaxRetries}.");
+            }
+
+            if (Timeout <= TimeSpan.Zero)
+            {
+                throw new ArgumentException("Timeout must be positive.");
+            }
+        }
+    }
+}

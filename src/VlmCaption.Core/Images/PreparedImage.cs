@@ -1,0 +1,43 @@
+using System.Text;
+
+namespace VlmCaption.Images
+{
+    /// <summary>An image encoded once, ready to be written into every request of its conversation.</summary>
+    public sealed class PreparedImage
+    {
+        internal PreparedImage(byte[] data, string mediaType, int width, int height)
+        {
+            MediaType = mediaType;
+            Width = width;
+            Height = height;
+            ByteCount = data.Length;
+
+            // The quoted JSON string of the data URI, built once: base64 never needs JSON escaping,
+            // so each turn copies these bytes instead of re-encoding the image.
+            string prefix = "\"data:" + mediaType + ";base64,";
+            int base64Length = (data.Length + 2) / 3 * 4;
+            var json = new byte[prefix.Length + base64Length + 1];
+            Encoding.ASCII.GetBytes(prefix, 0, prefix.Length, json, 0);
+            var chars = new char[base64Length];
+            System.Convert.ToBase64CharArray(data, 0, data.Length, chars, 0);
+            Encoding.ASCII.GetBytes(chars, 0, chars.Length, json, prefix.Length);
+            json[json.Length - 1] = (byte)'"';
+            DataUriJson = json;
+        }
+
+        /// <summary>Media type of the encoded bytes, e.g. image/png.</summary>
+        public string MediaType { get; }
+
+        /// <summary>Width in pixels, 0 when unknown.</summary>
+        public int Width { get; }
+
+        /// <summary>Height in pixels, 0 when unknown.</summary>
+        public int Height { get; }
+
+        /// <summary>Size of the encoded image before base64.</summary>
+        public long ByteCount { get; }
+
+        /// <summary>The data URI as a quoted UTF-8 JSON string.</summary>
+        internal byte[] DataUriJson { get; }
+    }
+}

@@ -1,0 +1,79 @@
+using System;
+using System.IO;
+using System.Text;
+
+namespace VlmCaption.Output
+{
+    /// <summary>Caption files beside their images, written so that a crash never leaves a partial or empty one.</summary>
+    public static class CaptionFile
+    {
+        private static readonly UTF8Encoding Utf8NoBom = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+
+        /// <summary>The image path without its extension, plus <paramref name="extension"/> (e.g. ".txt").</summary>
+        public static string PathFor(string imagePath, string extension)
+        {
+            if (string.IsNullOrEmpty(extension) || extension[0] != '.' || extension.IndexOfAny(System.IO.Path.GetInvalidFileNameChars()) >= 0)
+            {
+                throw new ArgumentException($"The caption extension '{extension}' must start with a dot, e.g. .txt.");
+            }
+
+            return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(imagePath) ?? "", System.IO.Path.GetFileNameWithoutExtension(imagePath) + extension);
+        }
+
+        /// <summary>
+        /// Writes <paramref name="text"/> (UTF-8, no BOM, no trailing newline) to a temporary file in the same
+        /// folder, flushes it to disk, then renames it over <paramref name="path"/>, so readers see the old file
+        /// or the whole new one, never a part.
+        /// </summary>
+        public static void WriteAtomic(string path, string text, bool overwrite)
+        {
+            if (text.Length == 0)
+            {
+                throw new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidData, $"Refusing to write an empty caption to '{path}'.");
+            }
+
+            if (!overwrite && File.Exists(path))
+            {
+                throw new CaptionException("CaptionExists", CaptionErrorCategory.WriteError, $"'{path}' already exists. Use -Force to overwrite it.");
+            }
+
+            string folder = System.IO.Path.GetDirectoryName(path) ?? ".";
+            string temporary = System.IO.Path.Combine(folder, "." + System.IO.Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
+            try
+            {
+                byte[] bytes = Utf8NoBom.GetBytes(text);
+                using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    stream.Write(bytes, 0, bytes.Length);
+                    stream.Flush(flushToDisk: true);
+                }
+
+                if (File.Exists(path))
+                {
+                    File.Replace(temporary, path, destinationBackupFileName: null, ignoreMetadataErrors: true);
+                }
+                else
+                {
+                    File.Move(temporary, path);
+                }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                TryDelete(temporary);
+                throw new CaptionException("CaptionWriteFailed", CaptionErrorCategory.WriteError, $"Cannot write '{path}': {e.Message}", e);
+            }
+        }
+
+        private static void TryDelete(string path)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                // Best effort: the temporary name starts with a dot and ends in .tmp, so it is easy to spot.
+            }
+        }
+    }
+}

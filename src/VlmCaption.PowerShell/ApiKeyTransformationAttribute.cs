@@ -1,0 +1,45 @@
+using System;
+using System.Management.Automation;
+using System.Net;
+using System.Security;
+
+namespace VlmCaption.PowerShell
+{
+    /// <summary>Lets -ApiKey take a SecureString (e.g. from Get-Secret) or a plain string.</summary>
+    [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+    internal sealed class ApiKeyTransformationAttribute : ArgumentTransformationAttribute
+    {
+        public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+        {
+            object? value = inputData is PSObject wrapped ? wrapped.BaseObject : inputData;
+            switch (value)
+            {
+                case null:
+                case SecureString _:
+                    return value;
+                case string text:
+                    var secure = new SecureString();
+                    foreach (char c in text)
+                    {
+                        secure.AppendChar(c);
+                    }
+
+                    secure.MakeReadOnly();
+                    return secure;
+                default:
+                    throw new ArgumentTransformationMetadataException($"-ApiKey takes a SecureString or a string, not {value.GetType().Name}.");
+            }
+        }
+
+        /// <summary>The key for the request header, or the VLMCAPTION_API_KEY environment variable, or empty.</summary>
+        public static string Reveal(SecureString? key)
+        {
+            if (key is not null)
+            {
+                return new NetworkCredential(string.Empty, key).Password;
+            }
+
+            return Environment.GetEnvironmentVariable("VLMCAPTION_API_KEY") ?? "";
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Reflection;
+
+namespace VlmCaption.PowerShell
+{
+    /// <summary>
+    /// Loads VlmCaption.Core and its dependencies from Dependencies/ without clashing with the versions other
+    /// modules bring (Az and PSResourceGet bring System.ClientModel and System.Memory.Data, powershell-yaml brings
+    /// YamlDotNet). On PowerShell 7 they go into a private AssemblyLoadContext; on Windows PowerShell 5.1, which has
+    /// none, they are loaded from the folder on demand. This assembly itself touches only VlmCaption.Core types.
+    /// </summary>
+    public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
+    {
+        private static readonly string DependencyFolder = Path.Combine(Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!, "Dependencies");
+        private static readonly Dictionary<string, Assembly> Isolated = LoadIsolated();
+
+        /// <inheritdoc />
+        public void OnImport() => AppDomain.CurrentDomain.AssemblyResolve += Resolve;
+
+        /// <inheritdoc />
+        public void OnRemove(PSModuleInfo psModuleInfo) => AppDomain.CurrentDomain.AssemblyResolve -= Resolve;
+
+        private static Assembly? Resolve(object? sender, ResolveEventArgs args)
+        {
+            string name = new AssemblyName(args.Name).Name ?? "";
+            if (Isolated.Count > 0)
+            {
+                // PowerShell 7: only this module asks for VlmCaption.Core; everything below it binds inside the private context.
+                return name == "VlmCaption.Core" && Isolated.TryGetValue(name, out Assembly? core) ? core : null;
+            }
+
+            string candidate = Path.Combine(DependencyFolder, name + ".dll");
+            return File.Exists(candidate) ? Assembly.LoadFrom(candidate) : null;
+        }
+
+        /// <summary>
+        /// On .NET (Core) creates the private context and loads into it every dependency the runtime does not
+        /// already provide at the same or a newer version. Loading them all up front matters: a context without a
+        /// Load override falls back to the default context first, which may hold another module's older copy.
+        /// </summary>
+        private static Dictionary<string, Assembly> LoadIsolated()
+        {
+            var loaded = new Dictionary<string, Assembly>(StringComparer.OrdinalIgnoreCase);
+            Type? contextType = typeof(object).Assembly.GetType("System.Runtime.Loader.AssemblyLoadContext");
+            if (contextType is null)
+            {
+                return loaded;
+            }
+
+            object context = contextType.GetConstructor(new[] { typeof(string), typeof(bool) })!.Invoke(new object[] { "VlmCaption", false });
+            MethodInfo loadFromPath = contextType.GetMethod("LoadFromAssemblyPath", new[] { typeof(string) })!;
+            Dictionary<string, Version> platform = PlatformAssemblies();
+            foreach (string file in Directory.EnumerateFiles(DependencyFolder, "*.dll"))
+            {
+                AssemblyName name = AssemblyName.GetAssemblyName(file);
+                if (name.Name is null || (platform.TryGetValue(name.Name, out Version? provided) && provided >= (name.Version ?? new Version())))
+                {
+                    continue;
+                }
+
+                loaded[name.Name] = (Assembly)loadFromPath.Invoke(context, new object[] { file })!;
+            }
+
+            return loaded;
+        }
+
+        /// <summary>The assemblies the runtime and PowerShell ship (the trusted platform assemblies), with their versions.</summary>
+        private static Dictionary<string, Version> PlatformAssemblies()
+        {
+            var versions = new Dictionary<string, Version>(StringComparer.OrdinalIgnoreCase);
+            string list = AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string ?? "";
+            foreach (string path in list.Split(new[] { Path.PathSeparator }, StringSplitOptions.RemoveEmptyEntries))
+            {
+                string simpleName = Path.GetFileNameWithoutExtension(path);
+                if (!File.Exists(Path.Combine(DependencyFolder, simpleName + ".dll")))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    versions[simpleName] = AssemblyName.GetAssemblyName(path).Version ?? new Version();
+                }
+                catch (BadImageFormatException)
+                {
+                    // A native library in the list: not a candidate.
+                }
+            }
+
+            return versions;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using Microsoft.PowerShell.Commands;
+
+namespace VlmCaption.PowerShell
+{
+    /// <summary>Turns -Path (wildcards) and -LiteralPath values into file-system paths, writing an error for each one that is not a file.</summary>
+    internal static class PathResolver
+    {
+        public static IEnumerable<string> ResolveFiles(PSCmdlet cmdlet, string[] paths, bool literal)
+        {
+            foreach (string path in paths)
+            {
+                ProviderInfo provider;
+                var resolved = new List<string>();
+                try
+                {
+                    if (literal)
+                    {
+                        resolved.Add(cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _));
+                    }
+                    else
+                    {
+                        resolved.AddRange(cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out provider));
+                    }
+                }
+                catch (ItemNotFoundException e)
+                {
+                    cmdlet.WriteError(new ErrorRecord(e, "PathNotFound", ErrorCategory.ObjectNotFound, path));
+                    continue;
+                }
+                catch (System.Exception e) when (e is ProviderNotFoundException || e is System.Management.Automation.DriveNotFoundException || e is PSArgumentException)
+                {
+                    cmdlet.WriteError(new ErrorRecord(e, "PathNotValid", ErrorCategory.InvalidArgument, path));
+                    continue;
+                }
+
+                if (provider.ImplementingType != typeof(FileSystemProvider))
+                {
+                    cmdlet.WriteError(new ErrorRecord(
+                        new PSArgumentException($"'{path}' is on the {provider.Name} provider; only file-system paths hold images."),
+                        "NotFileSystemPath",
+                        ErrorCategory.InvalidArgument,
+                        path));
+                    continue;
+                }
+
+                foreach (string file in resolved)
+                {
+                    if (Directory.Exists(file))
+                    {
+                        cmdlet.WriteError(new ErrorRecord(
+                            new PSArgumentException($"'{file}' is a folder. Pass its images, e.g. Get-ChildItem -File '{file}' | Get-VlmCaption."),
+                            "PathIsFolder",
+                            ErrorCategory.InvalidArgument,
+                            file));
+                    }
+                    else if (!File.Exists(file))
+                    {
+                        cmdlet.WriteError(new ErrorRecord(
+                            new FileNotFoundException($"Cannot find '{file}' because it does not exist.", file),
+                            "PathNotFound",
+                            ErrorCategory.ObjectNotFound,
+                            file));
+                    }
+                    else
+                    {
+                        yield return file;
+                    }
+                }
+            }
+        }
+    }
+}

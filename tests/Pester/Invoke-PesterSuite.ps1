@@ -1,0 +1,18 @@
+# Runs every *.Tests.ps1 here with Pester from the NuGet packages folder and writes the counts as JSON.
+param([Parameter(Mandatory)] [string] $ResultsPath)
+
+$ErrorActionPreference = 'Stop'
+$pester = Join-Path $env:VLMCAPTION_NUGET 'pester/5.7.1/tools/Pester.psd1'
+Import-Module $pester -MinimumVersion 5.7.1
+
+$configuration = New-PesterConfiguration
+$configuration.Run.Path = $PSScriptRoot
+$configuration.Run.PassThru = $true
+$configuration.Output.Verbosity = 'Detailed'
+$configuration.TestResult.Enabled = $true
+$configuration.TestResult.OutputPath = [IO.Path]::ChangeExtension($ResultsPath, '.xml')
+$result = Invoke-Pester -Configuration $configuration
+
+# A failing BeforeAll or a file that does not parse fails no single test, so count those too.
+$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+@{ Passed = $result.PassedCount; Failed = $failed } | ConvertTo-Json | Set-Content -LiteralPath $ResultsPath

@@ -1,0 +1,107 @@
+# Helpers for the Pester tests, the demo and the build: the reference VLM server (tests/VlmCaption.TestServer),
+# generated images, and fresh PowerShell processes.
+
+function Start-TestServer {
+    <# Starts the server on a free loopback port and returns its address and process id. #>
+    [CmdletBinding()]
+    param(
+        [string] $ServerPath = $env:VLMCAPTION_TESTSERVER,
+        [string[]] $Arguments = @()
+    )
+    if (-not $ServerPath -or -not (Test-Path $ServerPath)) { throw "Reference server not found at '$ServerPath'. Run ./build.ps1 Build first." }
+    $folder = Join-Path ([IO.Path]::GetTempPath()) "vlmcaption-server-$([guid]::NewGuid().ToString('N'))"
+    New-Item -ItemType Directory -Path $folder | Out-Null
+    $portFile = Join-Path $folder 'port'
+    $allArguments = @($ServerPath, '--port', '0', '--port-file', $portFile, '--log', (Join-Path $folder 'requests.jsonl'), '--parent-pid', $PID) + $Arguments
+    $process = Start-Process -FilePath 'dotnet' -ArgumentList $allArguments -PassThru `
+        -RedirectStandardOutput (Join-Path $folder 'stdout.txt') -RedirectStandardError (Join-Path $folder 'stderr.txt')
+    $deadline = [DateTime]::UtcNow.AddSeconds(60)
+    while (-not (Test-Path $portFile)) {
+        if ($process.HasExited) { throw "The reference server exited with code $($process.ExitCode): $(Get-Content (Join-Path $folder 'stderr.txt') -Raw)" }
+        if ([DateTime]::UtcNow -gt $deadline) { Stop-Process -Id $process.Id -Force; throw 'The reference server did not start within 60 s.' }
+        Start-Sleep -Milliseconds 50
+    }
+    $port = [int](Get-Content $portFile -Raw)
+    [pscustomobject]@{
+        PSTypeName = 'VlmCaption.TestServer'
+        Id         = $process.Id
+        Port       = $port
+        Address    = "http://127.0.0.1:$port"
+        BaseUrl    = "http://127.0.0.1:$port/v1"
+        Folder     = $folder
+        LogPath    = Join-Path $folder 'requests.jsonl'
+    }
+}
+
+function Stop-TestServer {
+    <# Stops the server by its process id and removes its folder. #>
+    param([Parameter(Mandatory)] $Server)
+    $process = Get-Process -Id $Server.Id -ErrorAction Ignore
+    if ($process) {
+        Stop-Process -Id $Server.Id -Force
+        $process.WaitForExit(10000) | Out-Null
+    }
+    Remove-Item $Server.Folder -Recurse -Force -ErrorAction Ignore
+}
+
+function Reset-TestServer {
+    <# Clears the request log and counters; with -Options, replaces latency, faults, key and models. #>
+    param([Parameter(Mandatory)] $Server, [hashtable] $Options)
+    $body = if ($Options) { $Options | ConvertTo-Json -Depth 8 } else { $null }
+    Invoke-RestMethod -Method Post -Uri "$($Server.Address)/debug/reset" -Body $body -ContentType 'application/json' | Out-Null
+}
+
+function Get-TestServerRequest {
+    <# The requests the server received since start or the last reset. #>
+    param([Parameter(Mandatory)] $Server)
+    $entries = (Invoke-WebRequest -Uri "$($Server.Address)/debug/requests").Content | ConvertFrom-Json -NoEnumerate
+    $entries
+}
+
+function Get-TestServerStat {
+    param([Parameter(Mandatory)] $Server)
+    Invoke-RestMethod -Uri "$($Server.Address)/debug/stats"
+}
+
+function New-TestImage {
+    <# Writes a generated image: a solid colour of the given size and format. #>
+    param(
+        [Parameter(Mandatory)] $Server,
+        [Parameter(Mandatory)] [string] $Path,
+        [int] $Width = 64,
+        [int] $Height = 48,
+        [string] $Color = 'red',
+        [string] $Format = 'png',
+        [switch] $Alpha,
+        [int] $Orientation = 0,
+        [int] $Frames = 1,
+        [switch] $Bits16,
+        [switch] $Palette,
+        [switch] $Cmyk
+    )
+    $query = "width=$Width&height=$Height&color=$Color&format=$Format&orientation=$Orientation&frames=$Frames" +
+        "&alpha=$($Alpha.IsPresent.ToString().ToLower())&bits16=$($Bits16.IsPresent.ToString().ToLower())" +
+        "&palette=$($Palette.IsPresent.ToString().ToLower())&cmyk=$($Cmyk.IsPresent.ToString().ToLower())"
+    $bytes = (Invoke-WebRequest -Uri "$($Server.Address)/debug/image?$query").Content
+    [IO.File]::WriteAllBytes($Path, $bytes)
+    Get-Item -LiteralPath $Path
+}
+
+function Invoke-FreshPwsh {
+    <# Runs PowerShell arguments in a new process of the same PowerShell that runs this one (which may be 'dotnet pwsh'). #>
+    param([Parameter(Mandatory)] [string[]] $Arguments)
+    $exe = [Environment]::ProcessPath
+    $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+    & $exe @prefix @Arguments
+}
+
+function Invoke-FreshPwshScript {
+    <# Runs a script block with arguments in a new PowerShell process; returns its output lines. #>
+    param([Parameter(Mandatory)] [scriptblock] $ScriptBlock, [object[]] $ArgumentList = @())
+    $quoted = foreach ($argument in $ArgumentList) { "'" + ([string]$argument).Replace("'", "''") + "'" }
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes("& {$ScriptBlock} $($quoted -join ' ')"))
+    # Text, not CLIXML, for the streams other than output when ours are redirected.
+    Invoke-FreshPwsh -Arguments '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded
+}
+
+Export-ModuleMember -Function Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage

@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using VlmCaption.Images;
+using VlmCaption.TestServer;
+using Xunit;
+
+namespace VlmCaption.Tests;
+
+/// <summary>The engine over real HTTP, through the OpenAI SDK, against the reference server.</summary>
+public class EngineTests
+{
+    private static CaptionEngine Engine(RunningServer server, CaptionSettings? settings = null, string? metadata = null)
+    {
+        settings ??= new CaptionSettings();
+        var withServer = new CaptionSettings
+        {
+            BaseUrl = server.BaseUrl,
+            Model = settings.Model.Length > 0 ? settings.Model : "test",
+            ApiKey = settings.ApiKey,
+            SystemPrompt = settings.SystemPrompt,
+            Prompts = settings.Prompts,
+            MaxTokens = settings.MaxTokens,
+            MaxRetries = settings.MaxRetries,
+            Timeout = settings.Timeout,
+        };
+        return new CaptionEngine(withServer, new ImagePreparationOptions(), metadata) { RetryBaseDelay = TimeSpan.FromMilliseconds(20) };
+    }
+
+    private static JsonArray Requests(RunningServer server) => server.State.Log.Snapshot();
+
+    [Fact]
+    public async Task One_prompt_gives_a_caption_that_names_the_true_size()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions());
+        using var folder = new TempFolder();
+        string path = folder.Image("cat.png", new ImageSpec { Width = 64, Height = 48, Color = "orange" });
+
+        CaptionResult result = await Engine(server).CaptionAsync(new CaptionJob(path), null, default);
+
+        Assert.StartsWith("Orange JPEG image, 64x48 pixels. Turn 1.", result.Caption);
+        Assert.Equal(CaptionStatus.Succeeded, result.Status);
+        Assert.Equal(path, result.Path);
+        Assert.Equal("test", result.Model);
+        Assert.Single(result.Turns);
+        Assert.Equal("stop", result.Turns[0].FinishReason);
+        Assert.Equal(9, result.CompletionTokens);
+        Assert.Equal("image/jpeg", result.SentMediaType);
+        Assert.Equal((64, 48), (result.SentWidth, result.SentHeight));
+    }
+
+    [Fact]
+    public async Task Four_prompts_with_hints_and_metadata_follow_the_original_layout()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions());
+        using var folder = new TempFolder();
+        string path = folder.Image("a.png", new ImageSpec { Width = 30, Height = 20 });
+        string[] prompts = ["first", "second", "third", "fourth"];
+        var settings = new CaptionSettings { SystemPrompt = "Be factual.", Prompts = prompts, MaxTokens = 321 };
+        var job = new CaptionJob(path, ["Image file information:\n- Full path: x\n", "Directory metadata:\n- mood: calm\n"]);
+
+        CaptionResult result = await Engine(server, settings, "CODEX").CaptionAsync(job, null, default);
+
+        Assert.Contains("Turn 4.", result.Caption);
+        Assert.Equal(prompts, result.Turns.Select(t => t.Prompt));
+        JsonArray log = Requests(server);
+        Assert.Equal(4, log.Count);
+        for (int i = 0; i < 4; i++)
+        {
+            JsonNode body = log[i]!["body"]!;
+            Assert.Equal(321, body["max_tokens"]!.GetValue<int>());
+            JsonArray messages = body["messages"]!.AsArray();
+            Assert.Equal(2 + (2 * i), messages.Count);
+            Assert.Equal("system", messages[0]!["role"]!.GetValue<string>());
+            Assert.Equal("CODEX\nBe factual.", messages[0]!["content"]!.GetValue<string>());
+            JsonArray first = messages[1]!["content"]!.AsArray();
+            Assert.Equal("Image file information:\n- Full path: x\n\nDirectory metadata:\n- mood: calm\n\n\nfirst", first[0]!["text"]!.GetValue<string>());
+            Assert.StartsWith("data:image/jpeg;base64,", first[1]!["image_url"]!["url"]!.GetValue<string>());
+            Assert.Equal(30, log[i]!["image"]!["width"]!.GetValue<int>());
+            for (int turn = 1; turn <= i; turn++)
+            {
+                Assert.Equal("assistant", messages[2 * turn]!["role"]!.GetValue<string>());
+                Assert.Equal(result.Turns[turn - 1].Response, messages[2 * turn]!["content"]!.GetValue<string>());
+                Assert.Equal(prompts[turn], messages[(2 * turn) + 1]!["content"]!.GetValue<string>());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Think_blocks_are_stripped_before_the_history_and_the_caption()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions { Faults = [new FaultRule { Kind = "think" }] });
+        using var folder = new TempFolder();
+        string path = folder.Image("a.png", new ImageSpec());
+        CaptionResult result = await Engine(server, new CaptionSettings { Prompts = ["one", "two"] }).CaptionAsync(new CaptionJob(path), null, default);
+        Assert.DoesNotContain("think", result.Caption);
+        Assert.StartsWith("Red JPEG image", result.Caption);
+        Assert.DoesNotContain("<think>", Requests(server)[1]!["body"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Http_429_is_retried_after_the_servers_retry_after()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions
+        {
+            Faults = [new FaultRule { Kind = "status", Status = 429, RetryAfter = 1, Requests = [1] }],
+        });
+        using var folder = new TempFolder();
+        var lines = new List<string>();
+        CaptionResult result = await Engine(server).CaptionAsync(new CaptionJob(folder.Image("a.png", new ImageSpec())), lines.Add, default);
+
+        Assert.StartsWith("Red", result.Caption);
+        JsonArray log = Requests(server);
+        Assert.Equal([429, 200], log.Select(e => e!["status"]!.GetValue<int>()));
+        TimeSpan gap = DateTimeOffset.Parse(log[1]!["time"]!.GetValue<string>()) - DateTimeOffset.Parse(log[0]!["time"]!.GetValue<string>());
+        Assert.True(gap >= TimeSpan.FromMilliseconds(950), $"retried after {gap.TotalMilliseconds} ms, before Retry-After");
+        Assert.Contains(lines, l => l.Contains("HTTP 429") && l.Contains("Retry 1 of 3"));
+    }
+
+    [Fact]
+    public async Task Http_500_is_retried_and_gives_up_after_max_retries()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions { Faults = [new FaultRule { Kind = "status", Status = 500 }] });
+        using var folder = new TempFolder();
+        var e = await Assert.ThrowsAsync<CaptionException>(() =>
+            Engine(server, new CaptionSettings { MaxRetries = 2 }).CaptionAsync(new CaptionJob(folder.Image("a.png", new ImageSpec())), null, default));
+        Assert.Equal("RequestFailed", e.ErrorId);
+        Assert.Equal(500, e.StatusCode);
+        Assert.Contains("Scripted fault: HTTP 500.", e.Message);
+        Assert.Equal(3, Requests(server).Count);
+    }
+
+    [Fact]
+    public async Task Unknown_model_is_not_retried_and_says_so()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions());
+        using var folder = new TempFolder();
+        var e = await Assert.ThrowsAsync<CaptionException>(() =>
+            Engine(server, new CaptionSettings { Model = "nope" }).CaptionAsync(new CaptionJob(folder.Image("a.png", new ImageSpec())), null, default));
+        Assert.Equal(404, e.StatusCode);
+        Assert.Equal(CaptionErrorCategory.ObjectNotFound, e.Category);
+        Assert.Contains("'nope' does not exist", e.Message);
+        Assert.Single(Requests(server));
+    }
+
+    [Fact]
+    public async Task Key_is_sent_as_bearer_and_a_wrong_key_is_an_authentication_error()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions { ApiKey = "sk-right" });
+        using var folder = new TempFolder();
+        string path = folder.Image("a.png", new ImageSpec());
+        CaptionResult ok = await Engine(server, new CaptionSettings { ApiKey = "sk-right" }).CaptionAsync(new CaptionJob(path), null, default);
+        Assert.StartsWith("Red", ok.Caption);
+        var e = await Assert.ThrowsAsync<CaptionException>(() => Engine(server, new CaptionSettings { ApiKey = "sk-wrong" }).CaptionAsync(new CaptionJob(path), null, default));
+        Assert.Equal(CaptionErrorCategory.AuthenticationError, e.Category);
+        Assert.DoesNotContain("sk-wrong", e.Message);
+        Assert.Equal("Bearer ***", Requests(server)[0]!["authorization"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Empty_final_answer_is_a_failure_and_length_is_truncated()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions { Faults = [new FaultRule { Kind = "empty", ImageSize = "11x11" }] });
+        using var folder = new TempFolder();
+        var e = await Assert.ThrowsAsync<CaptionException>(() =>
+            Engine(server).CaptionAsync(new CaptionJob(folder.Image("empty.png", new ImageSpec { Width = 11, Height = 11 })), null, default));
+        Assert.Equal("EmptyCaption", e.ErrorId);
+
+        CaptionResult cut = await Engine(server, new CaptionSettings { MaxTokens = 3 }).CaptionAsync(new CaptionJob(folder.Image("long.png", new ImageSpec())), null, default);
+        Assert.Equal(CaptionStatus.Truncated, cut.Status);
+        Assert.Equal("Red JPEG image,", cut.Caption);
+    }
+
+    [Fact]
+    public async Task Connection_refused_is_a_connection_error_after_retries()
+    {
+        int port;
+        await using (RunningServer gone = await TestServerHost.StartAsync(new ServerOptions()))
+        {
+            port = gone.Address.Port;
+        }
+
+        using var folder = new TempFolder();
+        var settings = new CaptionSettings { BaseUrl = $"http://127.0.0.1:{port}/v1", Model = "test", MaxRetries = 1 };
+        var engine = new CaptionEngine(settings, new ImagePreparationOptions()) { RetryBaseDelay = TimeSpan.FromMilliseconds(10) };
+        var e = await Assert.ThrowsAsync<CaptionException>(() => engine.CaptionAsync(new CaptionJob(folder.Image("a.png", new ImageSpec())), null, default));
+        Assert.Equal("ConnectionFailed", e.ErrorId);
+        Assert.Contains("Is the server started", e.Message);
+    }
+
+    [Fact]
+    public async Task Timeout_is_reported_as_such()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions { LatencyMs = 3000 });
+        using var folder = new TempFolder();
+        var settings = new CaptionSettings { Timeout = TimeSpan.FromSeconds(1), MaxRetries = 0 };
+        var e = await Assert.ThrowsAsync<CaptionException>(() => Engine(server, settings).CaptionAsync(new CaptionJob(folder.Image("a.png", new ImageSpec())), null, default));
+        Assert.Equal("RequestTimedOut", e.ErrorId);
+    }
+
+    [Fact]
+    public async Task Batch_keeps_the_throttle_limit_in_flight_and_reports_every_image()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions { LatencyMs = 100, Faults = [new FaultRule { Kind = "status", Status = 400, ImageSize = "13x7" }] });
+        using var folder = new TempFolder();
+        var paths = Enumerable.Range(0, 20).Select(i => folder.Image($"{i:00}.png", new ImageSpec { Width = 20 + i, Height = 10 })).ToList();
+        paths.Add(folder.Image("bad.png", new ImageSpec { Width = 13, Height = 7 }));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var batch = new CaptionBatch(Engine(server), 4, cancel.Token);
+        var completed = new List<CaptionResult>();
+        var failed = new List<CaptionEvent>();
+        var clock = Stopwatch.StartNew();
+        foreach (string path in paths)
+        {
+            while (!batch.HasSlot)
+            {
+                Collect(batch.Take());
+            }
+
+            batch.Start(new CaptionJob(path));
+        }
+
+        while (batch.InFlight > 0)
+        {
+            Collect(batch.Take());
+        }
+
+        Assert.Equal(20, completed.Count);
+        Assert.All(completed, r => Assert.Contains($"{new FileInfo(r.Path).Name[..2].TrimStart('0') switch { "" => 20, var n => 20 + int.Parse(n) }}x10 pixels", r.Caption));
+        Assert.Equal("bad.png", Path.GetFileName(Assert.Single(failed).Path));
+        Assert.Equal(4, server.State.Stats().GetType().GetProperty("maxInFlight")!.GetValue(server.State.Stats()));
+
+        void Collect(CaptionEvent e)
+        {
+            if (e.Kind == CaptionEventKind.Completed)
+            {
+                completed.Add(e.Result!);
+            }
+            else if (e.Kind == CaptionEventKind.Failed)
+            {
+                failed.Add(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using SixLabors.ImageSharp;
+using VlmCaption.Images;
+using VlmCaption.TestServer;
+using Xunit;
+
+namespace VlmCaption.Tests;
+
+public class ImagePreparerTests
+{
+    private static (ImageFacts Facts, PreparedImage Image) Prepare(string path, ImagePreparationOptions? options = null)
+    {
+        PreparedImage image = new ImagePreparer(options ?? new ImagePreparationOptions()).Prepare(path);
+        string uri = System.Text.Encoding.ASCII.GetString(image.DataUriJson).Trim('"');
+        return (ImageFacts.FromDataUri(uri), image);
+    }
+
+    [Theory]
+    [InlineData("png", "PNG")]
+    [InlineData("gif", "GIF")]
+    [InlineData("bmp", "BMP")]
+    [InlineData("tiff", "TIFF")]
+    [InlineData("webp", "Webp")]
+    [InlineData("tga", "TGA")]
+    [InlineData("pbm", "PBM")]
+    public void Opaque_images_of_every_format_become_jpeg_of_the_same_size(string format, string _)
+    {
+        using var folder = new TempFolder();
+        string path = folder.Image("a." + format, new ImageSpec { Width = 40, Height = 30, Color = "blue", Format = format });
+        var (facts, image) = Prepare(path);
+        Assert.Equal("image/jpeg", image.MediaType);
+        Assert.Equal("image/jpeg", facts.MimeType);
+        Assert.Equal((40, 30), (facts.Width, facts.Height));
+        Assert.Equal((40, 30), (image.Width, image.Height));
+        Assert.Equal(format == "pbm" ? "black" : "blue", facts.Colour);
+    }
+
+    [Fact]
+    public void Transparency_is_kept_as_png()
+    {
+        using var folder = new TempFolder();
+        var (facts, image) = Prepare(folder.Image("a.png", new ImageSpec { Alpha = true, Color = "green" }));
+        Assert.Equal("image/png", image.MediaType);
+        Assert.Equal("image/png", facts.MimeType);
+        Assert.Equal("green", facts.Colour);
+    }
+
+    [Fact]
+    public void Large_images_are_scaled_down_to_the_longest_side_never_up()
+    {
+        using var folder = new TempFolder();
+        var (big, _) = Prepare(folder.Image("big.jpg", new ImageSpec { Width = 2000, Height = 1000, Format = "jpeg" }), new ImagePreparationOptions { MaxImageSize = 500 });
+        Assert.Equal((500, 250), (big.Width, big.Height));
+        var (small, _) = Prepare(folder.Image("small.png", new ImageSpec { Width = 100, Height = 50 }), new ImagePreparationOptions { MaxImageSize = 500 });
+        Assert.Equal((100, 50), (small.Width, small.Height));
+    }
+
+    [Fact]
+    public void Exif_orientation_is_applied()
+    {
+        using var folder = new TempFolder();
+        var (facts, _) = Prepare(folder.Image("rotated.jpg", new ImageSpec { Width = 60, Height = 20, Format = "jpeg", Orientation = 6 }));
+        Assert.Equal((20, 60), (facts.Width, facts.Height));
+    }
+
+    [Fact]
+    public void Cmyk_jpeg_and_16_bit_and_palette_png_decode()
+    {
+        using var folder = new TempFolder();
+        Assert.Equal("red", Prepare(folder.Image("cmyk.jpg", new ImageSpec { Format = "jpeg", Cmyk = true })).Facts.Colour);
+        Assert.Equal("red", Prepare(folder.Image("deep.png", new ImageSpec { Bits16 = true })).Facts.Colour);
+        Assert.Equal("red", Prepare(folder.Image("pal.png", new ImageSpec { Palette = true })).Facts.Colour);
+    }
+
+    [Fact]
+    public void Pass_through_sends_the_original_bytes_with_the_sniffed_type()
+    {
+        using var folder = new TempFolder();
+        // A PNG named .jpg: the type comes from the bytes.
+        string path = folder.Image("mislabelled.jpg", new ImageSpec { Width = 33, Height = 22 });
+        var (facts, image) = Prepare(path, new ImagePreparationOptions { MaxImageSize = 0 });
+        Assert.Equal("image/png", image.MediaType);
+        Assert.Equal(new FileInfo(path).Length, image.ByteCount);
+        Assert.Equal((33, 22), (facts.Width, facts.Height));
+    }
+
+    [Fact]
+    public void Pixel_budget_is_checked_before_decoding()
+    {
+        using var folder = new TempFolder();
+        string path = folder.Image("wide.png", new ImageSpec { Width = 2000, Height = 1000 });
+        var e = Assert.Throws<CaptionException>(() => new ImagePreparer(new ImagePreparationOptions { MaxPixels = 1_000_000 }).Prepare(path));
+        Assert.Equal("ImageTooLarge", e.ErrorId);
+        Assert.Contains("2000x1000", e.Message);
+    }
+
+    [Theory]
+    [InlineData(new byte[0], "empty")]
+    [InlineData(new byte[] { (byte)'h', (byte)'e', (byte)'l', (byte)'l', (byte)'o' }, "not an image format")]
+    public void Non_images_fail_with_a_named_reason(byte[] bytes, string reason)
+    {
+        using var folder = new TempFolder();
+        string path = folder.Bytes("fake.png", bytes);
+        var e = Assert.Throws<CaptionException>(() => new ImagePreparer(new ImagePreparationOptions()).Prepare(path));
+        Assert.Equal("ImageDecodeFailed", e.ErrorId);
+        Assert.Contains(reason, e.Message);
+    }
+
+    [Fact]
+    public void Truncated_png_fails_as_decode_error()
+    {
+        using var folder = new TempFolder();
+        byte[] whole = ImageFactory.Make(new ImageSpec { Width = 300, Height = 300 });
+        string path = folder.Bytes("cut.png", whole[..(whole.Length / 2)]);
+        var e = Assert.Throws<CaptionException>(() => new ImagePreparer(new ImagePreparationOptions()).Prepare(path));
+        Assert.Equal("ImageDecodeFailed", e.ErrorId);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xFF, 0xD8, 0xFF, 0xE0 }, "image/jpeg")]
+    [InlineData(new byte[] { 0, 0, 0, 0x1C, (byte)'f', (byte)'t', (byte)'y', (byte)'p', (byte)'a', (byte)'v', (byte)'i', (byte)'f' }, "image/avif")]
+    [InlineData(new byte[] { (byte)'G', (byte)'I', (byte)'F', (byte)'8', (byte)'9', (byte)'a' }, "image/gif")]
+    [InlineData(new byte[] { 1, 2, 3 }, null)]
+    public void Sniffer_names_formats_from_bytes(byte[] header, string? expected) =>
+        Assert.Equal(expected, MediaTypeSniffer.Sniff(header));
+
+    [Fact]
+    public void Avif_without_pass_through_names_the_format()
+    {
+        using var folder = new TempFolder();
+        string path = folder.Bytes("a.avif", [0, 0, 0, 0x1C, (byte)'f', (byte)'t', (byte)'y', (byte)'p', (byte)'a', (byte)'v', (byte)'i', (byte)'f', 0, 0, 0, 0]);
+        var e = Assert.Throws<CaptionException>(() => new ImagePreparer(new ImagePreparationOptions()).Prepare(path));
+        Assert.Contains("image/avif", e.Message);
+        Assert.Contains("-MaxImageSize 0", e.Message);
+    }
+}

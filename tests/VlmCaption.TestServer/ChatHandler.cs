@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace VlmCaption.TestServer;
+
+/// <summary>
+/// POST /v1/chat/completions the way LM Studio, vLLM and Ollama answer it, but deterministic and honest:
+/// the answer states what was measured from the image's pixels, the turn number and a digest of the user text.
+/// </summary>
+public sealed class ChatHandler(ServerState state)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        var clock = Stopwatch.StartNew();
+        int number = state.NextRequestNumber();
+        var entry = new JsonObject
+        {
+            ["n"] = number,
+            ["time"] = DateTimeOffset.UtcNow.ToString("O"),
+            ["path"] = context.Request.Path.Value,
+            ["authorization"] = context.Request.Headers.Authorization.Count > 0 ? "Bearer ***" : null,
+        };
+        try
+        {
+            await AnswerAsync(context, number, entry);
+        }
+        finally
+        {
+            entry["status"] = context.Response.StatusCode;
+            entry["durationMs"] = Math.Round(clock.Elapsed.TotalMilliseconds, 1);
+            state.Log.Add(entry);
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context, int number, JsonObject entry)
+    {
+        ServerOptions options = state.Options;
+        if (!state.IsAuthorized(context))
+        {
+            await ErrorAsync(context, 401, "Incorrect API key provided.", "invalid_api_key");
+            return;
+        }
+
+        JsonObject? body;
+        try
+        {
+            body = await JsonNode.ParseAsync(context.Request.Body) as JsonObject;
+        }
+        catch (JsonException e)
+        {
+            await ErrorAsync(context, 400, $"Request body is not valid JSON: {e.Message}", "invalid_request");
+            return;
+        }
+
+        if (body is null || body["messages"] is not JsonArray messages)
+        {
+            await ErrorAsync(context, 400, "'messages' is required.", "invalid_request");
+            return;
+        }
+
+        string model = body["model"]?.GetValue<string>() ?? "";
+        var request = new ParsedRequest(messages);
+        entry["body"] = Redacted(body);
+        entry["turn"] = request.Turn;
+        if (!options.Models.Contains(model))
+        {
+            await ErrorAsync(context, 404, $"The model '{model}' does not exist or is not loaded.", "model_not_found");
+            return;
+        }
+
+        ImageFacts? image = null;
+        if (request.ImageUrl is string url)
+        {
+            try
+            {
+                image = ImageFacts.FromDataUri(url);
+            }
+            catch (FormatException e)
+            {
+                await ErrorAsync(context, 400, e.Message, "invalid_image");
+                return;
+            }
+
+            entry["image"] = JsonSerializer.SerializeToNode(image, ServerOptions.Json);
+            if (options.StrictMediaType && image.DeclaredType != image.MimeType)
+            {
+                await ErrorAsync(context, 400, $"Image declared as {image.DeclaredType} is really {image.MimeType}.", "invalid_image");
+                return;
+            }
+        }
+
+        FaultRule? fault = state.MatchFault(number, request, image);
+        entry["fault"] = fault?.Kind;
+        using IDisposable slot = await state.EnterAsync(context.RequestAborted);
+        entry["inFlight"] = state.InFlight;
+        int delay = options.LatencyMs + (fault?.Kind == "delay" ? fault.DelayMs : 0);
+        if (delay > 0)
+        {
+            await Task.Delay(delay, context.RequestAborted);
+        }
+
+        if (fault?.Kind == "status")
+        {
+            if (fault.RetryAfter is int seconds)
+            {
+                context.Response.Headers.RetryAfter = seconds.ToString();
+            }
+
+            await ErrorAsync(context, fault.Status, $"Scripted fault: HTTP {fault.Status}.", "scripted_fault");
+            return;
+        }
+
+        string content = image is null
+            ? $"No image. Turn {request.Turn}. Text {Digest(request.LastUserText)}."
+            : $"{Capitalise(image.Colour)} {image.Format} image, {image.Width}x{image.Height} pixels. Turn {request.Turn}. Text {Digest(request.LastUserText)}.";
+        string finish = "stop";
+        string? reasoning = null;
+        switch (fault?.Kind)
+        {
+            case "empty":
+                content = "";
+                break;
+            case "length":
+                finish = "length";
+                break;
+            case "think":
+                content = "<think>\nThe user wants a caption. Let me look at the pixels.\n</think>\n" + content;
+                break;
+            case "reasoning":
+                reasoning = "The user wants a caption. Let me look at the pixels.";
+                break;
+        }
+
+        int maxTokens = body["max_tokens"]?.GetValue<int>() ?? body["max_completion_tokens"]?.GetValue<int>() ?? int.MaxValue;
+        string[] words = content.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length > maxTokens)
+        {
+            words = words[..maxTokens];
+            content = string.Join(' ', words);
+            finish = "length";
+        }
+
+        var usage = new Usage(request.PromptTokens, words.Length);
+        bool stream = body["stream"]?.GetValue<bool>() == true;
+        bool includeUsage = body["stream_options"]?["include_usage"]?.GetValue<bool>() == true;
+        var reply = new Reply(number, model, content, reasoning, finish, usage, fault?.Kind);
+        if (stream)
+        {
+            await SseWriter.WriteAsync(context, reply, words, includeUsage, options.TokenLatencyMs);
+        }
+        else
+        {
+            if (options.TokenLatencyMs > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(options.TokenLatencyMs * words.Length), context.RequestAborted);
+            }
+
+            await JsonReplyWriter.WriteAsync(context, reply);
+        }
+    }
+
+    public static string Digest(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..8];
+
+    private static string Capitalise(string word) => word.Length == 0 ? word : char.ToUpperInvariant(word[0]) + word[1..];
+
+    public static async Task ErrorAsync(HttpContext context, int status, string message, string code)
+    {
+        context.Response.StatusCode = status;
+        await context.Response.WriteAsJsonAsync(new { error = new { message, type = "invalid_request_error", code } });
+    }
+
+    /// <summary>The request body with each data URI replaced by its media type and size.</summary>
+    private static JsonNode Redacted(JsonObject body)
+    {
+        var copy = body.DeepClone();
+        foreach (JsonNode? message in copy["messages"]?.AsArray() ?? [])
+        {
+            if (message?["content"] is JsonArray parts)
+            {
+                foreach (JsonNode? part in parts)
+                {
+                    if (part?["image_url"]?["url"]?.GetValue<string>() is string url && url.IndexOf(";base64,", StringComparison.Ordinal) is int i and > 0)
+                    {
+                        part["image_url"]!["url"] = $"{url[..(i + 8)]}<{url.Length - i - 8} chars>";
+                    }
+                }
+            }
+        }
+
+        return copy;
+    }
+}
+
+/// <summary>The facts of a chat request the answer depends on.</summary>
+public sealed class ParsedRequest
+{
+    public ParsedRequest(JsonArray messages)
+    {
+        int words = 0;
+        foreach (JsonNode? message in messages)
+        {
+            string role = message?["role"]?.GetValue<string>() ?? "";
+            JsonNode? content = message?["content"];
+            var text = new StringBuilder();
+            if (content is JsonValue value && value.TryGetValue(out string? s))
+            {
+                text.Append(s);
+            }
+            else if (content is JsonArray parts)
+            {
+                foreach (JsonNode? part in parts)
+                {
+                    string type = part?["type"]?.GetValue<string>() ?? "";
+                    if (type == "text")
+                    {
+                        text.Append(part?["text"]?.GetValue<string>());
+                    }
+                    else if (type == "image_url")
+                    {
+                        ImageUrl ??= part?["image_url"]?["url"]?.GetValue<string>();
+                        words += 85;
+                    }
+                }
+            }
+
+            words += text.ToString().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+            if (role == "user")
+            {
+                Turn++;
+                LastUserText = text.ToString();
+                AllUserText.Append(text).Append('\n');
+            }
+        }
+
+        PromptTokens = words;
+    }
+
+    public int Turn { get; }
+
+    public string LastUserText { get; } = "";
+
+    public StringBuilder AllUserText { get; } = new();
+
+    public string? ImageUrl { get; }
+
+    public int PromptTokens { get; }
+}
+
+public sealed record Usage(int PromptTokens, int CompletionTokens);
+
+public sealed record Reply(int Number, string Model, string Content, string? Reasoning, string FinishReason, Usage Usage, string? Fault);

@@ -1,0 +1,127 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Pbm;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Tga;
+using SixLabors.ImageSharp.Formats.Tiff;
+using SixLabors.ImageSharp.Formats.Webp;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace VlmCaption.TestServer;
+
+/// <summary>What test image to make: tests generate their images instead of committing binaries.</summary>
+public sealed class ImageSpec
+{
+    public int Width { get; set; } = 64;
+    public int Height { get; set; } = 48;
+    public string Color { get; set; } = "red";
+    public string Format { get; set; } = "png";
+
+    /// <summary>Make the left half transparent.</summary>
+    public bool Alpha { get; set; }
+
+    /// <summary>EXIF orientation tag (1-8) to write (JPEG only).</summary>
+    public int Orientation { get; set; }
+
+    /// <summary>Frames of an animated GIF; later frames are white.</summary>
+    public int Frames { get; set; } = 1;
+
+    /// <summary>16 bits per channel (PNG).</summary>
+    public bool Bits16 { get; set; }
+
+    /// <summary>Indexed colour (PNG).</summary>
+    public bool Palette { get; set; }
+
+    /// <summary>CMYK colour (JPEG).</summary>
+    public bool Cmyk { get; set; }
+
+    public static ImageSpec FromQuery(IQueryCollection query)
+    {
+        var spec = new ImageSpec();
+        string? Get(string name) => query.TryGetValue(name, out var v) ? v.ToString() : null;
+        if (Get("width") is string w) spec.Width = int.Parse(w);
+        if (Get("height") is string h) spec.Height = int.Parse(h);
+        if (Get("color") is string c) spec.Color = c;
+        if (Get("format") is string f) spec.Format = f;
+        spec.Alpha = Get("alpha") == "true";
+        if (Get("orientation") is string o) spec.Orientation = int.Parse(o);
+        if (Get("frames") is string n) spec.Frames = int.Parse(n);
+        spec.Bits16 = Get("bits16") == "true";
+        spec.Palette = Get("palette") == "true";
+        spec.Cmyk = Get("cmyk") == "true";
+        return spec;
+    }
+}
+
+public static class ImageFactory
+{
+    public static byte[] Make(ImageSpec spec)
+    {
+        Rgba32 colour = ImageFacts.ColourValue(spec.Color);
+        using var image = new Image<Rgba32>(spec.Width, spec.Height, colour);
+        if (spec.Alpha)
+        {
+            image.ProcessPixelRows(rows =>
+            {
+                for (int y = 0; y < rows.Height; y++)
+                {
+                    rows.GetRowSpan(y)[..(rows.Width / 2)].Fill(new Rgba32(0, 0, 0, 0));
+                }
+            });
+        }
+
+        for (int i = 1; i < spec.Frames; i++)
+        {
+            using var frame = new Image<Rgba32>(spec.Width, spec.Height, new Rgba32(255, 255, 255, 255));
+            image.Frames.AddFrame(frame.Frames.RootFrame);
+        }
+
+        if (spec.Orientation > 0)
+        {
+            image.Metadata.ExifProfile = new ExifProfile();
+            image.Metadata.ExifProfile.SetValue(ExifTag.Orientation, (ushort)spec.Orientation);
+        }
+
+        using var output = new MemoryStream();
+        switch (spec.Format.ToLowerInvariant())
+        {
+            case "png":
+                image.SaveAsPng(output, new PngEncoder
+                {
+                    ColorType = spec.Palette ? PngColorType.Palette : spec.Alpha ? PngColorType.RgbWithAlpha : PngColorType.Rgb,
+                    BitDepth = spec.Bits16 ? PngBitDepth.Bit16 : PngBitDepth.Bit8,
+                });
+                break;
+            case "jpg":
+            case "jpeg":
+                image.SaveAsJpeg(output, new JpegEncoder { Quality = 90, ColorType = spec.Cmyk ? JpegColorType.Cmyk : null });
+                break;
+            case "gif":
+                image.SaveAsGif(output, new GifEncoder());
+                break;
+            case "bmp":
+                image.SaveAsBmp(output, new BmpEncoder());
+                break;
+            case "tif":
+            case "tiff":
+                image.SaveAsTiff(output, new TiffEncoder());
+                break;
+            case "webp":
+                image.SaveAsWebp(output, new WebpEncoder { FileFormat = WebpFileFormatType.Lossless });
+                break;
+            case "tga":
+                image.SaveAsTga(output, new TgaEncoder());
+                break;
+            case "pbm":
+                image.SaveAsPbm(output, new PbmEncoder());
+                break;
+            default:
+                throw new ArgumentException($"Unknown format '{spec.Format}'.");
+        }
+
+        return output.ToArray();
+    }
+}

@@ -1,0 +1,122 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace VlmCaption.TestServer;
+
+/// <summary>Writes a non-streaming chat completion, or its scripted corruption.</summary>
+public static class JsonReplyWriter
+{
+    public static async Task WriteAsync(HttpContext context, Reply reply)
+    {
+        var message = new JsonObject { ["role"] = "assistant", ["content"] = reply.Content };
+        if (reply.Reasoning is not null)
+        {
+            message["reasoning_content"] = reply.Reasoning;
+        }
+
+        var body = new JsonObject
+        {
+            ["id"] = $"chatcmpl-{reply.Number}",
+            ["object"] = "chat.completion",
+            ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            ["model"] = reply.Model,
+            ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["message"] = message, ["finish_reason"] = reply.FinishReason }),
+            ["usage"] = UsageNode(reply.Usage),
+        };
+        byte[] bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+        context.Response.ContentType = "application/json";
+        switch (reply.Fault)
+        {
+            case "malformed":
+                await context.Response.WriteAsync(body.ToJsonString()[..(bytes.Length / 2)]);
+                return;
+            case "drop":
+                // Promise the whole body, send half, then cut the connection.
+                context.Response.ContentLength = bytes.Length;
+                await context.Response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
+                await context.Response.Body.FlushAsync();
+                context.Abort();
+                return;
+            default:
+                context.Response.ContentLength = bytes.Length;
+                await context.Response.Body.WriteAsync(bytes);
+                return;
+        }
+    }
+
+    public static JsonObject UsageNode(Usage usage) => new()
+    {
+        ["prompt_tokens"] = usage.PromptTokens,
+        ["completion_tokens"] = usage.CompletionTokens,
+        ["total_tokens"] = usage.PromptTokens + usage.CompletionTokens,
+    };
+}
+
+/// <summary>Writes a streaming chat completion as server-sent events, one word a chunk.</summary>
+public static class SseWriter
+{
+    public static async Task WriteAsync(HttpContext context, Reply reply, string[] words, bool includeUsage, double tokenLatencyMs)
+    {
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        await SendAsync(context, Chunk(reply, new JsonObject { ["role"] = "assistant", ["content"] = "" }, null));
+        if (reply.Reasoning is not null)
+        {
+            await SendAsync(context, Chunk(reply, new JsonObject { ["reasoning_content"] = reply.Reasoning }, null));
+        }
+
+        for (int i = 0; i < words.Length; i++)
+        {
+            if (reply.Fault == "drop" && i == words.Length / 2)
+            {
+                context.Abort();
+                return;
+            }
+
+            if (tokenLatencyMs > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(tokenLatencyMs), context.RequestAborted);
+            }
+
+            string piece = i == 0 ? words[i] : " " + words[i];
+            await SendAsync(context, Chunk(reply, new JsonObject { ["content"] = piece }, null));
+        }
+
+        if (reply.Fault == "malformed")
+        {
+            await context.Response.WriteAsync("data: {\"choices\": [\n\n");
+        }
+
+        await SendAsync(context, Chunk(reply, new JsonObject(), reply.FinishReason));
+        if (includeUsage)
+        {
+            var usage = new JsonObject
+            {
+                ["id"] = $"chatcmpl-{reply.Number}",
+                ["object"] = "chat.completion.chunk",
+                ["model"] = reply.Model,
+                ["choices"] = new JsonArray(),
+                ["usage"] = JsonReplyWriter.UsageNode(reply.Usage),
+            };
+            await SendAsync(context, usage);
+        }
+
+        await context.Response.WriteAsync("data: [DONE]\n\n");
+    }
+
+    private static JsonObject Chunk(Reply reply, JsonObject delta, string? finishReason) => new()
+    {
+        ["id"] = $"chatcmpl-{reply.Number}",
+        ["object"] = "chat.completion.chunk",
+        ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        ["model"] = reply.Model,
+        ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = finishReason }),
+    };
+
+    private static async Task SendAsync(HttpContext context, JsonNode data)
+    {
+        await context.Response.WriteAsync("data: " + data.ToJsonString(new JsonSerializerOptions()) + "\n\n");
+        await context.Response.Body.FlushAsync();
+    }
+}

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace VlmCaption.TestServer;
+
+/// <summary>How the reference server behaves; read from the command line, a JSON file, or PUT /debug/config.</summary>
+public sealed class ServerOptions
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+    };
+
+    /// <summary>Models listed by /v1/models and accepted by /v1/chat/completions.</summary>
+    public List<string> Models { get; set; } = ["test"];
+
+    /// <summary>Fixed delay before every answer.</summary>
+    public int LatencyMs { get; set; }
+
+    /// <summary>Extra delay per answer token (between chunks when streaming).</summary>
+    public double TokenLatencyMs { get; set; }
+
+    /// <summary>When set, requests without "Authorization: Bearer KEY" get 401.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Requests served at once; the rest wait (0: no cap).</summary>
+    public int MaxConcurrent { get; set; }
+
+    /// <summary>Reject images whose data URI media type differs from their real format, as strict servers do.</summary>
+    public bool StrictMediaType { get; set; }
+
+    /// <summary>Scripted faults, first match wins.</summary>
+    public List<FaultRule> Faults { get; set; } = [];
+
+    public static ServerOptions Load(string path) =>
+        JsonSerializer.Deserialize<ServerOptions>(File.ReadAllText(path), Json) ?? new ServerOptions();
+}
+
+/// <summary>A scripted misbehaviour and the requests it applies to.</summary>
+public sealed class FaultRule
+{
+    /// <summary>status, drop, malformed, length, empty, think, reasoning or delay.</summary>
+    public string Kind { get; set; } = "status";
+
+    /// <summary>HTTP status for kind "status".</summary>
+    public int Status { get; set; } = 500;
+
+    /// <summary>Retry-After seconds sent with kind "status".</summary>
+    public int? RetryAfter { get; set; }
+
+    /// <summary>Extra milliseconds for kind "delay".</summary>
+    public int DelayMs { get; set; }
+
+    /// <summary>Only these request numbers (1-based, counted since start or reset).</summary>
+    public List<int>? Requests { get; set; }
+
+    /// <summary>Only requests whose image measures "WIDTHxHEIGHT".</summary>
+    public string? ImageSize { get; set; }
+
+    /// <summary>Only requests whose user text contains this.</summary>
+    public string? TextContains { get; set; }
+
+    /// <summary>Only this turn (1-based count of user messages).</summary>
+    public int? Turn { get; set; }
+
+    /// <summary>Fire at most this many times (null: always).</summary>
+    public int? Times { get; set; }
+
+    [JsonIgnore]
+    public int Fired;
+}

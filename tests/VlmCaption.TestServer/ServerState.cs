@@ -1,0 +1,95 @@
+namespace VlmCaption.TestServer;
+
+/// <summary>Counters, the request log, the concurrency cap and fault matching, shared by every request.</summary>
+public sealed class ServerState(ServerOptions options, string? logPath)
+{
+    private readonly Lock gate = new();
+    private int requestCount;
+    private int inFlight;
+    private int maxInFlight;
+    private SemaphoreSlim? cap = options.MaxConcurrent > 0 ? new SemaphoreSlim(options.MaxConcurrent) : null;
+
+    public ServerOptions Options { get; private set; } = options;
+
+    public RequestLog Log { get; } = new(logPath);
+
+    public int InFlight => Volatile.Read(ref inFlight);
+
+    public object Stats() => new { requests = Volatile.Read(ref requestCount), inFlight = InFlight, maxInFlight = Volatile.Read(ref maxInFlight) };
+
+    public int NextRequestNumber() => Interlocked.Increment(ref requestCount);
+
+    /// <summary>Replaces the options and clears the log and counters.</summary>
+    public void Reset(ServerOptions? replacement)
+    {
+        lock (gate)
+        {
+            if (replacement is not null)
+            {
+                Options = replacement;
+                cap = replacement.MaxConcurrent > 0 ? new SemaphoreSlim(replacement.MaxConcurrent) : null;
+            }
+
+            foreach (FaultRule rule in Options.Faults)
+            {
+                rule.Fired = 0;
+            }
+
+            requestCount = 0;
+            maxInFlight = 0;
+            Log.Clear();
+        }
+    }
+
+    public bool IsAuthorized(HttpContext context) =>
+        Options.ApiKey is not string key || context.Request.Headers.Authorization.ToString() == "Bearer " + key;
+
+    public FaultRule? MatchFault(int number, ParsedRequest request, ImageFacts? image)
+    {
+        lock (gate)
+        {
+            foreach (FaultRule rule in Options.Faults)
+            {
+                bool matches = (rule.Requests is null || rule.Requests.Contains(number))
+                    && (rule.ImageSize is null || (image is not null && rule.ImageSize == $"{image.Width}x{image.Height}"))
+                    && (rule.TextContains is null || request.AllUserText.ToString().Contains(rule.TextContains, StringComparison.Ordinal))
+                    && (rule.Turn is null || rule.Turn == request.Turn)
+                    && (rule.Times is null || rule.Fired < rule.Times);
+                if (matches)
+                {
+                    rule.Fired++;
+                    return rule;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Waits for a serving slot under the concurrency cap and counts the request as in flight.</summary>
+    public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
+    {
+        SemaphoreSlim? slots = cap;
+        if (slots is not null)
+        {
+            await slots.WaitAsync(cancellationToken);
+        }
+
+        int now = Interlocked.Increment(ref inFlight);
+        int seen;
+        while (now > (seen = Volatile.Read(ref maxInFlight)) && Interlocked.CompareExchange(ref maxInFlight, now, seen) != seen)
+        {
+        }
+
+        return new Slot(this, slots);
+    }
+
+    private sealed class Slot(ServerState state, SemaphoreSlim? slots) : IDisposable
+    {
+        public void Dispose()
+        {
+            Interlocked.Decrement(ref state.inFlight);
+            slots?.Release();
+        }
+    }
+}

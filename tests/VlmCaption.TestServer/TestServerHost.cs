@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace VlmCaption.TestServer;
+
+/// <summary>Builds and starts the reference server on 127.0.0.1; used by Program and, in-process, by the xunit tests.</summary>
+public static class TestServerHost
+{
+    public static async Task<RunningServer> StartAsync(ServerOptions options, int port = 0, string? logPath = null)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port));
+        WebApplication app = builder.Build();
+        var state = new ServerState(options, logPath);
+        var chat = new ChatHandler(state);
+
+        app.MapGet("/v1/models", async context =>
+        {
+            if (!state.IsAuthorized(context))
+            {
+                await ChatHandler.ErrorAsync(context, 401, "Incorrect API key provided.", "invalid_api_key");
+                return;
+            }
+
+            var data = state.Options.Models.Select(id => new { id, @object = "model", created = 1700000000, owned_by = "vlmcaption-test" });
+            await context.Response.WriteAsJsonAsync(new { @object = "list", data });
+        });
+        app.MapPost("/v1/chat/completions", chat.HandleAsync);
+        app.MapGet("/debug/requests", () => Results.Text(state.Log.Snapshot().ToJsonString(RequestLog.Format), "application/json"));
+        app.MapGet("/debug/stats", () => Results.Json(state.Stats()));
+        app.MapPost("/debug/reset", async context =>
+        {
+            ServerOptions? replacement = context.Request.ContentLength > 0
+                ? await JsonSerializer.DeserializeAsync<ServerOptions>(context.Request.Body, ServerOptions.Json)
+                : null;
+            state.Reset(replacement);
+            context.Response.StatusCode = 204;
+        });
+        app.MapGet("/debug/image", context =>
+        {
+            ImageSpec spec = ImageSpec.FromQuery(context.Request.Query);
+            context.Response.ContentType = "application/octet-stream";
+            return context.Response.Body.WriteAsync(ImageFactory.Make(spec)).AsTask();
+        });
+
+        await app.StartAsync();
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new RunningServer(app, state, new Uri(address.Replace("[::1]", "127.0.0.1")));
+    }
+}
+
+/// <summary>A started server: its base address and state; dispose to stop it.</summary>
+public sealed class RunningServer(WebApplication app, ServerState state, Uri address) : IAsyncDisposable
+{
+    public Uri Address { get; } = address;
+
+    /// <summary>The OpenAI-compatible base URL, ending in /v1.</summary>
+    public string BaseUrl => Address.ToString().TrimEnd('/') + "/v1";
+
+    public ServerState State { get; } = state;
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
