@@ -45,10 +45,9 @@ function Stop-TestServer {
 }
 
 function Reset-TestServer {
-    <# Clears the request log and counters; with -Options, replaces latency, faults, key and models. #>
-    param([Parameter(Mandatory)] $Server, [hashtable] $Options)
-    $body = if ($Options) { $Options | ConvertTo-Json -Depth 8 } else { $null }
-    Invoke-RestMethod -Method Post -Uri "$($Server.Address)/debug/reset" -Body $body -ContentType 'application/json' | Out-Null
+    <# Clears the request log and counters and sets the options: by default one model 'test', no latency, no faults. #>
+    param([Parameter(Mandatory)] $Server, [hashtable] $Options = @{ models = @('test') })
+    Invoke-RestMethod -Method Post -Uri "$($Server.Address)/debug/reset" -Body ($Options | ConvertTo-Json -Depth 8) -ContentType 'application/json' | Out-Null
 }
 
 function Get-TestServerRequest {

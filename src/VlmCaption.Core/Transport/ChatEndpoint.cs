@@ -24,15 +24,8 @@ namespace VlmCaption.Transport
         public ChatEndpoint(CaptionSettings settings)
         {
             this.settings = settings;
-            var options = new OpenAIClientOptions
-            {
-                Endpoint = new Uri(settings.BaseUrl),
-                RetryPolicy = new ClientRetryPolicy(0),
-                NetworkTimeout = settings.Timeout,
-                UserAgentApplicationId = "VlmCaption",
-            };
-            // The AuthenticationPolicy constructor is marked experimental (OPENAI001); the SDK version is pinned.
-#pragma warning disable OPENAI001
+            OpenAIClientOptions options = ClientOptions(settings.BaseUrl, settings.Timeout);
+#pragma warning disable OPENAI001 // The AuthenticationPolicy constructor is marked experimental; the SDK version is pinned.
             client = string.IsNullOrEmpty(settings.ApiKey)
                 ? new ChatClient(settings.Model, new NoAuthenticationPolicy(), options)
                 : new ChatClient(settings.Model, new ApiKeyCredential(settings.ApiKey), options);
@@ -72,21 +65,16 @@ namespace VlmCaption.Transport
                     }
                     else
                     {
-                        failure = FromStatus(response);
+                        failure = FromStatus(response, settings.BaseUrl, settings.ApiKey);
                         transient = RetryDelay.IsTransientStatus(response.Status);
                         response.Headers.TryGetValue("retry-after-ms", out string? retryAfterMs);
                         response.Headers.TryGetValue("Retry-After", out string? retryAfterText);
                         retryAfter = RetryDelay.Parse(retryAfterMs, retryAfterText, DateTimeOffset.UtcNow);
                     }
                 }
-                catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && ToTransportFailure(e, settings.BaseUrl, settings.Timeout) is CaptionException transportFailure)
                 {
-                    failure = new CaptionException("RequestTimedOut", CaptionErrorCategory.OperationTimeout, $"{settings.BaseUrl} did not answer within {settings.Timeout.TotalSeconds:0} s. Local models can be slow: raise -TimeoutSec.", e);
-                    transient = true;
-                }
-                catch (Exception e) when (IsConnectionFailure(e))
-                {
-                    failure = new CaptionException("ConnectionFailed", CaptionErrorCategory.ConnectionError, $"Could not reach {settings.BaseUrl}: {Innermost(e).Message} Is the server started and listening there?", e);
+                    failure = transportFailure;
                     transient = true;
                 }
 
@@ -101,9 +89,19 @@ namespace VlmCaption.Transport
             }
         }
 
-        private CaptionException FromStatus(PipelineResponse response)
+        /// <summary>SDK options for an endpoint: no SDK retries (ours honour Retry-After), our timeout.</summary>
+        internal static OpenAIClientOptions ClientOptions(string baseUrl, TimeSpan timeout) => new OpenAIClientOptions
         {
-            string serverText = ServerError.Redact(ServerError.ReadMessage(response.Content.ToMemory()), settings.ApiKey);
+            Endpoint = new Uri(baseUrl),
+            RetryPolicy = new ClientRetryPolicy(0),
+            NetworkTimeout = timeout,
+            UserAgentApplicationId = "VlmCaption",
+        };
+
+        /// <summary>A failing HTTP answer as an error that carries the status, the server's text (key redacted) and advice.</summary>
+        internal static CaptionException FromStatus(PipelineResponse response, string baseUrl, string apiKey)
+        {
+            string serverText = ServerError.Redact(ServerError.ReadMessage(response.Content.ToMemory()), apiKey);
             string advice = response.Status switch
             {
                 401 or 403 => " Check the API key.",
@@ -119,23 +117,32 @@ namespace VlmCaption.Transport
                 _ => CaptionErrorCategory.ProtocolError,
             };
             string detail = serverText.Length > 0 ? $": {serverText}" : ".";
-            return new CaptionException("RequestFailed", category, $"{settings.BaseUrl} answered HTTP {response.Status} {response.ReasonPhrase}{detail}{advice}")
+            return new CaptionException("RequestFailed", category, $"{baseUrl} answered HTTP {response.Status} {response.ReasonPhrase}{detail}{advice}")
             {
                 StatusCode = response.Status,
             };
         }
 
-        private static bool IsConnectionFailure(Exception e) =>
-            e is HttpRequestException || e is IOException || (e is ClientResultException c && c.Status == 0);
-
-        private static Exception Innermost(Exception e)
+        /// <summary>A timeout or a connection failure as an error with a diagnosis; null for anything else.</summary>
+        internal static CaptionException? ToTransportFailure(Exception e, string baseUrl, TimeSpan timeout)
         {
-            while (e.InnerException is not null)
+            if (e is OperationCanceledException)
             {
-                e = e.InnerException;
+                return new CaptionException("RequestTimedOut", CaptionErrorCategory.OperationTimeout, $"{baseUrl} did not answer within {timeout.TotalSeconds:0} s. Local models can be slow: raise -TimeoutSec.", e);
             }
 
-            return e;
+            if (e is HttpRequestException || e is IOException || (e is ClientResultException c && c.Status == 0))
+            {
+                Exception innermost = e;
+                while (innermost.InnerException is not null)
+                {
+                    innermost = innermost.InnerException;
+                }
+
+                return new CaptionException("ConnectionFailed", CaptionErrorCategory.ConnectionError, $"Could not reach {baseUrl}: {innermost.Message} Is the server started and listening there?", e);
+            }
+
+            return null;
         }
     }
 }

@@ -1,0 +1,97 @@
+using System;
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Collections.Generic;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using OpenAI;
+using OpenAI.Models;
+
+namespace VlmCaption.Transport
+{
+    /// <summary>Reads GET /models through the OpenAI SDK's pipeline.</summary>
+    public static class ModelLister
+    {
+        /// <summary>The models the endpoint lists; throws <see cref="CaptionException"/> with a diagnosis when it cannot.</summary>
+        public static async Task<IReadOnlyList<VlmModel>> ListAsync(string baseUrl, string apiKey, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            OpenAIClientOptions options = ChatEndpoint.ClientOptions(baseUrl, timeout);
+#pragma warning disable OPENAI001 // The AuthenticationPolicy constructor is marked experimental; the SDK version is pinned.
+            OpenAIModelClient client = string.IsNullOrEmpty(apiKey)
+                ? new OpenAIModelClient(new NoAuthenticationPolicy(), options)
+                : new OpenAIModelClient(new ApiKeyCredential(apiKey), options);
+#pragma warning restore OPENAI001
+            PipelineResponse response;
+            try
+            {
+                ClientResult result = await client.GetModelsAsync(new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow }).ConfigureAwait(false);
+                response = result.GetRawResponse();
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && ChatEndpoint.ToTransportFailure(e, baseUrl, timeout) is CaptionException failure)
+            {
+                throw failure;
+            }
+
+            if (response.Status < 200 || response.Status >= 300)
+            {
+                throw ChatEndpoint.FromStatus(response, baseUrl, apiKey);
+            }
+
+            return Parse(response.Content.ToMemory(), baseUrl);
+        }
+
+        /// <summary>
+        /// The model to use when the caller named none: the only one the endpoint lists. Throws a
+        /// <see cref="CaptionException"/> (ModelNotSpecified) that lists them when there are none or several.
+        /// </summary>
+        public static async Task<string> ChooseAsync(string baseUrl, string apiKey, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            IReadOnlyList<VlmModel> models = await ListAsync(baseUrl, apiKey, timeout, cancellationToken).ConfigureAwait(false);
+            if (models.Count == 1)
+            {
+                return models[0].Id;
+            }
+
+            string listed = models.Count == 0 ? "lists no models (is one loaded?)" : "lists " + string.Join(", ", System.Linq.Enumerable.Select(models, m => m.Id));
+            throw new CaptionException("ModelNotSpecified", CaptionErrorCategory.InvalidArgument, $"No -Model was given and {baseUrl} {listed}. Name one with -Model.");
+        }
+
+        internal static IReadOnlyList<VlmModel> Parse(ReadOnlyMemory<byte> body, string baseUrl)
+        {
+            var models = new List<VlmModel>();
+            try
+            {
+                using JsonDocument document = JsonDocument.Parse(body);
+                JsonElement root = document.RootElement;
+                JsonElement data = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("data", out JsonElement d) ? d : root;
+                if (data.ValueKind != JsonValueKind.Array)
+                {
+                    throw new FormatException("no 'data' list");
+                }
+
+                foreach (JsonElement item in data.EnumerateArray())
+                {
+                    if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("id", out JsonElement id) && id.ValueKind == JsonValueKind.String)
+                    {
+                        models.Add(new VlmModel
+                        {
+                            Id = id.GetString()!,
+                            OwnedBy = item.TryGetProperty("owned_by", out JsonElement owner) && owner.ValueKind == JsonValueKind.String ? owner.GetString() : null,
+                            Created = item.TryGetProperty("created", out JsonElement created) && created.ValueKind == JsonValueKind.Number && created.TryGetInt64(out long seconds) && seconds > 0
+                                ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+                                : (DateTimeOffset?)null,
+                            BaseUrl = baseUrl,
+                        });
+                    }
+                }
+            }
+            catch (Exception e) when (e is JsonException || e is FormatException)
+            {
+                throw new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"{baseUrl}/models did not answer with a model list ({e.Message}). Check that the URL is the API root, usually ending in /v1.", e);
+            }
+
+            return models;
+        }
+    }
+}

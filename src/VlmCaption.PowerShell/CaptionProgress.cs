@@ -1,0 +1,54 @@
+using System;
+using System.Diagnostics;
+using System.Management.Automation;
+
+namespace VlmCaption.PowerShell
+{
+    /// <summary>Counts outcomes and writes one progress bar: done, failed, skipped, images per minute and, when the total is known, the ETA.</summary>
+    internal sealed class CaptionProgress
+    {
+        private const string Activity = "Captioning images";
+        private readonly Cmdlet cmdlet;
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private int captioned;
+        private int failed;
+        private int skipped;
+
+        public CaptionProgress(Cmdlet cmdlet) => this.cmdlet = cmdlet;
+
+        /// <summary>Images expected in all, when known.</summary>
+        public int? Total { get; set; }
+
+        public void Captioned(string path) => Write(ref captioned, path);
+
+        public void Failed(string path) => Write(ref failed, path);
+
+        public void Skipped(string path) => Write(ref skipped, path);
+
+        public void Complete() =>
+            cmdlet.WriteProgress(new ProgressRecord(0, Activity, "Done") { RecordType = ProgressRecordType.Completed });
+
+        private void Write(ref int counter, string path)
+        {
+            counter++;
+            int sent = captioned + failed;
+            double minutes = clock.Elapsed.TotalMinutes;
+            double perMinute = minutes > 0 ? sent / minutes : 0;
+            var record = new ProgressRecord(0, Activity, $"{captioned} captioned, {failed} failed, {skipped} skipped, {perMinute:0.0} images/min")
+            {
+                CurrentOperation = System.IO.Path.GetFileName(path),
+            };
+            if (Total is int total && total > 0)
+            {
+                int processed = sent + skipped;
+                record.PercentComplete = Math.Min(100, processed * 100 / total);
+                if (perMinute > 0)
+                {
+                    record.SecondsRemaining = (int)Math.Ceiling((total - processed) / perMinute * 60);
+                }
+            }
+
+            cmdlet.WriteProgress(record);
+        }
+    }
+}
