@@ -59,6 +59,15 @@ Describe 'Get-VlmCaption' {
         @(Get-TestServerRequest $server).Count | Should -Be 3
     }
 
+    It 'captions tests/data/*.png with each true size (the walking slice)' {
+        $results = @(Get-ChildItem (Join-Path $PSScriptRoot '../data/*.png') | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test)
+        $results.Count | Should -Be 3
+        foreach ($result in $results) {
+            $size = ([IO.Path]::GetFileNameWithoutExtension($result.Path) -split '-')[1]
+            $result.Caption | Should -BeLike "*$size pixels*"
+        }
+    }
+
     It 'resolves wildcards in -Path and takes -LiteralPath names with brackets and spaces as written' {
         $odd = New-TestImage $server (Join-Path $folder 'shot [1] é.png') -Width 20 -Height 10
         New-TestImage $server (Join-Path $folder 'plain.png') -Width 30 -Height 10 | Out-Null

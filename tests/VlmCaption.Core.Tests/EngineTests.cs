@@ -129,6 +129,19 @@ public class EngineTests
         Assert.Equal(3, Requests(server).Count);
     }
 
+    [Theory]
+    [InlineData("drop")]
+    [InlineData("malformed")]
+    [InlineData("status")]
+    public async Task Broken_answers_are_retried_and_succeed(string kind)
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions { Faults = [new FaultRule { Kind = kind, Status = 503, Times = 2 }] });
+        using var folder = new TempFolder();
+        CaptionResult result = await Engine(server).CaptionAsync(new CaptionJob(folder.Image("a.png", new ImageSpec())), null, default);
+        Assert.StartsWith("Red", result.Caption);
+        Assert.Equal(3, Requests(server).Count);
+    }
+
     [Fact]
     public async Task Unknown_model_is_not_retried_and_says_so()
     {
