@@ -44,11 +44,11 @@ function Invoke-Build {
     Remove-Item $publish, $ModuleOut -Recurse -Force -ErrorAction Ignore
     Invoke-Dotnet publish (Join-Path $Root 'src/VlmCaption.PowerShell') -c $Configuration -o $publish "-p:Version=$Version" --nologo -v quiet
 
-    # The cmdlet assembly sits at the root; everything it depends on goes to Dependencies/, which only
-    # ModuleInitializer loads (into a private load context on PowerShell 7).
+    # The cmdlet assembly and the public types sit at the root; everything else goes to Dependencies/,
+    # which only ModuleInitializer loads (into a private load context on PowerShell 7).
     $dependencies = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'Dependencies') -Force
     foreach ($file in Get-ChildItem $publish -File) {
-        if ($file.Name -like 'VlmCaption.PowerShell.*') {
+        if ($file.BaseName -in 'VlmCaption.PowerShell', 'VlmCaption.Types') {
             if ($file.Extension -in '.dll', '.pdb') { Copy-Item $file.FullName $ModuleOut }
         }
         elseif ($file.Extension -in '.dll', '.pdb') {

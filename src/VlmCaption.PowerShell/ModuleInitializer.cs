@@ -11,10 +11,14 @@ namespace VlmCaption.PowerShell
     /// modules bring (Az and PSResourceGet bring System.ClientModel and System.Memory.Data, powershell-yaml brings
     /// YamlDotNet). On PowerShell 7 they go into a private AssemblyLoadContext; on Windows PowerShell 5.1, which has
     /// none, they are loaded from the folder on demand. This assembly itself touches only VlmCaption.Core types.
+    /// VlmCaption.Types, the public output types without dependencies, sits beside this assembly and loads into
+    /// the default context, where PowerShell's type names ([VlmCaption.CaptionResult]) can find it.
     /// </summary>
     public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {
-        private static readonly string DependencyFolder = Path.Combine(Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!, "Dependencies");
+        private const string TypesAssembly = "VlmCaption.Types";
+        private static readonly string ModuleFolder = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!;
+        private static readonly string DependencyFolder = Path.Combine(ModuleFolder, "Dependencies");
         private static readonly Dictionary<string, Assembly> Isolated = LoadIsolated();
 
         /// <inheritdoc />
@@ -26,6 +30,12 @@ namespace VlmCaption.PowerShell
         private static Assembly? Resolve(object? sender, ResolveEventArgs args)
         {
             string name = new AssemblyName(args.Name).Name ?? "";
+            if (name == TypesAssembly)
+            {
+                // Asked for by this assembly and, through the default context, by VlmCaption.Core: one copy for both.
+                return Assembly.LoadFrom(Path.Combine(ModuleFolder, TypesAssembly + ".dll"));
+            }
+
             if (Isolated.Count > 0)
             {
                 // PowerShell 7: only this module asks for VlmCaption.Core; everything below it binds inside the private context.

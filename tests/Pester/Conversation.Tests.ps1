@@ -201,7 +201,7 @@ Describe 'Concurrency, retries and failures' {
                 @{ kind = 'status'; status = 500; requests = @(2) }
             ) }
         $image = New-TestImage $server (Join-Path $folder 'r.png')
-        $result = Get-VlmCaption -LiteralPath $image.FullName @common -Verbose 4>&1 | Tee-Object -Variable stream | Where-Object { $_.PSTypeNames[0] -eq 'VlmCaption.CaptionResult' }
+        $result = Get-VlmCaption -LiteralPath $image.FullName @common -Verbose 4>&1 | Tee-Object -Variable stream | Where-Object { $_ -is [VlmCaption.CaptionResult] }
         $result.Caption | Should -BeLike 'Red JPEG*'
         $requests = @(Get-TestServerRequest $server)
         $requests.status | Should -Be @(429, 500, 200)

@@ -18,7 +18,7 @@ Describe 'The built module' {
 
     It 'keeps every dependency in Dependencies/, away from the module root' {
         $root = Split-Path $env:VLMCAPTION_MODULE
-        (Get-ChildItem $root -Filter *.dll).Name | Should -Be 'VlmCaption.PowerShell.dll'
+        (Get-ChildItem $root -Filter *.dll).Name | Should -Be @('VlmCaption.PowerShell.dll', 'VlmCaption.Types.dll')
         $dependencies = (Get-ChildItem (Join-Path $root 'Dependencies') -Filter *.dll).Name
         $dependencies | Should -Contain 'VlmCaption.Core.dll'
         $dependencies | Should -Contain 'OpenAI.dll'
@@ -51,7 +51,7 @@ Describe 'Get-VlmCaption' {
         $byName['b.png'].Caption | Should -BeLike 'Blue JPEG image, 100x30 pixels.*'
         $byName['c.png'].Caption | Should -BeLike 'Green JPEG image, 7x300 pixels.*'
         $results | ForEach-Object {
-            $_.PSObject.TypeNames[0] | Should -Be 'VlmCaption.CaptionResult'
+            $_ | Should -BeOfType ([VlmCaption.CaptionResult])
             $_.Status | Should -Be 'Succeeded'
             $_.Model | Should -Be 'test'
             $_.BaseUrl | Should -Be $server.BaseUrl

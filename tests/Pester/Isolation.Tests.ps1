@@ -19,11 +19,13 @@ Describe 'Dependency isolation' {
             Add-Type -LiteralPath $OldMemoryData
             Add-Type -LiteralPath $OldYaml
             Import-Module $Module
-            $caption = (Get-VlmCaption -LiteralPath $Image -BaseUrl $BaseUrl -Model test).Caption
+            $result = Get-VlmCaption -LiteralPath $Image -BaseUrl $BaseUrl -Model test
+            if ($result -isnot [VlmCaption.CaptionResult]) { throw 'The output type is not resolvable by name.' }
+            $caption = $result.Caption
             $contexts = [System.Runtime.Loader.AssemblyLoadContext]::All | ForEach-Object {
                 foreach ($assembly in $_.Assemblies) {
                     $name = $assembly.GetName()
-                    if ($name.Name -in 'System.Memory.Data', 'YamlDotNet', 'OpenAI', 'VlmCaption.Core') {
+                    if ($name.Name -in 'System.Memory.Data', 'YamlDotNet', 'OpenAI', 'VlmCaption.Core', 'VlmCaption.Types') {
                         [pscustomobject]@{ Context = $_.Name; Name = $name.Name; Major = $name.Version.Major }
                     }
                 }
@@ -41,5 +43,6 @@ Describe 'Dependency isolation' {
         ($loaded | Where-Object { $_.Name -eq 'YamlDotNet' -and $_.Context -eq 'Default' }).Major | Should -Be 11
         ($loaded | Where-Object { $_.Name -eq 'YamlDotNet' -and $_.Context -eq 'VlmCaption' }).Major | Should -Be 18
         ($loaded | Where-Object { $_.Name -eq 'VlmCaption.Core' }).Context | Should -Be 'VlmCaption'
+        ($loaded | Where-Object { $_.Name -eq 'VlmCaption.Types' }).Context | Should -Be 'Default'
     }
 }
