@@ -1,0 +1,421 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Security;
+using System.Text;
+using System.Text.RegularExpressions;
+using VlmCaption.Hints;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace VlmCaption.Config
+{
+    /// <summary>
+    /// Reads caption.yaml with the original tool's meaning for every key. Errors name the key, the line and the
+    /// column; unknown keys are warnings. Relative paths resolve against the file's folder. Text is literal:
+    /// no ${...} interpolation.
+    /// </summary>
+    public sealed class CaptionConfigReader
+    {
+        private static readonly Regex EnvironmentName = new Regex("^[A-Z][A-Z0-9_]*$", RegexOptions.CultureInvariant);
+
+        private readonly string path;
+        private readonly string folder;
+        private readonly Func<string, string?> environment;
+        private readonly List<string> warnings = new List<string>();
+        private readonly Dictionary<string, (YamlNode Key, YamlNode Value)> entries = new Dictionary<string, (YamlNode, YamlNode)>(StringComparer.Ordinal);
+
+        private CaptionConfigReader(string path, Func<string, string?> environment)
+        {
+            this.path = path;
+            folder = System.IO.Path.GetDirectoryName(path) ?? ".";
+            this.environment = environment;
+        }
+
+        /// <summary>Reads the file at an absolute <paramref name="path"/>; throws <see cref="CaptionException"/> (InvalidConfig) on the first error.</summary>
+        /// <param name="path">The caption.yaml file.</param>
+        /// <param name="warnings">Receives the warnings: unknown keys, unknown hint sources, a literal key in the file.</param>
+        /// <param name="environment">Reads environment variables; null for the process's own.</param>
+        public static CaptionConfig Read(string path, out IReadOnlyList<string> warnings, Func<string, string?>? environment = null)
+        {
+            var reader = new CaptionConfigReader(path, environment ?? Environment.GetEnvironmentVariable);
+            CaptionConfig config = reader.Parse();
+            warnings = reader.warnings;
+            return config;
+        }
+
+        private CaptionConfig Parse()
+        {
+            YamlMappingNode root = Load();
+            foreach (KeyValuePair<YamlNode, YamlNode> pair in root.Children)
+            {
+                string key = pair.Key is YamlScalarNode scalar ? scalar.Value ?? "" : "";
+                if (entries.ContainsKey(key))
+                {
+                    throw Error(pair.Key, $"'{key}' appears twice; keep one.");
+                }
+
+                entries[key] = (pair.Key, pair.Value);
+                if (!ConfigKeys.All.Contains(key))
+                {
+                    string? nearest = ConfigKeys.Nearest(key);
+                    warnings.Add($"{Location(pair.Key)}: unknown key '{key}' is ignored.{(nearest is null ? "" : $" Did you mean '{nearest}'?")}");
+                }
+            }
+
+            var config = new CaptionConfig
+            {
+                Path = path,
+                KeyLines = entries.ToDictionary(e => e.Key, e => (int)e.Value.Key.Start.Line),
+                BaseUrl = StringOrList("base_url") ?? new[] { CaptionSettings.DefaultBaseUrl },
+                ApiKeyEnvVars = StringList("api_key_env_vars") ?? Array.Empty<string>(),
+                Model = Text("model") ?? "",
+                MaxTokens = Integer("max_tokens", 1, int.MaxValue) ?? 4096,
+                UseMaxCompletionTokens = Boolean("use_max_completion_tokens") ?? false,
+                ConcurrentBatchSize = Integer("concurrent_batch_size", 1, 256) ?? 1,
+                SystemPrompt = Text("system_prompt") ?? "",
+                Prompts = Prompts(),
+                RetryRules = RetryRules(),
+                BaseDirectory = FullPath(Text("base_directory") ?? "."),
+                Recursive = Boolean("recursive") ?? false,
+                SkipIfCaptionExists = Boolean("skip_if_caption_exists") ?? Boolean("skip_if_txt_exists") ?? false,
+                OutputFormat = OutputFormat(),
+                CaptionExtension = CaptionExtension(),
+                Prefix = Text("prefix") ?? "",
+                Suffix = Text("suffix") ?? "",
+                MaxImageSize = Integer("max_image_size", 0, 65535) ?? 1536,
+                MaxPixels = Integer("max_pixels", 1, long.MaxValue) ?? 100_000_000,
+                TimeoutSec = Integer("timeout_sec", 1, 86400) ?? 300,
+                MaxRetries = Integer("max_retries", 0, 100) ?? 3,
+                Temperature = Number("temperature", 0, 2),
+                ChatHistoryDir = OptionalPath("chat_history_dir"),
+            };
+            config.ApiKey = ApiKey(config.ApiKeyEnvVars);
+            config.GlobalMetadataFile = GlobalMetadataFile();
+            config.HintSources = HintSources();
+            foreach (string url in config.BaseUrl)
+            {
+                if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+                {
+                    throw Error(entries["base_url"].Value, $"'base_url' value '{url}' is not an http or https URL, such as {CaptionSettings.DefaultBaseUrl}.");
+                }
+            }
+
+            return config;
+        }
+
+        private YamlMappingNode Load()
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(path, new UTF8Encoding(false));
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new CaptionException("ConfigNotFound", CaptionErrorCategory.ObjectNotFound, $"Cannot read the configuration '{path}': {e.Message} Create one with New-VlmCaptionConfig.", e);
+            }
+
+            var stream = new YamlStream();
+            try
+            {
+                stream.Load(new StringReader(text));
+            }
+            catch (YamlException e)
+            {
+                string reason = e.InnerException?.Message ?? e.Message;
+                if (text.Split('\n').Any(line => line.TrimStart(' ').StartsWith("\t", StringComparison.Ordinal)))
+                {
+                    reason += " (YAML does not allow tabs for indentation; use spaces.)";
+                }
+
+                if (reason.IndexOf("Duplicate key", StringComparison.OrdinalIgnoreCase) >= 0)
+                {
+                    reason += " Keep one of each key.";
+                }
+
+                throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidData, $"{FileName} line {e.Start.Line}, column {e.Start.Column}: {reason}", e);
+            }
+
+            if (stream.Documents.Count == 0)
+            {
+                throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidData, $"{FileName} is empty. It needs at least 'prompts'; New-VlmCaptionConfig writes a template.");
+            }
+
+            if (stream.Documents[0].RootNode is not YamlMappingNode root)
+            {
+                throw Error(stream.Documents[0].RootNode, "the file must be a mapping of keys to values, such as 'model: qwen2.5-vl'.");
+            }
+
+            return root;
+        }
+
+        private string FileName => System.IO.Path.GetFileName(path);
+
+        private string Location(YamlNode node) => $"{FileName} line {node.Start.Line}, column {node.Start.Column}";
+
+        private CaptionException Error(YamlNode node, string message) =>
+            new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidData, $"{Location(node)}: {message}");
+
+        private YamlNode? Value(string key) => entries.TryGetValue(key, out var entry) ? entry.Value : null;
+
+        private static bool IsNull(YamlNode node) =>
+            node is YamlScalarNode scalar && scalar.Style == ScalarStyle.Plain && (scalar.Value is null || scalar.Value == "" || scalar.Value == "~" || scalar.Value == "null" || scalar.Value == "Null" || scalar.Value == "NULL");
+
+        private string? Text(string key)
+        {
+            YamlNode? node = Value(key);
+            if (node is null || IsNull(node))
+            {
+                return null;
+            }
+
+            return node is YamlScalarNode scalar ? scalar.Value ?? "" : throw Error(node, $"'{key}' must be text, not a {Kind(node)}.");
+        }
+
+        private long? Integer(string key, long min, long max)
+        {
+            YamlNode? node = Value(key);
+            if (node is null || IsNull(node))
+            {
+                return null;
+            }
+
+            if (node is YamlScalarNode scalar && long.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+            {
+                return value >= min && value <= max ? value : throw Error(node, $"'{key}' must be between {min} and {max}, not {value}.");
+            }
+
+            throw Error(node, $"'{key}' must be a whole number, not {Describe(node)}.");
+        }
+
+        private int? Integer(string key, int min, int max) => (int?)Integer(key, (long)min, (long)max);
+
+        private double? Number(string key, double min, double max)
+        {
+            YamlNode? node = Value(key);
+            if (node is null || IsNull(node))
+            {
+                return null;
+            }
+
+            if (node is YamlScalarNode scalar && double.TryParse(scalar.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+            {
+                return value >= min && value <= max ? value : throw Error(node, $"'{key}' must be between {min} and {max}, not {value}.");
+            }
+
+            throw Error(node, $"'{key}' must be a number, not {Describe(node)}.");
+        }
+
+        private bool? Boolean(string key)
+        {
+            YamlNode? node = Value(key);
+            if (node is null || IsNull(node))
+            {
+                return null;
+            }
+
+            // YAML 1.1 words, as the original's loader reads them.
+            switch ((node as YamlScalarNode)?.Value?.ToLowerInvariant())
+            {
+                case "true": case "yes": case "on": return true;
+                case "false": case "no": case "off": return false;
+                default: throw Error(node, $"'{key}' must be true or false, not {Describe(node)}.");
+            }
+        }
+
+        private IReadOnlyList<string>? StringList(string key)
+        {
+            YamlNode? node = Value(key);
+            if (node is null || IsNull(node))
+            {
+                return null;
+            }
+
+            if (node is not YamlSequenceNode sequence)
+            {
+                throw Error(node, $"'{key}' must be a list (lines starting with '- '), not {Describe(node)}.");
+            }
+
+            return sequence.Children.Select(item => item is YamlScalarNode scalar && !IsNull(item)
+                ? scalar.Value ?? ""
+                : throw Error(item, $"every item of '{key}' must be text, not {Describe(item)}.")).ToList();
+        }
+
+        private IReadOnlyList<string>? StringOrList(string key) =>
+            Value(key) is YamlScalarNode ? (Text(key) is string one ? new[] { one } : null) : StringList(key);
+
+        private IReadOnlyList<string> Prompts()
+        {
+            YamlNode? node = Value("prompts");
+            IReadOnlyList<string>? prompts = StringList("prompts");
+            if (prompts is null || prompts.Count == 0)
+            {
+                string where = node is null ? $"{FileName}: 'prompts' is missing" : $"{Location(node)}: 'prompts' is empty";
+                throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidData, $"{where}. List at least one prompt; the answer to the last becomes the caption.");
+            }
+
+            var sequence = (YamlSequenceNode)node!;
+            for (int i = 0; i < prompts.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(prompts[i]))
+                {
+                    throw Error(sequence.Children[i], $"prompt {i + 1} of 'prompts' is empty.");
+                }
+            }
+
+            return prompts;
+        }
+
+        private IReadOnlyList<RetryRule> RetryRules()
+        {
+            YamlNode? node = Value("retry_rules");
+            if (node is null || IsNull(node))
+            {
+                return Array.Empty<RetryRule>();
+            }
+
+            if (node is not YamlSequenceNode sequence)
+            {
+                throw Error(node, $"'retry_rules' must be a list of rules, not {Describe(node)}.");
+            }
+
+            var rules = new List<RetryRule>();
+            foreach (YamlNode item in sequence.Children)
+            {
+                if (item is not YamlMappingNode rule)
+                {
+                    throw Error(item, $"each retry rule must have rule_name, phrases and rejection_note, not {Describe(item)}.");
+                }
+
+                string Field(string name) => rule.Children.TryGetValue(new YamlScalarNode(name), out YamlNode? value) && value is YamlScalarNode s && !string.IsNullOrWhiteSpace(s.Value)
+                    ? s.Value!
+                    : throw Error(rule, $"a retry rule needs '{name}' as text.");
+                if (!rule.Children.TryGetValue(new YamlScalarNode("phrases"), out YamlNode? phrasesNode) || phrasesNode is not YamlSequenceNode phrases || phrases.Children.Count == 0)
+                {
+                    throw Error(rule, "a retry rule needs 'phrases', a non-empty list.");
+                }
+
+                rules.Add(new RetryRule
+                {
+                    RuleName = Field("rule_name"),
+                    RejectionNote = Field("rejection_note"),
+                    Phrases = phrases.Children.Select(p => p is YamlScalarNode s && !string.IsNullOrEmpty(s.Value) ? s.Value! : throw Error(p, "every phrase must be text.")).ToList(),
+                });
+            }
+
+            return rules;
+        }
+
+        private string OutputFormat()
+        {
+            string format = (Text("output_format") ?? "txt").ToLowerInvariant();
+            return format == "txt" || format == "jsonl" ? format : throw Error(Value("output_format")!, $"'output_format' must be txt or jsonl, not '{format}'.");
+        }
+
+        private string CaptionExtension()
+        {
+            string extension = Text("caption_extension") ?? ".txt";
+            return Regex.IsMatch(extension, @"^\.[^\\/]+$") ? extension : throw Error(Value("caption_extension")!, $"'caption_extension' must start with a dot, such as .txt, not '{extension}'.");
+        }
+
+        private string FullPath(string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, relative));
+
+        private string? OptionalPath(string key) => Text(key) is string value && value.Length > 0 ? FullPath(value) : null;
+
+        private SecureString? ApiKey(IReadOnlyList<string> environmentNames)
+        {
+            string? setting = Text("api_key");
+            if (string.IsNullOrEmpty(setting))
+            {
+                return null;
+            }
+
+            YamlNode node = Value("api_key")!;
+            string key;
+            if (environmentNames.Contains(setting!))
+            {
+                key = environment(setting!) ?? "";
+                if (key.Length == 0)
+                {
+                    throw Error(node, $"'api_key' names the environment variable {setting}, which is not set. Set it, or empty 'api_key' for a local server.");
+                }
+            }
+            else
+            {
+                key = setting!;
+                warnings.Add(EnvironmentName.IsMatch(setting!)
+                    ? $"{Location(node)}: 'api_key' looks like an environment variable name but {setting} is not listed in 'api_key_env_vars', so it is sent as a literal key. List it there to read the variable."
+                    : $"{Location(node)}: 'api_key' holds a literal key in the file. Prefer an environment variable named in 'api_key_env_vars'.");
+            }
+
+            var secure = new SecureString();
+            foreach (char c in key)
+            {
+                secure.AppendChar(c);
+            }
+
+            secure.MakeReadOnly();
+            return secure;
+        }
+
+        private string? GlobalMetadataFile()
+        {
+            string? file = OptionalPath("global_metadata_file");
+            if (file is null)
+            {
+                return null;
+            }
+
+            try
+            {
+                using (File.OpenRead(file))
+                {
+                }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw Error(Value("global_metadata_file")!, $"'global_metadata_file' '{file}' cannot be read: {e.Message}");
+            }
+
+            return file;
+        }
+
+        private IReadOnlyList<string> HintSources()
+        {
+            var sources = new List<string>();
+            YamlNode? node = Value("hint_sources");
+            IReadOnlyList<string> names = StringList("hint_sources") ?? Array.Empty<string>();
+            for (int i = 0; i < names.Count; i++)
+            {
+                string name = names[i];
+                if (BuiltInHints.IsBuiltIn(name))
+                {
+                    sources.Add(name);
+                }
+                else if (name.EndsWith(".ps1", StringComparison.OrdinalIgnoreCase))
+                {
+                    sources.Add(FullPath(name));
+                }
+                else
+                {
+                    YamlNode item = ((YamlSequenceNode)node!).Children[i];
+                    warnings.Add($"{Location(item)}: unknown hint source '{name}' is skipped. Known: {string.Join(", ", BuiltInHints.Descriptions.Keys)}, or the path of a .ps1 script.");
+                }
+            }
+
+            return sources;
+        }
+
+        private static string Kind(YamlNode node) => node switch
+        {
+            YamlSequenceNode _ => "list",
+            YamlMappingNode _ => "mapping",
+            _ => "value",
+        };
+
+        private static string Describe(YamlNode node) => node is YamlScalarNode scalar ? $"'{scalar.Value}'" : "a " + Kind(node);
+    }
+}

@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.Security;
+
+namespace VlmCaption
+{
+    /// <summary>A caption.yaml as read by Import-VlmCaptionConfig: the original tool's keys plus VlmCaption's own.</summary>
+    public sealed class CaptionConfig
+    {
+        /// <summary>The file it was read from, if any.</summary>
+        public string? Path { get; set; }
+
+        /// <summary>base_url: one endpoint, or several serving the same model.</summary>
+        public IReadOnlyList<string> BaseUrl { get; set; } = new[] { "http://localhost:1234/v1" };
+
+        /// <summary>api_key, resolved: from the environment variable it names, or the literal key; null for none.</summary>
+        public SecureString? ApiKey { get; set; }
+
+        /// <summary>api_key_env_vars: variable names api_key may name.</summary>
+        public IReadOnlyList<string> ApiKeyEnvVars { get; set; } = Array.Empty<string>();
+
+        /// <summary>model; empty means the only one the server lists.</summary>
+        public string Model { get; set; } = "";
+
+        /// <summary>max_tokens, sent with every request.</summary>
+        public int MaxTokens { get; set; } = 4096;
+
+        /// <summary>use_max_completion_tokens: send the limit as max_completion_tokens.</summary>
+        public bool UseMaxCompletionTokens { get; set; }
+
+        /// <summary>concurrent_batch_size: images in flight.</summary>
+        public int ConcurrentBatchSize { get; set; } = 1;
+
+        /// <summary>system_prompt.</summary>
+        public string SystemPrompt { get; set; } = "";
+
+        /// <summary>global_metadata_file, as a full path; null for none.</summary>
+        public string? GlobalMetadataFile { get; set; }
+
+        /// <summary>prompts: the chain; the last answer is the caption.</summary>
+        public IReadOnlyList<string> Prompts { get; set; } = Array.Empty<string>();
+
+        /// <summary>retry_rules.</summary>
+        public IReadOnlyList<RetryRule> RetryRules { get; set; } = Array.Empty<RetryRule>();
+
+        /// <summary>hint_sources: built-in names or paths of hint scripts (full paths).</summary>
+        public IReadOnlyList<string> HintSources { get; set; } = Array.Empty<string>();
+
+        /// <summary>base_directory, as a full path.</summary>
+        public string BaseDirectory { get; set; } = "";
+
+        /// <summary>recursive: walk subfolders.</summary>
+        public bool Recursive { get; set; }
+
+        /// <summary>skip_if_caption_exists (or the older skip_if_txt_exists).</summary>
+        public bool SkipIfCaptionExists { get; set; }
+
+        /// <summary>output_format: txt or jsonl.</summary>
+        public string OutputFormat { get; set; } = "txt";
+
+        /// <summary>caption_extension: of txt captions, with its dot.</summary>
+        public string CaptionExtension { get; set; } = ".txt";
+
+        /// <summary>prefix: put before every caption (e.g. a trigger word).</summary>
+        public string Prefix { get; set; } = "";
+
+        /// <summary>suffix: put after every caption.</summary>
+        public string Suffix { get; set; } = "";
+
+        /// <summary>max_image_size: longest side sent; 0 sends files untouched.</summary>
+        public int MaxImageSize { get; set; } = 1536;
+
+        /// <summary>max_pixels: images declaring more are refused before decoding.</summary>
+        public long MaxPixels { get; set; } = 100_000_000;
+
+        /// <summary>timeout_sec: network timeout of one request.</summary>
+        public int TimeoutSec { get; set; } = 300;
+
+        /// <summary>max_retries: retries for connection failures, 408, 429 and 5xx.</summary>
+        public int MaxRetries { get; set; } = 3;
+
+        /// <summary>temperature; null sends none.</summary>
+        public double? Temperature { get; set; }
+
+        /// <summary>chat_history_dir: where the most recent image's conversation is kept, as a full path; null for none.</summary>
+        public string? ChatHistoryDir { get; set; }
+
+        /// <summary>The line of each key in the file, for error messages.</summary>
+        public IReadOnlyDictionary<string, int> KeyLines { get; set; } = new Dictionary<string, int>();
+
+        /// <summary>"caption.yaml line N" for a key, or the key alone when it was not in a file.</summary>
+        public string Where(string key) =>
+            Path is not null && KeyLines.TryGetValue(key, out int line) ? $"'{key}' ({System.IO.Path.GetFileName(Path)} line {line})" : $"'{key}'";
+    }
+}

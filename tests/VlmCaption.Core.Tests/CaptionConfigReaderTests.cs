@@ -1,0 +1,159 @@
+using System.Net;
+using VlmCaption.Config;
+using Xunit;
+
+namespace VlmCaption.Tests;
+
+public class CaptionConfigReaderTests
+{
+    /// <summary>The original tool's shipped caption.yaml, from ../shared/seed beside the repository.</summary>
+    public static string SeedConfig()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "shared", "seed", "caption.yaml");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException("../shared/seed/caption.yaml was not found above the test folder.");
+    }
+
+    private static (CaptionConfig Config, IReadOnlyList<string> Warnings) Read(string yaml, Dictionary<string, string>? environment = null, string? extraFile = null)
+    {
+        using var folder = new TempFolder();
+        if (extraFile is not null)
+        {
+            File.WriteAllText(Path.Combine(folder.Path, extraFile), "codex");
+        }
+
+        string path = Path.Combine(folder.Path, "caption.yaml");
+        File.WriteAllText(path, yaml);
+        CaptionConfig config = CaptionConfigReader.Read(path, out IReadOnlyList<string> warnings, name => environment?.GetValueOrDefault(name));
+        return (config, warnings);
+    }
+
+    private static CaptionException Fails(string yaml) =>
+        Assert.Throws<CaptionException>(() => Read(yaml));
+
+    [Fact]
+    public void The_original_caption_yaml_loads_unchanged()
+    {
+        string seed = SeedConfig();
+        CaptionConfig config = CaptionConfigReader.Read(seed, out IReadOnlyList<string> warnings, _ => null);
+        Assert.Empty(warnings);
+        Assert.Equal(["http://192.168.1.159:1234/v1"], config.BaseUrl);
+        Assert.Equal("llama-4-scout-17b-16e-instruct", config.Model);
+        Assert.Null(config.ApiKey);
+        Assert.Equal(["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "MY_API_KEY_ENV_VAR_NAME"], config.ApiKeyEnvVars);
+        Assert.Equal(16384, config.MaxTokens);
+        Assert.Equal(1, config.ConcurrentBatchSize);
+        Assert.StartsWith("You are to analyze an image and provide information", config.SystemPrompt);
+        Assert.Contains("'showcases' or 'features,'", config.SystemPrompt);
+        Assert.Null(config.GlobalMetadataFile);
+        Assert.Equal(4, config.Prompts.Count);
+        Assert.StartsWith("To finalize, summarize", config.Prompts[3]);
+        RetryRule rule = Assert.Single(config.RetryRules);
+        Assert.Equal("conversation_rejections", rule.RuleName);
+        Assert.Equal(12, rule.Phrases.Count);
+        Assert.Contains("[phrases]", rule.RejectionNote);
+        Assert.Equal(["full_path", "json", "metadata"], config.HintSources);
+        Assert.True(config.Recursive);
+        Assert.False(config.SkipIfCaptionExists);
+        Assert.Equal("txt", config.OutputFormat);
+        Assert.Equal(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(seed)!, @"C:\my_project\to_be_captioned")), config.BaseDirectory);
+        Assert.Equal(1, config.KeyLines["base_url"]);
+    }
+
+    [Fact]
+    public void Relative_paths_resolve_against_the_files_folder_and_text_is_literal()
+    {
+        var (config, _) = Read("prompts: ['Say ${HOME} and ${oc.env:X}']\nbase_directory: images\nglobal_metadata_file: codex.txt\nchat_history_dir: history\n", extraFile: "codex.txt");
+        string folder = Path.GetDirectoryName(config.Path)!;
+        Assert.Equal(Path.Combine(folder, "images"), config.BaseDirectory);
+        Assert.Equal(Path.Combine(folder, "codex.txt"), config.GlobalMetadataFile);
+        Assert.Equal(Path.Combine(folder, "history"), config.ChatHistoryDir);
+        Assert.Equal("Say ${HOME} and ${oc.env:X}", config.Prompts[0]);
+    }
+
+    [Fact]
+    public void Api_key_from_a_listed_variable_literal_with_a_warning_or_none()
+    {
+        var (fromEnvironment, quiet) = Read("prompts: [a]\napi_key: MY_KEY\napi_key_env_vars: [MY_KEY]\n", new() { ["MY_KEY"] = "sk-env" });
+        Assert.Equal("sk-env", new NetworkCredential("", fromEnvironment.ApiKey).Password);
+        Assert.Empty(quiet);
+
+        var (literal, warned) = Read("prompts: [a]\napi_key: sk-literal\n");
+        Assert.Equal("sk-literal", new NetworkCredential("", literal.ApiKey).Password);
+        Assert.Contains(warned, w => w.Contains("literal key") && !w.Contains("sk-literal"));
+
+        var (unlisted, hinted) = Read("prompts: [a]\napi_key: OPENAI_API_KEY\n");
+        Assert.Contains(hinted, w => w.Contains("not listed in 'api_key_env_vars'"));
+
+        Assert.Null(Read("prompts: [a]\napi_key: ''\n").Config.ApiKey);
+    }
+
+    [Fact]
+    public void Unknown_keys_warn_with_the_nearest_known_key()
+    {
+        var (_, warnings) = Read("prompts: [a]\nmax_token: 5\nzzzzzz: 1\n");
+        Assert.Contains(warnings, w => w.Contains("line 2") && w.Contains("'max_token'") && w.Contains("Did you mean 'max_tokens'?"));
+        Assert.Contains(warnings, w => w.Contains("'zzzzzz'") && !w.Contains("Did you mean"));
+    }
+
+    [Fact]
+    public void Older_skip_key_and_several_base_urls_are_read()
+    {
+        var (config, _) = Read("prompts: [a]\nskip_if_txt_exists: yes\nbase_url:\n  - http://a:1/v1\n  - http://b:2/v1\n");
+        Assert.True(config.SkipIfCaptionExists);
+        Assert.Equal(["http://a:1/v1", "http://b:2/v1"], config.BaseUrl);
+    }
+
+    [Fact]
+    public void Unknown_hint_sources_warn_and_script_paths_resolve()
+    {
+        var (config, warnings) = Read("prompts: [a]\nhint_sources: [full_path, nope, ./mine.ps1]\n");
+        Assert.Equal("full_path", config.HintSources[0]);
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(config.Path)!, "mine.ps1"), config.HintSources[1]);
+        Assert.Contains(warnings, w => w.Contains("'nope'") && w.Contains("line 2"));
+    }
+
+    [Theory]
+    [InlineData("model: x\n", "'prompts' is missing")]
+    [InlineData("prompts: []\n", "line 1, column 10: 'prompts' is empty")]
+    [InlineData("prompts: hello\n", "line 1, column 10: 'prompts' must be a list")]
+    [InlineData("prompts: [a, '']\n", "prompt 2 of 'prompts' is empty")]
+    [InlineData("prompts: [a]\nmax_tokens: lots\n", "line 2, column 13: 'max_tokens' must be a whole number, not 'lots'")]
+    [InlineData("prompts: [a]\nmax_tokens: 0\n", "'max_tokens' must be between 1")]
+    [InlineData("prompts: [a]\nrecursive: maybe\n", "line 2, column 12: 'recursive' must be true or false")]
+    [InlineData("prompts: [a]\nmodel: [a, b]\n", "line 2, column 8: 'model' must be text, not a list")]
+    [InlineData("prompts: [a]\noutput_format: csv\n", "'output_format' must be txt or jsonl")]
+    [InlineData("prompts: [a]\nprompts: [b]\n", "line 2, column 1: Duplicate key")]
+    [InlineData("prompts:\n\t- a\n", "tabs")]
+    [InlineData("prompts: [a\n", "line")]
+    [InlineData("", "is empty")]
+    [InlineData("- a\n- b\n", "must be a mapping")]
+    [InlineData("prompts: [a]\nbase_url: localhost:1234\n", "'base_url' value 'localhost:1234' is not an http or https URL")]
+    [InlineData("prompts: [a]\nglobal_metadata_file: missing.txt\n", "line 2, column 23: 'global_metadata_file'")]
+    [InlineData("prompts: [a]\napi_key: K\napi_key_env_vars: [K]\n", "line 2, column 10: 'api_key' names the environment variable K, which is not set")]
+    [InlineData("prompts: [a]\nretry_rules: [{rule_name: r, rejection_note: n}]\n", "'phrases'")]
+    [InlineData("prompts: [a]\ncaption_extension: txt\n", "'caption_extension' must start with a dot")]
+    [InlineData("prompts: [a]\ntemperature: 9\n", "'temperature' must be between 0 and 2")]
+    public void Bad_configs_name_the_key_and_line(string yaml, string expected)
+    {
+        CaptionException e = Fails(yaml);
+        Assert.Equal("InvalidConfig", e.ErrorId);
+        Assert.Contains(expected, e.Message);
+        Assert.StartsWith("caption.yaml", e.Message);
+    }
+
+    [Fact]
+    public void Missing_file_says_how_to_make_one()
+    {
+        var e = Assert.Throws<CaptionException>(() => CaptionConfigReader.Read("/nonexistent/caption.yaml", out _));
+        Assert.Equal("ConfigNotFound", e.ErrorId);
+        Assert.Contains("New-VlmCaptionConfig", e.Message);
+    }
+}
