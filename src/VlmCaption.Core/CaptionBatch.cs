@@ -81,8 +81,8 @@ namespace VlmCaption
             CaptionEvent outcome;
             try
             {
-                CaptionResult result = await engine.CaptionAsync(job, text => Post(CaptionEvent.Message(job.Path, text)), cancellationToken).ConfigureAwait(false);
-                outcome = CaptionEvent.Completed(result);
+                var (result, history) = await engine.RunAsync(job, text => Post(CaptionEvent.Message(job.Path, text)), cancellationToken).ConfigureAwait(false);
+                outcome = CaptionEvent.Completed(result, history);
             }
             catch (CaptionException e)
             {

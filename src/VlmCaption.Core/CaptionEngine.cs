@@ -39,35 +39,40 @@ namespace VlmCaption
         /// <param name="job">The image and its hints.</param>
         /// <param name="log">Receives progress lines (turns, retries) for -Verbose; called from a worker thread.</param>
         /// <param name="cancellationToken">Cancels the requests in flight.</param>
-        public async Task<CaptionResult> CaptionAsync(CaptionJob job, Action<string>? log, CancellationToken cancellationToken)
+        public async Task<CaptionResult> CaptionAsync(CaptionJob job, Action<string>? log, CancellationToken cancellationToken) =>
+            (await RunAsync(job, log, cancellationToken).ConfigureAwait(false)).Result;
+
+        /// <summary>Captions one image and keeps its chat history when the settings ask for it.</summary>
+        internal async Task<(CaptionResult Result, IReadOnlyList<string> History)> RunAsync(CaptionJob job, Action<string>? log, CancellationToken cancellationToken)
         {
             var clock = Stopwatch.StartNew();
             PreparedImage image = preparer.Prepare(job.Path);
             log?.Invoke($"Prepared {image.Width}x{image.Height} {image.MediaType}, {image.ByteCount / 1024.0:0.0} KiB in {clock.Elapsed.TotalMilliseconds:0} ms.");
 
-            IReadOnlyList<CaptionTurn> turns = await ImageConversation.RunAsync(endpoint, settings, globalMetadata, job, image, log, cancellationToken).ConfigureAwait(false);
-            CaptionTurn last = turns[turns.Count - 1];
-            if (last.Response.Length == 0)
+            ConversationOutcome outcome = await ImageConversation.RunAsync(endpoint, settings, globalMetadata, job, image, log, cancellationToken).ConfigureAwait(false);
+            CaptionTurn final = outcome.CaptionTurn;
+            if (final.Response.Length == 0)
             {
-                throw new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidResult, $"The model's final answer for '{job.Path}' was empty (finish_reason '{last.FinishReason}'); nothing was saved.");
+                throw new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidResult, $"The model's final answer for '{job.Path}' was empty (finish_reason '{final.FinishReason}'); nothing was saved.");
             }
 
-            return new CaptionResult
+            var result = new CaptionResult
             {
                 Path = job.Path,
-                Caption = last.Response,
-                Status = last.FinishReason == "length" ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
+                Caption = final.Response,
+                Status = final.FinishReason == "length" ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
                 Model = settings.Model,
                 BaseUrl = settings.BaseUrl,
-                Turns = turns,
-                PromptTokens = Sum(turns.Select(t => t.PromptTokens)),
-                CompletionTokens = Sum(turns.Select(t => t.CompletionTokens)),
+                Turns = outcome.Turns,
+                PromptTokens = Sum(outcome.Turns.Select(t => t.PromptTokens)),
+                CompletionTokens = Sum(outcome.Turns.Select(t => t.CompletionTokens)),
                 Duration = clock.Elapsed,
                 SentWidth = image.Width,
                 SentHeight = image.Height,
                 SentBytes = image.ByteCount,
                 SentMediaType = image.MediaType,
             };
+            return (result, outcome.History);
         }
 
         private static int? Sum(IEnumerable<int?> values)

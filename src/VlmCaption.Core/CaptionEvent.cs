@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace VlmCaption
 {
@@ -36,12 +37,16 @@ namespace VlmCaption
         /// <summary>The result of a Completed event.</summary>
         public CaptionResult? Result { get; private set; }
 
+        /// <summary>The message list after each turn, as JSON without image data, when the settings keep it.</summary>
+        public IReadOnlyList<string> History { get; private set; } = Array.Empty<string>();
+
         /// <summary>The failure of a Failed event.</summary>
         public CaptionException? Error { get; private set; }
 
         internal static CaptionEvent Message(string path, string text) => new CaptionEvent(CaptionEventKind.Message, path) { Text = text };
 
-        internal static CaptionEvent Completed(CaptionResult result) => new CaptionEvent(CaptionEventKind.Completed, result.Path) { Result = result };
+        internal static CaptionEvent Completed(CaptionResult result, IReadOnlyList<string> history) =>
+            new CaptionEvent(CaptionEventKind.Completed, result.Path) { Result = result, History = history };
 
         internal static CaptionEvent Failed(string path, CaptionException error) => new CaptionEvent(CaptionEventKind.Failed, path) { Error = error };
     }

@@ -27,6 +27,12 @@ namespace VlmCaption
         /// <summary>The chain of user prompts; the answer to the last one is the caption.</summary>
         public IReadOnlyList<string> Prompts { get; init; } = new[] { DefaultPrompt };
 
+        /// <summary>Rules that send one more request when the caption holds a banned phrase.</summary>
+        public IReadOnlyList<RetryRule> RetryRules { get; init; } = Array.Empty<RetryRule>();
+
+        /// <summary>Keep each turn's message list (image data replaced by a placeholder) for chat-history files.</summary>
+        public bool KeepHistory { get; init; }
+
         /// <summary>Answer limit sent with every request.</summary>
         public int MaxTokens { get; init; } = 4096;
 

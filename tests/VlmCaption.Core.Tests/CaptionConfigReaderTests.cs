@@ -157,3 +157,25 @@ public class CaptionConfigReaderTests
         Assert.Contains("New-VlmCaptionConfig", e.Message);
     }
 }
+
+public class ConfigTemplateTests
+{
+    [Fact]
+    public void Template_reads_back_with_the_original_defaults_and_no_warnings()
+    {
+        using var folder = new TempFolder();
+        string path = Path.Combine(folder.Path, "caption.yaml");
+        File.WriteAllText(path, ConfigTemplate.Text);
+        CaptionConfig config = CaptionConfigReader.Read(path, out IReadOnlyList<string> warnings, _ => null);
+        Assert.Empty(warnings);
+        Assert.Equal(4, config.Prompts.Count);
+        Assert.Equal(16384, config.MaxTokens);
+        Assert.Equal(12, Assert.Single(config.RetryRules).Phrases.Count);
+        Assert.Equal(folder.Path, config.BaseDirectory);
+        Assert.Null(config.Temperature);
+        Assert.Null(config.ChatHistoryDir);
+        Assert.Null(config.ApiKey);
+        Assert.Equal("", config.Model);
+        Assert.DoesNotContain("\n", config.SystemPrompt);
+    }
+}

@@ -22,6 +22,8 @@ public class EngineTests
             MaxTokens = settings.MaxTokens,
             MaxRetries = settings.MaxRetries,
             Timeout = settings.Timeout,
+            RetryRules = settings.RetryRules,
+            KeepHistory = settings.KeepHistory,
         };
         return new CaptionEngine(withServer, new ImagePreparationOptions(), metadata) { RetryBaseDelay = TimeSpan.FromMilliseconds(20) };
     }
@@ -83,6 +85,49 @@ public class EngineTests
                 Assert.Equal(prompts[turn], messages[(2 * turn) + 1]!["content"]!.GetValue<string>());
             }
         }
+    }
+
+    [Fact]
+    public async Task Retry_rule_works_with_one_prompt_and_replaces_a_caption_free_of_the_phrase()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions());
+        using var folder = new TempFolder();
+        var rule = new RetryRule { RuleName = "no-turn-1", Phrases = ["turn 1", "never"], RejectionNote = "Avoid: [phrases]." };
+        var settings = new CaptionSettings { Prompts = ["only"], RetryRules = [rule] };
+
+        CaptionResult result = await Engine(server, settings).CaptionAsync(new CaptionJob(folder.Image("a.png", new ImageSpec())), null, default);
+
+        Assert.Contains("Turn 2.", result.Caption);
+        Assert.Equal(["only", "Avoid: turn 1."], result.Turns.Select(t => t.Prompt));
+        JsonArray log = Requests(server);
+        Assert.Equal("Avoid: turn 1.", log[1]!["body"]!["messages"]![2]!["content"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Retry_answer_that_still_has_the_phrase_is_not_kept()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions());
+        using var folder = new TempFolder();
+        var rule = new RetryRule { RuleName = "no-pixels", Phrases = ["PIXELS"], RejectionNote = "No [phrases]." };
+        var lines = new List<string>();
+        CaptionResult result = await Engine(server, new CaptionSettings { RetryRules = [rule] }).CaptionAsync(new CaptionJob(folder.Image("a.png", new ImageSpec())), lines.Add, default);
+        Assert.Contains("Turn 1.", result.Caption);
+        Assert.Equal(2, result.Turns.Count);
+        Assert.Contains(lines, l => l.Contains("still has a banned phrase"));
+    }
+
+    [Fact]
+    public async Task History_holds_each_turns_messages_without_image_data()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions());
+        using var folder = new TempFolder();
+        var engine = Engine(server, new CaptionSettings { Prompts = ["p1", "p2"], KeepHistory = true, ApiKey = "" });
+        var (_, history) = await engine.RunAsync(new CaptionJob(folder.Image("a.png", new ImageSpec())), null, default);
+        Assert.Equal(2, history.Count);
+        JsonArray second = JsonNode.Parse(history[1])!.AsArray();
+        Assert.Equal(4, second.Count);
+        Assert.Matches(@"^data:image/jpeg;base64,<\d+ bytes, 64x48, not kept>$", second[0]!["content"]![1]!["image_url"]!["url"]!.GetValue<string>());
+        Assert.DoesNotContain("/9j/", history[1]);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using VlmCaption.Images;
@@ -8,7 +9,19 @@ using VlmCaption.Transport;
 
 namespace VlmCaption.Conversation
 {
-    /// <summary>Runs the chain of prompts for one image; the last cleaned answer is the caption.</summary>
+    /// <summary>What one image's conversation produced.</summary>
+    internal sealed class ConversationOutcome
+    {
+        public List<CaptionTurn> Turns { get; } = new List<CaptionTurn>();
+
+        /// <summary>The turn whose answer is the caption: the last prompt's, or a retry's that no longer has a banned phrase.</summary>
+        public CaptionTurn CaptionTurn { get; set; } = null!;
+
+        /// <summary>The message list after each turn as JSON, image data replaced; empty unless asked for.</summary>
+        public List<string> History { get; } = new List<string>();
+    }
+
+    /// <summary>Runs the chain of prompts for one image, then the retry rules.</summary>
     internal static class ImageConversation
     {
         /// <summary>The first user text: the hints, a blank line, then prompt 1 (prompt 1 alone without hints).</summary>
@@ -26,7 +39,11 @@ namespace VlmCaption.Conversation
             return systemPrompt.Length == 0 ? null : systemPrompt;
         }
 
-        public static async Task<IReadOnlyList<CaptionTurn>> RunAsync(
+        /// <summary>The phrases of a rule that the text contains, ignoring case, in the rule's order.</summary>
+        public static List<string> BannedPhrasesIn(string text, RetryRule rule) =>
+            rule.Phrases.Where(phrase => text.IndexOf(phrase, StringComparison.OrdinalIgnoreCase) >= 0).ToList();
+
+        public static async Task<ConversationOutcome> RunAsync(
             ChatEndpoint endpoint,
             CaptionSettings settings,
             string? globalMetadata,
@@ -35,25 +52,54 @@ namespace VlmCaption.Conversation
             Action<string>? log,
             CancellationToken cancellationToken)
         {
+            var outcome = new ConversationOutcome();
             var messages = new List<ChatMessage>();
             if (SystemText(globalMetadata, settings.SystemPrompt) is string system)
             {
                 messages.Add(ChatMessage.System(system));
             }
 
-            var turns = new List<CaptionTurn>(settings.Prompts.Count);
+            int requests = settings.Prompts.Count;
             for (int i = 0; i < settings.Prompts.Count; i++)
             {
                 string prompt = settings.Prompts[i];
-                messages.Add(i == 0 ? ChatMessage.User(FirstTurnText(job.Hints, prompt), image) : ChatMessage.User(prompt));
+                ChatMessage user = i == 0 ? ChatMessage.User(FirstTurnText(job.Hints, prompt), image) : ChatMessage.User(prompt);
+                outcome.CaptionTurn = await TurnAsync(prompt, user, $"Turn {i + 1} of {requests}").ConfigureAwait(false);
+            }
 
+            // The original retried only with two or more prompts and kept the retry answer whatever it said.
+            foreach (RetryRule rule in settings.RetryRules)
+            {
+                List<string> found = BannedPhrasesIn(outcome.CaptionTurn.Response, rule);
+                if (found.Count == 0)
+                {
+                    continue;
+                }
+
+                string note = rule.RejectionNote.Replace("[phrases]", string.Join(", ", found));
+                CaptionTurn retry = await TurnAsync(note, ChatMessage.User(note), $"Retry rule '{rule.RuleName}' for {string.Join(", ", found)}").ConfigureAwait(false);
+                if (retry.Response.Length > 0 && BannedPhrasesIn(retry.Response, rule).Count == 0)
+                {
+                    outcome.CaptionTurn = retry;
+                }
+                else
+                {
+                    log?.Invoke($"The answer to retry rule '{rule.RuleName}' still has a banned phrase; the earlier caption is kept.");
+                }
+            }
+
+            return outcome;
+
+            async Task<CaptionTurn> TurnAsync(string prompt, ChatMessage user, string label)
+            {
+                messages.Add(user);
                 var clock = Stopwatch.StartNew();
                 ChatAnswer answer = await endpoint.CompleteAsync(messages, log, cancellationToken).ConfigureAwait(false);
                 clock.Stop();
 
                 string response = AnswerCleaner.Clean(answer.Content);
                 messages.Add(ChatMessage.Assistant(response));
-                turns.Add(new CaptionTurn
+                var turn = new CaptionTurn
                 {
                     Prompt = prompt,
                     Response = response,
@@ -61,11 +107,16 @@ namespace VlmCaption.Conversation
                     PromptTokens = answer.PromptTokens,
                     CompletionTokens = answer.CompletionTokens,
                     Duration = clock.Elapsed,
-                });
-                log?.Invoke($"Turn {i + 1} of {settings.Prompts.Count}: {answer.CompletionTokens?.ToString() ?? "?"} tokens, finish '{answer.FinishReason}', {clock.Elapsed.TotalSeconds:0.00} s.");
-            }
+                };
+                outcome.Turns.Add(turn);
+                if (settings.KeepHistory)
+                {
+                    outcome.History.Add(ChatRequestWriter.WriteHistory(messages));
+                }
 
-            return turns;
+                log?.Invoke($"{label}: {answer.CompletionTokens?.ToString() ?? "?"} tokens, finish '{answer.FinishReason}', {clock.Elapsed.TotalSeconds:0.00} s.");
+                return turn;
+            }
         }
     }
 }

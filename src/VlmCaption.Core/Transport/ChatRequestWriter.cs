@@ -38,7 +38,25 @@ namespace VlmCaption.Transport
             return stream.ToArray();
         }
 
-        private static void WriteMessage(Utf8JsonWriter json, ChatMessage message)
+        /// <summary>The message list as indented JSON for a chat-history file, the image data replaced by a short placeholder.</summary>
+        public static string WriteHistory(IReadOnlyList<ChatMessage> messages)
+        {
+            using var stream = new MemoryStream();
+            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = Options.Encoder, Indented = true }))
+            {
+                json.WriteStartArray();
+                foreach (ChatMessage message in messages)
+                {
+                    WriteMessage(json, message, withImage: false);
+                }
+
+                json.WriteEndArray();
+            }
+
+            return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        }
+
+        private static void WriteMessage(Utf8JsonWriter json, ChatMessage message, bool withImage = true)
         {
             json.WriteStartObject();
             json.WriteString("role", message.Role);
@@ -56,8 +74,16 @@ namespace VlmCaption.Transport
                 json.WriteStartObject();
                 json.WriteString("type", "image_url");
                 json.WriteStartObject("image_url");
-                json.WritePropertyName("url");
-                json.WriteRawValue(message.Image.DataUriJson, skipInputValidation: true);
+                if (withImage)
+                {
+                    json.WritePropertyName("url");
+                    json.WriteRawValue(message.Image.DataUriJson, skipInputValidation: true);
+                }
+                else
+                {
+                    json.WriteString("url", $"data:{message.Image.MediaType};base64,<{message.Image.ByteCount} bytes, {message.Image.Width}x{message.Image.Height}, not kept>");
+                }
+
                 json.WriteEndObject();
                 json.WriteEndObject();
                 json.WriteEndArray();

@@ -1,0 +1,106 @@
+namespace VlmCaption.Config
+{
+    /// <summary>The commented caption.yaml that New-VlmCaptionConfig writes: the original tool's defaults and VlmCaption's keys.</summary>
+    public static class ConfigTemplate
+    {
+        /// <summary>The file's text.</summary>
+        public const string Text = @"# caption.yaml: settings for Invoke-VlmCaptionRun (VlmCaption). See Get-Help about_VlmCaption.
+# The keys of the Python tool vlm-caption keep their meaning; relative paths are relative to this file.
+
+# OpenAI-compatible endpoint. LM Studio: http://localhost:1234/v1, Ollama: http://localhost:11434/v1,
+# vLLM: http://localhost:8000/v1, llama.cpp server: http://localhost:8080/v1, OpenAI: https://api.openai.com/v1.
+# Several servers of the same model may be listed:
+# base_url:
+#   - http://gpu1:8000/v1
+#   - http://gpu2:8000/v1
+base_url: http://localhost:1234/v1
+
+# Empty for local servers. A name listed in api_key_env_vars is read from that environment variable;
+# anything else is used as the key itself (better kept out of this file).
+api_key: ''
+api_key_env_vars:
+  - OPENAI_API_KEY
+  - ANTHROPIC_API_KEY
+  - GEMINI_API_KEY
+
+# The model name the server knows. Empty: the only model the server lists.
+model: ''
+
+# Answer limit, sent with every request.
+max_tokens: 16384
+# true sends max_completion_tokens instead of max_tokens (OpenAI's reasoning models need it).
+use_max_completion_tokens: false
+
+# Images in flight at once (the turns of one image stay in order).
+concurrent_batch_size: 1
+
+system_prompt: >-
+  You are to analyze an image and provide information based on what is visible in the image. Do not embellish,
+  and avoid language like 'showcases' or 'features,' preferring to focus on factual information. Make sure
+  anything that is out of frame is NOT described. If metadata is present it can be trusted to be accurate.
+  Never include things that are not present in the image, and do not say things like 'no characters are visible.'
+
+# A text file (e.g. a character codex) placed before the system prompt. Empty: none.
+global_metadata_file: ''
+
+# The chain of prompts, one request each; the answer to the last is the caption.
+prompts:
+  - Describe the image in detail. Physically describe each character.
+  - Can you positively identify any characters, objects, or locations based on the codex or metadata? If you can identify characters, give reasons for the positive id.
+  - Describe the framing and composition, shot type, shot angle. For this request, think like a photographer or cinematographer.
+  - To finalize, summarize the description of the image in four to five sentences, focusing on factual information present in the image. Do not include any markdown, headers, or special formatting. Do not start with 'the image depicts' or similar. Simply exclude such phrases and focus on what IS visible.
+
+# When the caption contains a phrase (ignoring case), one more request is sent with the note,
+# [phrases] replaced by the phrases found; its answer is kept only if it is free of them.
+retry_rules:
+  - rule_name: conversation_rejections
+    phrases:
+      - examination of
+      - examination process
+      - analysis process
+      - during careful review
+      - output response
+      - interaction exchanges
+      - conversation dialogue
+      - step-by-step manner
+      - during analysis
+      - factual reporting
+      - provided analysis
+      - within scope
+    rejection_note: 'Please retry your summary and exclude these sorts of words or phrases: [phrases]. Focus on creating the summary as instructed and do not comment on the conversation/analysis process.'
+
+# Per-image hints placed before the first prompt: full_path, json (<name>.json beside the image),
+# metadata (metadata.json in the image's folder), exif, or the path of a .ps1 hint script.
+hint_sources:
+  - full_path
+
+# Where the images are, and whether to walk subfolders.
+base_directory: .
+recursive: false
+
+# Skip images that already have a caption (txt: a non-empty caption file; jsonl: a line with this model and prompts).
+skip_if_caption_exists: true
+
+# txt: <name>.txt beside each image. jsonl: a line {text, model, prompt} appended to <name>.jsonl.
+output_format: txt
+caption_extension: .txt
+# Put before / after every caption, e.g. a trigger word: prefix: 'ohwx woman, '
+prefix: ''
+suffix: ''
+
+# Longest side sent, in pixels (0 sends files untouched), and the pixel budget of one image.
+max_image_size: 1536
+max_pixels: 100000000
+
+# Seconds one request may take, and retries for connection failures, 408, 429 and 5xx.
+timeout_sec: 300
+max_retries: 3
+
+# Sampling temperature; leave empty to send none.
+temperature:
+
+# Keep the most recent image's conversation here (messages_1.txt …), image data left out. Empty: off.
+chat_history_dir: ''
+";
+    }
+}

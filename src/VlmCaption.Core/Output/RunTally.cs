@@ -1,0 +1,60 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+
+namespace VlmCaption.Output
+{
+    /// <summary>Counts the outcomes of a run into a <see cref="RunSummary"/>.</summary>
+    public sealed class RunTally
+    {
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private readonly List<CaptionFailure> failures = new List<CaptionFailure>();
+        private readonly RunSummary summary = new RunSummary();
+
+        /// <summary>Creates a tally for a run over <paramref name="total"/> images.</summary>
+        public RunTally(int total) => summary.Total = total;
+
+        /// <summary>Images captioned, failed, skipped or truncated so far.</summary>
+        public int Processed => summary.Succeeded + summary.Failed + summary.Skipped + summary.Truncated;
+
+        /// <summary>Counts a caption that was written.</summary>
+        public void Succeeded(CaptionResult result)
+        {
+            summary.Succeeded++;
+            AddTokens(result);
+        }
+
+        /// <summary>Counts a caption cut off by the answer limit (not written).</summary>
+        public void Truncated(CaptionResult result)
+        {
+            summary.Truncated++;
+            AddTokens(result);
+        }
+
+        /// <summary>Counts an image skipped because it has a caption.</summary>
+        public void Skipped() => summary.Skipped++;
+
+        /// <summary>Counts a failed image.</summary>
+        public void Failed(string path, string errorId, string message)
+        {
+            summary.Failed++;
+            failures.Add(new CaptionFailure { Path = path, ErrorId = errorId, Message = message });
+        }
+
+        /// <summary>The summary as of now.</summary>
+        public RunSummary ToSummary()
+        {
+            summary.Duration = clock.Elapsed;
+            double minutes = clock.Elapsed.TotalMinutes;
+            summary.ImagesPerMinute = minutes > 0 ? Math.Round((summary.Succeeded + summary.Truncated + summary.Failed) / minutes, 1) : 0;
+            summary.Failures = failures.ToArray();
+            return summary;
+        }
+
+        private void AddTokens(CaptionResult result)
+        {
+            summary.PromptTokens += result.PromptTokens ?? 0;
+            summary.CompletionTokens += result.CompletionTokens ?? 0;
+        }
+    }
+}

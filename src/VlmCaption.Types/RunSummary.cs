@@ -1,0 +1,39 @@
+using System;
+using System.Collections.Generic;
+
+namespace VlmCaption
+{
+    /// <summary>What an Invoke-VlmCaptionRun did, emitted once at its end.</summary>
+    public sealed class RunSummary
+    {
+        /// <summary>Images found.</summary>
+        public int Total { get; set; }
+
+        /// <summary>Images captioned and written.</summary>
+        public int Succeeded { get; set; }
+
+        /// <summary>Images skipped because they already had a caption.</summary>
+        public int Skipped { get; set; }
+
+        /// <summary>Images that failed; see <see cref="Failures"/>.</summary>
+        public int Failed { get; set; }
+
+        /// <summary>Images whose caption hit the answer limit; not written, so the next run tries them again.</summary>
+        public int Truncated { get; set; }
+
+        /// <summary>Prompt tokens the server reported, summed.</summary>
+        public long PromptTokens { get; set; }
+
+        /// <summary>Completion tokens the server reported, summed.</summary>
+        public long CompletionTokens { get; set; }
+
+        /// <summary>Wall time of the run.</summary>
+        public TimeSpan Duration { get; set; }
+
+        /// <summary>Images captioned or failed per minute of wall time.</summary>
+        public double ImagesPerMinute { get; set; }
+
+        /// <summary>Each failed image with its error.</summary>
+        public IReadOnlyList<CaptionFailure> Failures { get; set; } = Array.Empty<CaptionFailure>();
+    }
+}

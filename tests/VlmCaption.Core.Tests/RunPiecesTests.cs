@@ -1,0 +1,82 @@
+using VlmCaption.Images;
+using VlmCaption.Output;
+using Xunit;
+
+namespace VlmCaption.Tests;
+
+public class ImageWalkerTests
+{
+    [Fact]
+    public void Walk_is_sorted_recursive_only_when_asked_and_does_not_follow_folder_links()
+    {
+        using var folder = new TempFolder();
+        Directory.CreateDirectory(Path.Combine(folder.Path, "b", "deep"));
+        Directory.CreateDirectory(Path.Combine(folder.Path, "a"));
+        foreach (string file in new[] { "z.PNG", "m.jpg", "notes.txt", "a/2.webp", "a/1.tif", "b/x.jpeg", "b/deep/y.gif", "b/deep/readme.md" })
+        {
+            File.WriteAllText(Path.Combine(folder.Path, file), "x");
+        }
+
+        Directory.CreateSymbolicLink(Path.Combine(folder.Path, "b", "deep", "loop"), folder.Path);
+        var skipped = new List<string>();
+
+        List<string> all = ImageWalker.Find(folder.Path, recursive: true, (path, why) => skipped.Add($"{Path.GetFileName(path)} {why}"));
+
+        Assert.Equal(["m.jpg", "z.PNG", "a/1.tif", "a/2.webp", "b/x.jpeg", "b/deep/y.gif"], all.Select(p => Path.GetRelativePath(folder.Path, p).Replace('\\', '/')));
+        Assert.Equal(["loop is a link to another folder and is not followed"], skipped);
+        Assert.Equal(["m.jpg", "z.PNG"], ImageWalker.Find(folder.Path, recursive: false).Select(Path.GetFileName));
+    }
+}
+
+public class JsonlCaptionFileTests
+{
+    [Fact]
+    public void Lines_are_appended_and_found_by_model_and_prompt()
+    {
+        using var folder = new TempFolder();
+        string image = Path.Combine(folder.Path, "a.png");
+        JsonlCaptionFile.Append(image, "A cat é.", "m1", "p1\n\np2");
+        Assert.True(JsonlCaptionFile.HasCaption(image, "m1", "p1\n\np2"));
+        Assert.False(JsonlCaptionFile.HasCaption(image, "m2", "p1\n\np2"));
+        Assert.False(JsonlCaptionFile.HasCaption(image, "m1", "p1"));
+        JsonlCaptionFile.Append(image, "Another.", "m2", "p1");
+        Assert.Equal(
+            ["{\"text\":\"A cat é.\",\"model\":\"m1\",\"prompt\":\"p1\\n\\np2\"}", "{\"text\":\"Another.\",\"model\":\"m2\",\"prompt\":\"p1\"}"],
+            File.ReadAllLines(Path.Combine(folder.Path, "a.jsonl")));
+    }
+
+    [Fact]
+    public void A_line_cut_short_by_a_crash_is_ignored_and_does_not_spoil_the_next()
+    {
+        using var folder = new TempFolder();
+        string image = Path.Combine(folder.Path, "a.png");
+        File.WriteAllText(Path.Combine(folder.Path, "a.jsonl"), "{\"text\":\"half");
+        Assert.False(JsonlCaptionFile.HasCaption(image, "m", "p"));
+        JsonlCaptionFile.Append(image, "Whole.", "m", "p");
+        Assert.True(JsonlCaptionFile.HasCaption(image, "m", "p"));
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(folder.Path, "a.jsonl")).Length);
+    }
+}
+
+public class ChatHistoryFolderTests
+{
+    [Fact]
+    public void Writes_one_file_per_turn_and_removes_a_longer_earlier_conversation()
+    {
+        using var folder = new TempFolder();
+        string history = Path.Combine(folder.Path, "history");
+        Assert.Null(ChatHistoryFolder.Write(history, ["1", "2", "3"]));
+        Assert.Null(ChatHistoryFolder.Write(history, ["a", "b"]));
+        Assert.Equal(["messages_1.txt", "messages_2.txt"], Directory.GetFiles(history).Select(Path.GetFileName).Order());
+        Assert.Equal("b", File.ReadAllText(Path.Combine(history, "messages_2.txt")));
+    }
+
+    [Fact]
+    public void A_failure_is_reported_not_thrown()
+    {
+        using var folder = new TempFolder();
+        string blocker = Path.Combine(folder.Path, "file");
+        File.WriteAllText(blocker, "x");
+        Assert.Contains("could not be written", ChatHistoryFolder.Write(Path.Combine(blocker, "sub"), ["1"]));
+    }
+}
