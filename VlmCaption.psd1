@@ -13,6 +13,11 @@
     CmdletsToExport      = @(
         'Get-VlmCaption'
         'Save-VlmCaption'
+        'Invoke-VlmCaptionRun'
+        'Import-VlmCaptionConfig'
+        'New-VlmCaptionConfig'
+        'Get-VlmHintSource'
+        'New-VlmHintSource'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -31,15 +31,26 @@ namespace VlmCaption.PowerShell
             }
         }
 
-        /// <summary>The key for the request header, or the VLMCAPTION_API_KEY environment variable, or empty.</summary>
-        public static string Reveal(SecureString? key)
+        /// <summary>The key as text for the request header; empty for none.</summary>
+        public static string Reveal(SecureString? key) => key is null ? "" : new NetworkCredential(string.Empty, key).Password;
+
+        /// <summary>The VLMCAPTION_API_KEY environment variable, the last place a key is looked for; null when unset.</summary>
+        public static SecureString? FromEnvironment()
         {
-            if (key is not null)
+            string? key = Environment.GetEnvironmentVariable("VLMCAPTION_API_KEY");
+            if (string.IsNullOrEmpty(key))
             {
-                return new NetworkCredential(string.Empty, key).Password;
+                return null;
             }
 
-            return Environment.GetEnvironmentVariable("VLMCAPTION_API_KEY") ?? "";
+            var secure = new SecureString();
+            foreach (char c in key!)
+            {
+                secure.AppendChar(c);
+            }
+
+            secure.MakeReadOnly();
+            return secure;
         }
     }
 }

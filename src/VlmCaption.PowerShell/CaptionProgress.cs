@@ -4,7 +4,7 @@ using System.Management.Automation;
 
 namespace VlmCaption.PowerShell
 {
-    /// <summary>Counts outcomes and writes one progress bar: done, failed, skipped, images per minute and, when the total is known, the ETA.</summary>
+    /// <summary>Counts outcomes and writes one progress bar: captioned, failed, skipped, truncated, images per minute and, when the total is known, the ETA.</summary>
     internal sealed class CaptionProgress
     {
         private const string Activity = "Captioning images";
@@ -13,6 +13,7 @@ namespace VlmCaption.PowerShell
         private int captioned;
         private int failed;
         private int skipped;
+        private int truncated;
 
         public CaptionProgress(Cmdlet cmdlet) => this.cmdlet = cmdlet;
 
@@ -20,6 +21,9 @@ namespace VlmCaption.PowerShell
         public int? Total { get; set; }
 
         public void Captioned(string path) => Write(ref captioned, path);
+
+        /// <summary>Counts an image whose caption hit the answer limit.</summary>
+        public void Truncated(string path) => Write(ref truncated, path);
 
         public void Failed(string path) => Write(ref failed, path);
 
@@ -31,10 +35,10 @@ namespace VlmCaption.PowerShell
         private void Write(ref int counter, string path)
         {
             counter++;
-            int sent = captioned + failed;
+            int sent = captioned + failed + truncated;
             double minutes = clock.Elapsed.TotalMinutes;
             double perMinute = minutes > 0 ? sent / minutes : 0;
-            var record = new ProgressRecord(0, Activity, $"{captioned} captioned, {failed} failed, {skipped} skipped, {perMinute:0.0} images/min")
+            var record = new ProgressRecord(0, Activity, $"{captioned} captioned, {failed} failed, {skipped} skipped{(truncated > 0 ? $", {truncated} truncated" : "")}, {perMinute:0.0} images/min")
             {
                 CurrentOperation = System.IO.Path.GetFileName(path),
             };

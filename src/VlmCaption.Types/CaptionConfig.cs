@@ -88,6 +88,9 @@ namespace VlmCaption
         /// <summary>The line of each key in the file, for error messages.</summary>
         public IReadOnlyDictionary<string, int> KeyLines { get; set; } = new Dictionary<string, int>();
 
+        /// <summary>A shallow copy, for laying command-line overrides over a configuration without changing it.</summary>
+        public CaptionConfig Clone() => (CaptionConfig)MemberwiseClone();
+
         /// <summary>"caption.yaml line N" for a key, or the key alone when it was not in a file.</summary>
         public string Where(string key) =>
             Path is not null && KeyLines.TryGetValue(key, out int line) ? $"'{key}' ({System.IO.Path.GetFileName(Path)} line {line})" : $"'{key}'";

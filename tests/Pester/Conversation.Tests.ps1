@@ -94,7 +94,7 @@ Describe 'Conversation layout' {
     It 'refuses an unknown hint source before sending anything' {
         $image = New-TestImage $server (Join-Path $folder 'h.png')
         { Get-VlmCaption -LiteralPath $image.FullName @common -HintSource nope -ErrorAction Stop } |
-            Should -Throw -ErrorId 'UnknownHintSource,VlmCaption.PowerShell.Commands.GetVlmCaptionCommand'
+            Should -Throw -ErrorId 'ParameterArgumentTransformationError,VlmCaption.PowerShell.Commands.GetVlmCaptionCommand' -ExpectedMessage "*'nope' is not a hint source*"
         @(Get-TestServerRequest $server).Count | Should -Be 0
     }
 

@@ -4,6 +4,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Security;
 using System.Threading;
+using VlmCaption.Config;
 using VlmCaption.Conversation;
 using VlmCaption.Hints;
 using VlmCaption.Images;
@@ -15,15 +16,14 @@ namespace VlmCaption.PowerShell.Commands
     /// <summary>Captions images with a vision-language model behind an OpenAI-compatible chat API.</summary>
     [Cmdlet(VerbsCommon.Get, "VlmCaption", DefaultParameterSetName = PathSet)]
     [OutputType(typeof(CaptionResult))]
-    public sealed class GetVlmCaptionCommand : PSCmdlet, IDisposable
+    public sealed class GetVlmCaptionCommand : CaptionCommandBase
     {
         private const string PathSet = "Path";
         private const string LiteralPathSet = "LiteralPath";
 
-        private readonly CancellationTokenSource cancellation = new CancellationTokenSource();
-        private readonly BuiltInHints hints = new BuiltInHints();
-        private CaptionBatch? batch;
-        private CaptionProgress? progress;
+        private HintSources? hints;
+        private string captionExtension = ".txt";
+        private int maxTokens;
 
         /// <summary>Image paths; wildcards allowed.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -66,11 +66,12 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string? GlobalMetadataPath { get; set; }
 
-        /// <summary>Hint sources whose texts go before the first prompt, in order.</summary>
+        /// <summary>Hint sources whose texts go before the first prompt, in order: built-in names, .ps1 paths or New-VlmHintSource objects.</summary>
         [Parameter]
         [ArgumentCompleter(typeof(HintSourceNameCompleter))]
+        [HintSourceTransformation]
         [ValidateNotNullOrEmpty]
-        public string[] HintSource { get; set; } = Array.Empty<string>();
+        public HintSource[] HintSource { get; set; } = Array.Empty<HintSource>();
 
         /// <summary>Answer limit for every request.</summary>
         [Parameter]
@@ -120,48 +121,25 @@ namespace VlmCaption.PowerShell.Commands
         [ValidatePattern(@"^\.[^\\/]+$")]
         public string Extension { get; set; } = ".txt";
 
-        /// <inheritdoc />
-        public void Dispose()
-        {
-            batch?.Dispose();
-            cancellation.Dispose();
-        }
+        /// <summary>A caption.yaml path or an Import-VlmCaptionConfig object; explicit parameters win over it.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public object? Config { get; set; }
 
         /// <inheritdoc />
         protected override void BeginProcessing()
         {
-            foreach (string name in HintSource)
-            {
-                if (!BuiltInHints.IsBuiltIn(name))
-                {
-                    ThrowTerminatingError(new ErrorRecord(
-                        new PSArgumentException($"'{name}' is not a hint source. Known: {string.Join(", ", BuiltInHints.Descriptions.Keys)}."),
-                        "UnknownHintSource",
-                        ErrorCategory.InvalidArgument,
-                        name));
-                }
-            }
-
-            string apiKey = ApiKeyTransformationAttribute.Reveal(ApiKey);
             try
             {
-                string? metadata = GlobalMetadataPath is null ? null : GlobalMetadata.Read(ResolveSinglePath(GlobalMetadataPath));
-                string model = Model ?? ChooseModel(apiKey);
-                var settings = new CaptionSettings
-                {
-                    BaseUrl = BaseUrl,
-                    Model = model,
-                    ApiKey = apiKey,
-                    SystemPrompt = SystemPrompt,
-                    Prompts = Prompt,
-                    MaxTokens = MaxTokens,
-                    UseMaxCompletionTokens = UseMaxCompletionTokens,
-                    Temperature = MyInvocation.BoundParameters.ContainsKey(nameof(Temperature)) ? Temperature : (double?)null,
-                    MaxRetries = MaxRetries,
-                    Timeout = TimeSpan.FromSeconds(TimeoutSec),
-                };
-                var engine = new CaptionEngine(settings, new ImagePreparationOptions { MaxImageSize = MaxImageSize, MaxPixels = MaxPixels }, metadata);
-                batch = new CaptionBatch(engine, ThrottleLimit, cancellation.Token);
+                CaptionConfig config = Effective(Config is null ? new CaptionConfig { Prompts = new[] { CaptionSettings.DefaultPrompt } } : ConfigLoader.Load(this, Config));
+                string? metadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
+                string baseUrl = config.BaseUrl[0];
+                string model = config.Model.Length > 0 ? config.Model : ChooseModel(baseUrl, config);
+                var engine = new CaptionEngine(ConfigSettings.ToSettings(config, baseUrl, model, keepHistory: false), ConfigSettings.ToImageOptions(config), metadata);
+                captionExtension = config.CaptionExtension;
+                maxTokens = config.MaxTokens;
+                hints = new HintSources(this, Bound(nameof(HintSource)) || Config is null ? HintSource : ConfigLoader.HintSourcesOf(this, config));
+                StartBatch(engine, config.ConcurrentBatchSize);
             }
             catch (CaptionException e)
             {
@@ -171,8 +149,6 @@ namespace VlmCaption.PowerShell.Commands
             {
                 ThrowTerminatingError(new ErrorRecord(e, "InvalidSettings", ErrorCategory.InvalidArgument, null));
             }
-
-            progress = new CaptionProgress(this);
         }
 
         /// <inheritdoc />
@@ -184,7 +160,7 @@ namespace VlmCaption.PowerShell.Commands
             // Given by parameter rather than piped, the whole list is known now, so progress can show an ETA.
             if (!MyInvocation.ExpectingInput)
             {
-                progress!.Total = files.Count;
+                Progress.Total = files.Count;
             }
 
             foreach (string file in files)
@@ -192,117 +168,70 @@ namespace VlmCaption.PowerShell.Commands
                 if (SkipExisting && HasCaption(file))
                 {
                     WriteVerbose($"Skipping '{file}': its caption file exists.");
-                    progress!.Skipped(file);
+                    Progress.Skipped(file);
                     continue;
                 }
 
-                IReadOnlyList<string> texts = BuildHints(file);
-                while (!batch!.HasSlot)
-                {
-                    Report(TakeNext());
-                }
-
-                WriteVerbose($"Captioning '{file}'.");
-                batch.Start(new CaptionJob(file, texts));
-                while (batch.TryTake(out CaptionEvent? next))
-                {
-                    Report(next!);
-                }
+                Enqueue(new CaptionJob(file, hints!.Build(file, file)));
             }
         }
 
         /// <inheritdoc />
-        protected override void EndProcessing()
+        protected override void EndProcessing() => DrainAll();
+
+        /// <inheritdoc />
+        private protected override void OnCompleted(CaptionEvent completed)
         {
-            while (batch!.InFlight > 0)
+            if (completed.Result!.Status == CaptionStatus.Truncated)
             {
-                Report(TakeNext());
+                WriteWarning($"The caption of '{completed.Path}' was cut off by the answer limit ({maxTokens} tokens). Raise -MaxTokens.");
+                Progress.Truncated(completed.Path);
+            }
+            else
+            {
+                Progress.Captioned(completed.Path);
             }
 
-            progress!.Complete();
+            WriteObject(completed.Result);
         }
 
-        /// <inheritdoc />
-        protected override void StopProcessing() => cancellation.Cancel();
+        private bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
 
-        private string ChooseModel(string apiKey)
+        /// <summary>The configuration with every parameter the user typed laid over it; without -Config, the parameters alone.</summary>
+        private CaptionConfig Effective(CaptionConfig config)
         {
-            string model = ModelLister.ChooseAsync(BaseUrl, apiKey, TimeSpan.FromSeconds(Math.Min(TimeoutSec, 30)), cancellation.Token).GetAwaiter().GetResult();
-            WriteVerbose($"Using the model '{model}', the only one {BaseUrl} lists.");
+            bool Use(string name) => Config is null || Bound(name);
+            CaptionConfig effective = config.Clone();
+            effective.ApiKey = Bound(nameof(ApiKey)) ? ApiKey : config.ApiKey ?? ApiKeyTransformationAttribute.FromEnvironment();
+            effective.Model = Model ?? config.Model;
+            effective.UseMaxCompletionTokens = UseMaxCompletionTokens || config.UseMaxCompletionTokens;
+            effective.Temperature = Bound(nameof(Temperature)) ? Temperature : config.Temperature;
+            effective.GlobalMetadataFile = GlobalMetadataPath is null ? config.GlobalMetadataFile : ConfigLoader.ResolveFile(this, GlobalMetadataPath);
+            effective.BaseUrl = Use(nameof(BaseUrl)) ? new[] { BaseUrl } : config.BaseUrl;
+            effective.SystemPrompt = Use(nameof(SystemPrompt)) ? SystemPrompt : config.SystemPrompt;
+            effective.Prompts = Use(nameof(Prompt)) ? Prompt : config.Prompts;
+            effective.MaxTokens = Use(nameof(MaxTokens)) ? MaxTokens : config.MaxTokens;
+            effective.ConcurrentBatchSize = Use(nameof(ThrottleLimit)) ? ThrottleLimit : config.ConcurrentBatchSize;
+            effective.MaxRetries = Use(nameof(MaxRetries)) ? MaxRetries : config.MaxRetries;
+            effective.TimeoutSec = Use(nameof(TimeoutSec)) ? TimeoutSec : config.TimeoutSec;
+            effective.MaxImageSize = Use(nameof(MaxImageSize)) ? MaxImageSize : config.MaxImageSize;
+            effective.MaxPixels = Use(nameof(MaxPixels)) ? MaxPixels : config.MaxPixels;
+            effective.CaptionExtension = Use(nameof(Extension)) ? Extension : config.CaptionExtension;
+            return effective;
+        }
+
+        private string ChooseModel(string baseUrl, CaptionConfig config)
+        {
+            string apiKey = ApiKeyTransformationAttribute.Reveal(config.ApiKey);
+            string model = ModelLister.ChooseAsync(baseUrl, apiKey, TimeSpan.FromSeconds(Math.Min(config.TimeoutSec, 30)), Cancellation.Token).GetAwaiter().GetResult();
+            WriteVerbose($"Using the model '{model}', the only one {baseUrl} lists.");
             return model;
-        }
-
-        private string ResolveSinglePath(string path)
-        {
-            string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
-            if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
-            {
-                throw new CaptionException("NotFileSystemPath", CaptionErrorCategory.InvalidArgument, $"'{path}' is not a file-system path.");
-            }
-
-            return resolved;
         }
 
         private bool HasCaption(string image)
         {
-            var caption = new FileInfo(CaptionFile.PathFor(image, Extension));
+            var caption = new FileInfo(CaptionFile.PathFor(image, captionExtension));
             return caption.Exists && caption.Length > 0;
-        }
-
-        private IReadOnlyList<string> BuildHints(string file)
-        {
-            var texts = new List<string>(HintSource.Length);
-            foreach (string name in HintSource)
-            {
-                try
-                {
-                    if (hints.Build(name, file, file) is string text)
-                    {
-                        texts.Add(text);
-                    }
-                }
-                catch (CaptionException e)
-                {
-                    WriteWarning($"Hint source '{name}' failed for '{file}' and was left out: {e.Message}");
-                }
-            }
-
-            return texts;
-        }
-
-        private CaptionEvent TakeNext()
-        {
-            try
-            {
-                return batch!.Take();
-            }
-            catch (OperationCanceledException)
-            {
-                throw new PipelineStoppedException();
-            }
-        }
-
-        private void Report(CaptionEvent next)
-        {
-            switch (next.Kind)
-            {
-                case CaptionEventKind.Message:
-                    WriteVerbose($"{System.IO.Path.GetFileName(next.Path)}: {next.Text}");
-                    return;
-                case CaptionEventKind.Completed:
-                    if (next.Result!.Status == CaptionStatus.Truncated)
-                    {
-                        WriteWarning($"The caption of '{next.Path}' was cut off by the answer limit ({MaxTokens} tokens). Raise -MaxTokens.");
-                    }
-
-                    WriteObject(next.Result);
-                    progress!.Captioned(next.Path);
-                    break;
-                case CaptionEventKind.Failed:
-                    WriteError(ErrorRecords.From(next.Error!, next.Path));
-                    progress!.Failed(next.Path);
-                    break;
-            }
         }
     }
 }

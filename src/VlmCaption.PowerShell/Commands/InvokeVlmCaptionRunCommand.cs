@@ -1,0 +1,261 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+using VlmCaption.Config;
+using VlmCaption.Conversation;
+using VlmCaption.Images;
+using VlmCaption.Output;
+using VlmCaption.Transport;
+
+namespace VlmCaption.PowerShell.Commands
+{
+    /// <summary>Captions every image under caption.yaml's base_directory and writes the captions, like the original tool.</summary>
+    [Cmdlet(VerbsLifecycle.Invoke, "VlmCaptionRun", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
+    [OutputType(typeof(RunSummary), typeof(CaptionResult))]
+    public sealed class InvokeVlmCaptionRunCommand : CaptionCommandBase
+    {
+        private const string PathSet = "ConfigPath";
+        private const string ObjectSet = "Config";
+
+        private CaptionConfig config = null!;
+        private RunTally tally = null!;
+        private string model = "";
+        private string promptField = "";
+
+        /// <summary>The caption.yaml to run.</summary>
+        [Parameter(Position = 0, ParameterSetName = PathSet)]
+        [ValidateNotNullOrEmpty]
+        public string ConfigPath { get; set; } = "caption.yaml";
+
+        /// <summary>A configuration from Import-VlmCaptionConfig.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ObjectSet, ValueFromPipeline = true)]
+        [ValidateNotNull]
+        public CaptionConfig? Config { get; set; }
+
+        /// <summary>Overrides base_directory.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? BaseDirectory { get; set; }
+
+        /// <summary>Overrides recursive.</summary>
+        [Parameter]
+        public SwitchParameter Recurse { get; set; }
+
+        /// <summary>Overrides concurrent_batch_size.</summary>
+        [Parameter]
+        [ValidateRange(1, 256)]
+        public int ThrottleLimit { get; set; }
+
+        /// <summary>Overrides api_key.</summary>
+        [Parameter]
+        [ApiKeyTransformation]
+        public SecureString? ApiKey { get; set; }
+
+        /// <summary>Caption again even where a caption exists.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        /// <summary>Emit each CaptionResult as well as the summary.</summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            try
+            {
+                config = Effective(Config ?? ConfigLoader.Load(this, ConfigPath));
+                Run();
+            }
+            catch (CaptionException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e, config?.Path ?? ConfigPath));
+            }
+        }
+
+        /// <inheritdoc />
+        private protected override void OnCompleted(CaptionEvent completed)
+        {
+            CaptionResult result = completed.Result!;
+            if (config.ChatHistoryDir is string historyFolder && ChatHistoryFolder.Write(historyFolder, completed.History) is string problem)
+            {
+                WriteWarning(problem);
+            }
+
+            if (result.Status == CaptionStatus.Truncated)
+            {
+                WriteWarning($"The caption of '{result.Path}' was cut off by the answer limit ({config.MaxTokens} tokens) and was not written; the next run tries it again. Raise max_tokens.");
+                tally.Truncated(result);
+                Progress.Truncated(result.Path);
+            }
+            else
+            {
+                try
+                {
+                    string text = config.Prefix + result.Caption + config.Suffix;
+                    if (config.OutputFormat == "jsonl")
+                    {
+                        JsonlCaptionFile.Append(result.Path, text, model, promptField);
+                    }
+                    else
+                    {
+                        CaptionFile.WriteAtomic(CaptionFile.PathFor(result.Path, config.CaptionExtension), text, overwrite: true);
+                    }
+                }
+                catch (CaptionException e)
+                {
+                    Fail(result.Path, e);
+                    return;
+                }
+
+                tally.Succeeded(result);
+                Progress.Captioned(result.Path);
+            }
+
+            if (PassThru)
+            {
+                WriteObject(result);
+            }
+        }
+
+        /// <inheritdoc />
+        private protected override void OnFailed(CaptionEvent failed) => Fail(failed.Path, failed.Error!);
+
+        private void Fail(string path, CaptionException error)
+        {
+            WriteError(ErrorRecords.From(error, path));
+            tally.Failed(path, error.ErrorId, error.Message);
+            Progress.Failed(path);
+        }
+
+        private void Run()
+        {
+            if (!Directory.Exists(config.BaseDirectory))
+            {
+                throw new CaptionException("BaseDirectoryNotFound", CaptionErrorCategory.ObjectNotFound, $"The folder of {config.Where("base_directory")}, '{config.BaseDirectory}', does not exist. Fix base_directory or pass -BaseDirectory.");
+            }
+
+            if (config.BaseUrl.Count > 1)
+            {
+                WriteWarning($"base_url lists {config.BaseUrl.Count} endpoints; this version uses only the first, {config.BaseUrl[0]}.");
+            }
+
+            HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config));
+            string? metadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
+            List<string> images = ImageWalker.Find(config.BaseDirectory, config.Recursive, (folder, why) => WriteWarning($"'{folder}' {why}."));
+            WriteVerbose($"Found {images.Count} images under '{config.BaseDirectory}'{(config.Recursive ? " and its subfolders" : "")}.");
+            bool whatIf = IsWhatIf();
+            promptField = JsonlCaptionFile.PromptField(config.Prompts);
+            model = config.Model.Length > 0 || whatIf ? config.Model : ChooseModel();
+            tally = new RunTally(images.Count);
+
+            CaptionEngine engine = new CaptionEngine(
+                ConfigSettings.ToSettings(config, config.BaseUrl[0], model, keepHistory: config.ChatHistoryDir is not null),
+                ConfigSettings.ToImageOptions(config),
+                metadata);
+            StartBatch(engine, config.ConcurrentBatchSize);
+            Progress.Total = images.Count;
+            var captionOwners = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (string image in images)
+            {
+                if (config.OutputFormat == "txt" && !ClaimCaptionPath(image, captionOwners))
+                {
+                    continue;
+                }
+
+                if (!Force && HasCaption(image))
+                {
+                    tally.Skipped();
+                    Progress.Skipped(image);
+                    WriteVerbose($"Skipping '{image}': it has a caption.");
+                    if (whatIf)
+                    {
+                        ShouldProcess(image, "Skip (it has a caption)");
+                    }
+
+                    continue;
+                }
+
+                if (!ShouldProcess(image, "Caption"))
+                {
+                    continue;
+                }
+
+                Enqueue(new CaptionJob(image, hints.Build(image, image)));
+            }
+
+            DrainAll();
+            if (!whatIf)
+            {
+                WriteObject(tally.ToSummary());
+            }
+        }
+
+        /// <summary>For txt output, the first image of a caption file owns it; a same-stem sibling (a.jpg, a.png) fails instead of overwriting.</summary>
+        private bool ClaimCaptionPath(string image, Dictionary<string, string> owners)
+        {
+            string target = CaptionFile.PathFor(image, config.CaptionExtension);
+            if (owners.TryGetValue(target, out string? owner))
+            {
+                Fail(image, new CaptionException("CaptionPathConflict", CaptionErrorCategory.WriteError, $"'{image}' and '{owner}' would both write '{target}'; '{image}' was not captioned. Rename one of them."));
+                return false;
+            }
+
+            owners[target] = image;
+            return true;
+        }
+
+        private bool HasCaption(string image)
+        {
+            if (!config.SkipIfCaptionExists)
+            {
+                return false;
+            }
+
+            if (config.OutputFormat == "jsonl")
+            {
+                return model.Length > 0 && JsonlCaptionFile.HasCaption(image, model, promptField);
+            }
+
+            var caption = new FileInfo(CaptionFile.PathFor(image, config.CaptionExtension));
+            return caption.Exists && caption.Length > 0;
+        }
+
+        private bool IsWhatIf() =>
+            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value) && value is SwitchParameter { IsPresent: true })
+            || (!MyInvocation.BoundParameters.ContainsKey("WhatIf") && SessionState.PSVariable.GetValue("WhatIfPreference") is object preference && LanguagePrimitives.IsTrue(preference));
+
+        private string ChooseModel()
+        {
+            string chosen = ModelLister.ChooseAsync(config.BaseUrl[0], ApiKeyTransformationAttribute.Reveal(config.ApiKey), TimeSpan.FromSeconds(Math.Min(config.TimeoutSec, 30)), Cancellation.Token).GetAwaiter().GetResult();
+            WriteVerbose($"Using the model '{chosen}', the only one {config.BaseUrl[0]} lists.");
+            return chosen;
+        }
+
+        /// <summary>The configuration with the overrides typed on the command line.</summary>
+        private CaptionConfig Effective(CaptionConfig loaded)
+        {
+            CaptionConfig effective = loaded.Clone();
+            effective.ApiKey = ApiKey ?? loaded.ApiKey ?? ApiKeyTransformationAttribute.FromEnvironment();
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)))
+            {
+                effective.ConcurrentBatchSize = ThrottleLimit;
+            }
+
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Recurse)))
+            {
+                effective.Recursive = Recurse.IsPresent;
+            }
+
+            if (BaseDirectory is not null)
+            {
+                effective.BaseDirectory = ConfigLoader.ResolveFile(this, BaseDirectory);
+            }
+
+            return effective;
+        }
+    }
+}

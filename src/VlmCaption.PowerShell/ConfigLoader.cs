@@ -1,0 +1,55 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+using Microsoft.PowerShell.Commands;
+using VlmCaption.Config;
+using VlmCaption.Hints;
+
+namespace VlmCaption.PowerShell
+{
+    /// <summary>Reads caption.yaml for the cmdlets: provider paths, warnings to the warning stream, errors as terminating records.</summary>
+    internal static class ConfigLoader
+    {
+        /// <summary>A CaptionConfig as given, or read from the path given; throws <see cref="CaptionException"/>.</summary>
+        public static CaptionConfig Load(PSCmdlet cmdlet, object config)
+        {
+            object value = config is PSObject wrapped ? wrapped.BaseObject : config;
+            if (value is CaptionConfig ready)
+            {
+                return ready;
+            }
+
+            string path = ResolveFile(cmdlet, value.ToString() ?? "");
+            CaptionConfig loaded = CaptionConfigReader.Read(path, out IReadOnlyList<string> warnings);
+            foreach (string warning in warnings)
+            {
+                cmdlet.WriteWarning(warning);
+            }
+
+            return loaded;
+        }
+
+        /// <summary>A file-system path for a path the user typed, relative to the current location.</summary>
+        public static string ResolveFile(PSCmdlet cmdlet, string path)
+        {
+            string resolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
+            if (provider.ImplementingType != typeof(FileSystemProvider))
+            {
+                throw new CaptionException("NotFileSystemPath", CaptionErrorCategory.InvalidArgument, $"'{path}' is on the {provider.Name} provider, not the file system.");
+            }
+
+            return resolved;
+        }
+
+        /// <summary>The configuration's hint_sources as HintSource objects (built-in names and script paths).</summary>
+        public static HintSource[] HintSourcesOf(PSCmdlet cmdlet, CaptionConfig config)
+        {
+            var sources = new List<HintSource>();
+            foreach (string name in config.HintSources)
+            {
+                sources.Add(BuiltInHints.IsBuiltIn(name) ? HintSources.BuiltIn(name) : HintSources.FromScript(name, cmdlet.InvokeCommand));
+            }
+
+            return sources.ToArray();
+        }
+    }
+}
