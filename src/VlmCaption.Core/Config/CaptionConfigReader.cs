@@ -133,7 +133,7 @@ namespace VlmCaption.Config
 
                 if (reason.IndexOf("Duplicate key", StringComparison.OrdinalIgnoreCase) >= 0)
                 {
-                    reason += " Keep one of each key.";
+                    reason = reason.TrimEnd('.') + ". Keep one of each key.";
                 }
 
                 throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidData, $"{FileName} line {e.Start.Line}, column {e.Start.Column}: {reason}", e);
