@@ -223,7 +223,7 @@ Describe 'Hint sources' {
     }
 
     It 'lists the built-in sources' {
-        (Get-VlmHintSource).Name | Should -Be @('full_path', 'json', 'metadata')
+        (Get-VlmHintSource).Name | Should -Be @('full_path', 'json', 'metadata', 'exif')
         (Get-VlmHintSource meta*).Description | Should -BeLike '*metadata.json*'
     }
 

@@ -118,3 +118,28 @@ public class BuiltInHintsTests
     public void Floats_are_written_as_python_repr(double value, string expected) =>
         Assert.Equal(expected, PythonJson.FloatRepr(value));
 }
+
+public class ExifHintTests
+{
+    [Fact]
+    public void Exif_hint_names_camera_lens_date_and_position()
+    {
+        using var folder = new TempFolder();
+        string image = folder.Image("photo.jpg", new VlmCaption.TestServer.ImageSpec
+        {
+            Format = "jpeg", Make = "Canon", Model = "Canon EOS R5", Lens = "RF24-70mm F2.8 L IS USM",
+            Taken = "2024:05:01 12:34:56", Latitude = 48.858222, Longitude = -2.2945,
+        });
+        Assert.Equal(
+            "EXIF metadata:\n- Camera: Canon EOS R5\n- Lens: RF24-70mm F2.8 L IS USM\n- Date taken: 2024-05-01 12:34:56\n- GPS position: 48.858222, -2.294500\n",
+            new BuiltInHints().Build(BuiltInHints.Exif, image, image));
+    }
+
+    [Fact]
+    public void No_exif_gives_no_hint()
+    {
+        using var folder = new TempFolder();
+        string image = folder.Image("plain.png", new VlmCaption.TestServer.ImageSpec());
+        Assert.Null(new BuiltInHints().Build(BuiltInHints.Exif, image, image));
+    }
+}

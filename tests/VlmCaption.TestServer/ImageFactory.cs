@@ -38,6 +38,16 @@ public sealed class ImageSpec
     /// <summary>CMYK colour (JPEG).</summary>
     public bool Cmyk { get; set; }
 
+    /// <summary>EXIF camera make, model, lens and date taken ("yyyy:MM:dd HH:mm:ss") to write.</summary>
+    public string? Make { get; set; }
+    public string? Model { get; set; }
+    public string? Lens { get; set; }
+    public string? Taken { get; set; }
+
+    /// <summary>EXIF GPS position in signed degrees.</summary>
+    public double? Latitude { get; set; }
+    public double? Longitude { get; set; }
+
     public static ImageSpec FromQuery(IQueryCollection query)
     {
         var spec = new ImageSpec();
@@ -52,12 +62,27 @@ public sealed class ImageSpec
         spec.Bits16 = Get("bits16") == "true";
         spec.Palette = Get("palette") == "true";
         spec.Cmyk = Get("cmyk") == "true";
+        spec.Make = Get("make");
+        spec.Model = Get("model");
+        spec.Lens = Get("lens");
+        spec.Taken = Get("taken");
+        if (Get("latitude") is string la) spec.Latitude = double.Parse(la, System.Globalization.CultureInfo.InvariantCulture);
+        if (Get("longitude") is string lo) spec.Longitude = double.Parse(lo, System.Globalization.CultureInfo.InvariantCulture);
         return spec;
     }
 }
 
 public static class ImageFactory
 {
+    private static Rational[] Dms(double value)
+    {
+        value = Math.Abs(value);
+        uint degrees = (uint)value;
+        uint minutes = (uint)((value - degrees) * 60);
+        double seconds = (value - degrees - (minutes / 60.0)) * 3600;
+        return [new Rational(degrees, 1), new Rational(minutes, 1), new Rational((uint)Math.Round(seconds * 10000), 10000)];
+    }
+
     public static byte[] Make(ImageSpec spec)
     {
         Rgba32 colour = ImageFacts.ColourValue(spec.Color);
@@ -79,10 +104,21 @@ public static class ImageFactory
             image.Frames.AddFrame(frame.Frames.RootFrame);
         }
 
-        if (spec.Orientation > 0)
+        if (spec.Orientation > 0 || spec.Make is not null || spec.Model is not null || spec.Lens is not null || spec.Taken is not null || spec.Latitude is not null)
         {
-            image.Metadata.ExifProfile = new ExifProfile();
-            image.Metadata.ExifProfile.SetValue(ExifTag.Orientation, (ushort)spec.Orientation);
+            var exif = image.Metadata.ExifProfile = new ExifProfile();
+            if (spec.Orientation > 0) exif.SetValue(ExifTag.Orientation, (ushort)spec.Orientation);
+            if (spec.Make is not null) exif.SetValue(ExifTag.Make, spec.Make);
+            if (spec.Model is not null) exif.SetValue(ExifTag.Model, spec.Model);
+            if (spec.Lens is not null) exif.SetValue(ExifTag.LensModel, spec.Lens);
+            if (spec.Taken is not null) exif.SetValue(ExifTag.DateTimeOriginal, spec.Taken);
+            if (spec.Latitude is double lat && spec.Longitude is double lon)
+            {
+                exif.SetValue(ExifTag.GPSLatitude, Dms(lat));
+                exif.SetValue(ExifTag.GPSLatitudeRef, lat < 0 ? "S" : "N");
+                exif.SetValue(ExifTag.GPSLongitude, Dms(lon));
+                exif.SetValue(ExifTag.GPSLongitudeRef, lon < 0 ? "W" : "E");
+            }
         }
 
         using var output = new MemoryStream();

@@ -22,6 +22,9 @@ namespace VlmCaption.Hints
         /// <summary>Name of the hint read from metadata.json in the image's folder.</summary>
         public const string Metadata = "metadata";
 
+        /// <summary>Name of the hint read from the image's own EXIF data.</summary>
+        public const string Exif = "exif";
+
         private static readonly JsonDocumentOptions ReadOptions = new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
 
         private readonly ConcurrentDictionary<string, string?> folderMetadata = new ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
@@ -32,6 +35,7 @@ namespace VlmCaption.Hints
             [FullPath] = "The image's full path: \"Image file information:\\n- Full path: <path>\\n\".",
             [Json] = "The JSON file beside the image with the same name (<name>.json), re-indented: \"Json Metadata:\\n<json>\\n\".",
             [Metadata] = "metadata.json in the image's folder, one line per key: \"Directory metadata:\\n- <key>: <value>\\n\".",
+            [Exif] = "Camera, lens, date taken and GPS position from the image's EXIF data: \"EXIF metadata:\\n- Camera: <make model>\\n…\".",
         };
 
         /// <summary>True for a name this class builds.</summary>
@@ -49,6 +53,7 @@ namespace VlmCaption.Hints
             FullPath => "Image file information:\n- Full path: " + displayPath + "\n",
             Json => JsonSidecar(imagePath),
             Metadata => folderMetadata.GetOrAdd(Path.GetDirectoryName(imagePath) ?? ".", DirectoryMetadata),
+            Exif => ExifHint.Build(imagePath),
             _ => throw new ArgumentException($"'{name}' is not a built-in hint source. Known: {string.Join(", ", Descriptions.Keys)}."),
         };
 
