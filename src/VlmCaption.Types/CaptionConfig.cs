@@ -11,13 +11,13 @@ namespace VlmCaption
         public string? Path { get; set; }
 
         /// <summary>base_url: one endpoint, or several serving the same model.</summary>
-        public IReadOnlyList<string> BaseUrl { get; set; } = new[] { "http://localhost:1234/v1" };
+        public string[] BaseUrl { get; set; } = { "http://localhost:1234/v1" };
 
         /// <summary>api_key, resolved: from the environment variable it names, or the literal key; null for none.</summary>
         public SecureString? ApiKey { get; set; }
 
         /// <summary>api_key_env_vars: variable names api_key may name.</summary>
-        public IReadOnlyList<string> ApiKeyEnvVars { get; set; } = Array.Empty<string>();
+        public string[] ApiKeyEnvVars { get; set; } = Array.Empty<string>();
 
         /// <summary>model; empty means the only one the server lists.</summary>
         public string Model { get; set; } = "";
@@ -38,13 +38,13 @@ namespace VlmCaption
         public string? GlobalMetadataFile { get; set; }
 
         /// <summary>prompts: the chain; the last answer is the caption.</summary>
-        public IReadOnlyList<string> Prompts { get; set; } = Array.Empty<string>();
+        public string[] Prompts { get; set; } = Array.Empty<string>();
 
         /// <summary>retry_rules.</summary>
-        public IReadOnlyList<RetryRule> RetryRules { get; set; } = Array.Empty<RetryRule>();
+        public RetryRule[] RetryRules { get; set; } = Array.Empty<RetryRule>();
 
         /// <summary>hint_sources: built-in names or paths of hint scripts (full paths).</summary>
-        public IReadOnlyList<string> HintSources { get; set; } = Array.Empty<string>();
+        public string[] HintSources { get; set; } = Array.Empty<string>();
 
         /// <summary>base_directory, as a full path.</summary>
         public string BaseDirectory { get; set; } = "";
@@ -88,7 +88,7 @@ namespace VlmCaption
         /// <summary>The line of each key in the file, for error messages.</summary>
         public IReadOnlyDictionary<string, int> KeyLines { get; set; } = new Dictionary<string, int>();
 
-        /// <summary>A shallow copy, for laying command-line overrides over a configuration without changing it.</summary>
+        /// <summary>A shallow copy (lists are arrays: PowerShell assigns to them directly), for laying command-line overrides over a configuration without changing it.</summary>
         public CaptionConfig Clone() => (CaptionConfig)MemberwiseClone();
 
         /// <summary>"caption.yaml line N" for a key, or the key alone when it was not in a file.</summary>

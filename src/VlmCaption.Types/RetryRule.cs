@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 
 namespace VlmCaption
 {
@@ -13,7 +12,7 @@ namespace VlmCaption
         public string RuleName { get; set; } = "";
 
         /// <summary>Phrases that must not appear in a caption (matched ignoring case).</summary>
-        public IReadOnlyList<string> Phrases { get; set; } = Array.Empty<string>();
+        public string[] Phrases { get; set; } = Array.Empty<string>();
 
         /// <summary>The user message sent when a phrase is found; "[phrases]" is replaced by those found.</summary>
         public string RejectionNote { get; set; } = "";

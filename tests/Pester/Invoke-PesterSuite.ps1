@@ -5,13 +5,24 @@ $ErrorActionPreference = 'Stop'
 $pester = Join-Path $env:VLMCAPTION_NUGET 'pester/5.7.1/tools/Pester.psd1'
 Import-Module $pester -MinimumVersion 5.7.1
 
+# The examples' own tests run as a user's would, against the reference server named by VLMCAPTION_BASEURL.
+Import-Module $env:VLMCAPTION_MODULE
+Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1')
+$server = Start-TestServer
+$env:VLMCAPTION_BASEURL = $server.BaseUrl
+
 $configuration = New-PesterConfiguration
-$configuration.Run.Path = $PSScriptRoot
+$configuration.Run.Path = @($PSScriptRoot, (Join-Path $PSScriptRoot '../../examples'))
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 $configuration.TestResult.Enabled = $true
 $configuration.TestResult.OutputPath = [IO.Path]::ChangeExtension($ResultsPath, '.xml')
-$result = Invoke-Pester -Configuration $configuration
+try {
+    $result = Invoke-Pester -Configuration $configuration
+}
+finally {
+    Stop-TestServer $server
+}
 
 # A failing BeforeAll or a file that does not parse fails no single test, so count those too.
 $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount

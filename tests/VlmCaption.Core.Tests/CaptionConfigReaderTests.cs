@@ -53,11 +53,11 @@ public class CaptionConfigReaderTests
         Assert.StartsWith("You are to analyze an image and provide information", config.SystemPrompt);
         Assert.Contains("'showcases' or 'features,'", config.SystemPrompt);
         Assert.Null(config.GlobalMetadataFile);
-        Assert.Equal(4, config.Prompts.Count);
+        Assert.Equal(4, config.Prompts.Length);
         Assert.StartsWith("To finalize, summarize", config.Prompts[3]);
         RetryRule rule = Assert.Single(config.RetryRules);
         Assert.Equal("conversation_rejections", rule.RuleName);
-        Assert.Equal(12, rule.Phrases.Count);
+        Assert.Equal(12, rule.Phrases.Length);
         Assert.Contains("[phrases]", rule.RejectionNote);
         Assert.Equal(["full_path", "json", "metadata"], config.HintSources);
         Assert.True(config.Recursive);
@@ -168,9 +168,9 @@ public class ConfigTemplateTests
         File.WriteAllText(path, ConfigTemplate.Text);
         CaptionConfig config = CaptionConfigReader.Read(path, out IReadOnlyList<string> warnings, _ => null);
         Assert.Empty(warnings);
-        Assert.Equal(4, config.Prompts.Count);
+        Assert.Equal(4, config.Prompts.Length);
         Assert.Equal(16384, config.MaxTokens);
-        Assert.Equal(12, Assert.Single(config.RetryRules).Phrases.Count);
+        Assert.Equal(12, Assert.Single(config.RetryRules).Phrases.Length);
         Assert.Equal(folder.Path, config.BaseDirectory);
         Assert.Null(config.Temperature);
         Assert.Null(config.ChatHistoryDir);

@@ -69,15 +69,15 @@ namespace VlmCaption.Config
             {
                 Path = path,
                 KeyLines = entries.ToDictionary(e => e.Key, e => (int)e.Value.Key.Start.Line),
-                BaseUrl = StringOrList("base_url") ?? new[] { CaptionSettings.DefaultBaseUrl },
-                ApiKeyEnvVars = StringList("api_key_env_vars") ?? Array.Empty<string>(),
+                BaseUrl = StringOrList("base_url")?.ToArray() ?? new[] { CaptionSettings.DefaultBaseUrl },
+                ApiKeyEnvVars = StringList("api_key_env_vars")?.ToArray() ?? Array.Empty<string>(),
                 Model = Text("model") ?? "",
                 MaxTokens = Integer("max_tokens", 1, int.MaxValue) ?? 4096,
                 UseMaxCompletionTokens = Boolean("use_max_completion_tokens") ?? false,
                 ConcurrentBatchSize = Integer("concurrent_batch_size", 1, 256) ?? 1,
                 SystemPrompt = Text("system_prompt") ?? "",
-                Prompts = Prompts(),
-                RetryRules = RetryRules(),
+                Prompts = Prompts().ToArray(),
+                RetryRules = RetryRules().ToArray(),
                 BaseDirectory = FullPath(Text("base_directory") ?? "."),
                 Recursive = Boolean("recursive") ?? false,
                 SkipIfCaptionExists = Boolean("skip_if_caption_exists") ?? Boolean("skip_if_txt_exists") ?? false,
@@ -94,7 +94,7 @@ namespace VlmCaption.Config
             };
             config.ApiKey = ApiKey(config.ApiKeyEnvVars);
             config.GlobalMetadataFile = GlobalMetadataFile();
-            config.HintSources = HintSources();
+            config.HintSources = HintSources().ToArray();
             foreach (string url in config.BaseUrl)
             {
                 if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
@@ -302,7 +302,7 @@ namespace VlmCaption.Config
                 {
                     RuleName = Field("rule_name"),
                     RejectionNote = Field("rejection_note"),
-                    Phrases = phrases.Children.Select(p => p is YamlScalarNode s && !string.IsNullOrEmpty(s.Value) ? s.Value! : throw Error(p, "every phrase must be text.")).ToList(),
+                    Phrases = phrases.Children.Select(p => p is YamlScalarNode s && !string.IsNullOrEmpty(s.Value) ? s.Value! : throw Error(p, "every phrase must be text.")).ToArray(),
                 });
             }
 

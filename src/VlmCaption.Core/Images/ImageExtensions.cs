@@ -5,11 +5,11 @@ using System.Linq;
 
 namespace VlmCaption.Images
 {
-    /// <summary>The file extensions taken as images: the original tool's list plus .tif, in any case.</summary>
+    /// <summary>The file extensions taken as images, in any case: the original tool's list plus .tif and the other formats ImageSharp reads.</summary>
     public static class ImageExtensions
     {
         /// <summary>Extensions with their dot, lower case.</summary>
-        public static readonly IReadOnlyCollection<string> All = new[] { ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tiff", ".tif", ".webp", ".avif" };
+        public static readonly IReadOnlyCollection<string> All = new[] { ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tiff", ".tif", ".webp", ".avif", ".jfif", ".tga", ".pbm", ".pgm", ".ppm" };
 
         private static readonly HashSet<string> Set = new HashSet<string>(All, StringComparer.OrdinalIgnoreCase);
 

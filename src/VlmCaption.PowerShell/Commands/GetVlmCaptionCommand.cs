@@ -165,6 +165,22 @@ namespace VlmCaption.PowerShell.Commands
 
             foreach (string file in files)
             {
+                // Folders of images also hold captions and sidecars; piped in, they are passed over quietly.
+                if (!ImageExtensions.IsImage(file))
+                {
+                    string message = $"Skipping '{file}': its extension is not one of an image ({string.Join(" ", ImageExtensions.All)}).";
+                    if (MyInvocation.ExpectingInput)
+                    {
+                        WriteVerbose(message);
+                    }
+                    else
+                    {
+                        WriteWarning(message);
+                    }
+
+                    continue;
+                }
+
                 if (SkipExisting && HasCaption(file))
                 {
                     WriteVerbose($"Skipping '{file}': its caption file exists.");

@@ -138,9 +138,9 @@ namespace VlmCaption.PowerShell.Commands
                 throw new CaptionException("BaseDirectoryNotFound", CaptionErrorCategory.ObjectNotFound, $"The folder of {config.Where("base_directory")}, '{config.BaseDirectory}', does not exist. Fix base_directory or pass -BaseDirectory.");
             }
 
-            if (config.BaseUrl.Count > 1)
+            if (config.BaseUrl.Length > 1)
             {
-                WriteWarning($"base_url lists {config.BaseUrl.Count} endpoints; this version uses only the first, {config.BaseUrl[0]}.");
+                WriteWarning($"base_url lists {config.BaseUrl.Length} endpoints; this version uses only the first, {config.BaseUrl[0]}.");
             }
 
             HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config));

@@ -1,0 +1,63 @@
+# The files in examples/ work as their comments say.
+BeforeAll {
+    Import-Module $env:VLMCAPTION_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    $server = Start-TestServer
+    $examples = Join-Path $PSScriptRoot '../../examples'
+}
+
+AfterAll {
+    Stop-TestServer $server
+}
+
+Describe 'examples/caption.yaml' {
+    It 'loads without warnings and captions the example images with its hints, codex and trigger word' {
+        $copy = Join-Path $TestDrive 'example'
+        Copy-Item $examples $copy -Recurse
+        $config = Import-VlmCaptionConfig (Join-Path $copy 'caption.yaml') -WarningVariable warnings
+        $warnings | Should -BeNullOrEmpty
+        $config.BaseUrl = @($server.BaseUrl)
+
+        $summary = $config | Invoke-VlmCaptionRun
+
+        $summary.Succeeded | Should -Be 4
+        Get-Content (Join-Path $copy 'images/red-square.txt') -Raw | Should -BeLike 'vlmx, Red JPEG image, 64x64 pixels. Turn 2.*'
+        $first = (Get-TestServerRequest $server | Where-Object { $_.turn -eq 1 -and $_.image.width -eq 64 }).body.messages
+        $first[0].content | Should -BeLike 'Character codex*Red Square*You describe images*'
+        $first[1].content[0].text | Should -BeLike "*Json Metadata:*Red Square*Directory metadata:*flat colour*File details:*- Size: * KB*Describe the image in detail."
+    }
+}
+
+Describe 'examples/Invoke-NightlyCaption.ps1' {
+    BeforeEach {
+        Reset-TestServer $server
+        $copy = Join-Path $TestDrive ([guid]::NewGuid())
+        Copy-Item $examples $copy -Recurse
+        $configPath = Join-Path $copy 'caption.yaml'
+        (Get-Content $configPath) -replace '^base_url: .*', "base_url: $($server.BaseUrl)" | Set-Content $configPath
+        $log = Join-Path $copy 'runs.log'
+        $nightly = Join-Path $examples 'Invoke-NightlyCaption.ps1'
+    }
+
+    It 'exits 0 and logs the summary when every image is captioned' {
+        Invoke-FreshPwsh -Arguments '-NoProfile', '-File', $nightly, '-ConfigPath', $configPath, '-LogPath', $log, '-ModulePath', $env:VLMCAPTION_MODULE | Out-Null
+        $LASTEXITCODE | Should -Be 0
+        $entry = Get-Content $log | ConvertFrom-Json
+        $entry.Succeeded | Should -Be 4
+        $entry.Failed | Should -Be 0
+    }
+
+    It 'exits 1 when an image fails' {
+        Reset-TestServer $server -Options @{ models = @('test'); faults = @(@{ kind = 'status'; status = 400; imageSize = '64x64' }) }
+        Invoke-FreshPwsh -Arguments '-NoProfile', '-File', $nightly, '-ConfigPath', $configPath, '-LogPath', $log, '-ModulePath', $env:VLMCAPTION_MODULE 2>&1 | Out-Null
+        $LASTEXITCODE | Should -Be 1
+        (Get-Content $log | ConvertFrom-Json).Failures | Should -BeLike '*red-square.png: RequestFailed'
+    }
+
+    It 'exits 2 when the run cannot start' {
+        Set-Content $configPath 'model: test'
+        Invoke-FreshPwsh -Arguments '-NoProfile', '-File', $nightly, '-ConfigPath', $configPath, '-LogPath', $log, '-ModulePath', $env:VLMCAPTION_MODULE 2>&1 | Out-Null
+        $LASTEXITCODE | Should -Be 2
+        (Get-Content $log | ConvertFrom-Json).ErrorId | Should -BeLike 'InvalidConfig,*'
+    }
+}
