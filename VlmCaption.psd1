@@ -18,6 +18,8 @@
         'New-VlmCaptionConfig'
         'Get-VlmHintSource'
         'New-VlmHintSource'
+        'Get-VlmModel'
+        'Test-VlmEndpoint'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -51,10 +51,10 @@ function Reset-TestServer {
 }
 
 function Get-TestServerRequest {
-    <# The requests the server received since start or the last reset. #>
-    param([Parameter(Mandatory)] $Server)
+    <# The chat requests the server received since start or the last reset; with -IncludeModels, the model-list requests too. #>
+    param([Parameter(Mandatory)] $Server, [switch] $IncludeModels)
     $entries = (Invoke-WebRequest -Uri "$($Server.Address)/debug/requests").Content | ConvertFrom-Json -NoEnumerate
-    $entries
+    $entries | Where-Object { $IncludeModels -or $_.path -eq '/v1/chat/completions' }
 }
 
 function Get-TestServerStat {

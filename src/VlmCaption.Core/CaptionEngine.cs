@@ -16,23 +16,36 @@ namespace VlmCaption
         private readonly CaptionSettings settings;
         private readonly string? globalMetadata;
         private readonly ImagePreparer preparer;
-        private readonly ChatEndpoint endpoint;
+        private readonly List<ChatEndpoint> endpoints;
+        private readonly EndpointPool pool;
 
         /// <summary>Creates an engine; throws <see cref="ArgumentException"/> when the settings are invalid.</summary>
-        public CaptionEngine(CaptionSettings settings, ImagePreparationOptions imageOptions, string? globalMetadata = null)
+        /// <param name="settings">What to send, and where.</param>
+        /// <param name="imageOptions">How to prepare images.</param>
+        /// <param name="globalMetadata">Text placed before the system prompt, if any.</param>
+        /// <param name="limitPerEndpoint">Images in flight on one endpoint at most.</param>
+        public CaptionEngine(CaptionSettings settings, ImagePreparationOptions imageOptions, string? globalMetadata = null, int limitPerEndpoint = int.MaxValue)
         {
             settings.Validate();
             this.settings = settings;
             this.globalMetadata = globalMetadata;
             preparer = new ImagePreparer(imageOptions);
-            endpoint = new ChatEndpoint(settings);
+            endpoints = settings.BaseUrls.Select(url => new ChatEndpoint(settings, url)).ToList();
+            pool = new EndpointPool(endpoints, limitPerEndpoint);
         }
 
         /// <summary>The first backoff step between retries.</summary>
         public TimeSpan RetryBaseDelay
         {
-            get => endpoint.RetryBaseDelay;
-            set => endpoint.RetryBaseDelay = value;
+            get => endpoints[0].RetryBaseDelay;
+            set => endpoints.ForEach(e => e.RetryBaseDelay = value);
+        }
+
+        /// <summary>How long an endpoint that failed several images in a row is left out (with several endpoints).</summary>
+        public TimeSpan EndpointRest
+        {
+            get => pool.Rest;
+            set => pool.Rest = value;
         }
 
         /// <summary>Captions one image; throws <see cref="CaptionException"/> when it cannot be captioned.</summary>
@@ -49,7 +62,7 @@ namespace VlmCaption
             PreparedImage image = preparer.Prepare(job.Path);
             log?.Invoke($"Prepared {image.Width}x{image.Height} {image.MediaType}, {image.ByteCount / 1024.0:0.0} KiB in {clock.Elapsed.TotalMilliseconds:0} ms.");
 
-            ConversationOutcome outcome = await ImageConversation.RunAsync(endpoint, settings, globalMetadata, job, image, log, cancellationToken).ConfigureAwait(false);
+            (ConversationOutcome outcome, ChatEndpoint endpoint) = await ConverseAsync(job, image, log, cancellationToken).ConfigureAwait(false);
             CaptionTurn final = outcome.CaptionTurn;
             if (final.Response.Length == 0)
             {
@@ -62,7 +75,7 @@ namespace VlmCaption
                 Caption = final.Response,
                 Status = final.FinishReason == "length" ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
                 Model = settings.Model,
-                BaseUrl = settings.BaseUrl,
+                BaseUrl = endpoint.BaseUrl,
                 Turns = outcome.Turns,
                 PromptTokens = Sum(outcome.Turns.Select(t => t.PromptTokens)),
                 CompletionTokens = Sum(outcome.Turns.Select(t => t.CompletionTokens)),
@@ -73,6 +86,37 @@ namespace VlmCaption
                 SentMediaType = image.MediaType,
             };
             return (result, outcome.History);
+        }
+
+        /// <summary>Runs the conversation on the least busy endpoint; when that endpoint fails, on the next one not yet tried.</summary>
+        private async Task<(ConversationOutcome, ChatEndpoint)> ConverseAsync(CaptionJob job, PreparedImage image, Action<string>? log, CancellationToken cancellationToken)
+        {
+            var tried = new List<ChatEndpoint>();
+            while (true)
+            {
+                ChatEndpoint endpoint = (await pool.AcquireAsync(tried, cancellationToken).ConfigureAwait(false))!;
+                tried.Add(endpoint);
+                bool endpointFailed = false;
+                try
+                {
+                    ConversationOutcome outcome = await ImageConversation.RunAsync(endpoint, settings, globalMetadata, job, image, log, cancellationToken).ConfigureAwait(false);
+                    return (outcome, endpoint);
+                }
+                catch (CaptionException e) when (e.IsEndpointFailure)
+                {
+                    endpointFailed = true;
+                    if (tried.Count == endpoints.Count)
+                    {
+                        throw;
+                    }
+
+                    log?.Invoke($"{endpoint.BaseUrl} failed ({e.Message}); trying another endpoint.");
+                }
+                finally
+                {
+                    pool.Release(endpoint, endpointFailed);
+                }
+            }
         }
 
         private static int? Sum(IEnumerable<int?> values)

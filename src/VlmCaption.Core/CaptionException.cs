@@ -21,5 +21,17 @@ namespace VlmCaption
 
         /// <summary>HTTP status of the failing response, when there was one.</summary>
         public int? StatusCode { get; init; }
+
+        /// <summary>
+        /// True when the failure is about the endpoint rather than the image: unreachable, timed out, refused the
+        /// key or the model, overloaded or broken (no status, 401, 403, 404, 408, 429, 5xx, a malformed answer).
+        /// Such failures move an image to another endpoint and count towards the circuit breaker.
+        /// </summary>
+        public bool IsEndpointFailure => ErrorId switch
+        {
+            "ConnectionFailed" or "RequestTimedOut" => true,
+            "RequestFailed" => StatusCode is null or 401 or 403 or 404 or 408 or 429 or >= 500,
+            _ => false,
+        };
     }
 }

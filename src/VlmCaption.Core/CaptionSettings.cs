@@ -12,8 +12,15 @@ namespace VlmCaption
         /// <summary>The prompt used when the caller gives none.</summary>
         public const string DefaultPrompt = "Describe the image in detail.";
 
-        /// <summary>OpenAI-compatible endpoint, ending in /v1 for most servers.</summary>
-        public string BaseUrl { get; init; } = DefaultBaseUrl;
+        /// <summary>OpenAI-compatible endpoints serving the same model, ending in /v1 for most servers.</summary>
+        public IReadOnlyList<string> BaseUrls { get; init; } = new[] { DefaultBaseUrl };
+
+        /// <summary>The first endpoint; setting it sets the only one.</summary>
+        public string BaseUrl
+        {
+            get => BaseUrls[0];
+            init => BaseUrls = new[] { value };
+        }
 
         /// <summary>Model name sent with every request.</summary>
         public string Model { get; init; } = "";
@@ -54,9 +61,17 @@ namespace VlmCaption
         /// <summary>Throws when a value is out of range, naming the setting.</summary>
         public void Validate()
         {
-            if (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            if (BaseUrls.Count == 0)
             {
-                throw new ArgumentException($"BaseUrl '{BaseUrl}' is not an absolute http or https URL, such as {DefaultBaseUrl}.");
+                throw new ArgumentException("BaseUrl is empty: name at least one endpoint.");
+            }
+
+            foreach (string url in BaseUrls)
+            {
+                if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+                {
+                    throw new ArgumentException($"BaseUrl '{url}' is not an absolute http or https URL, such as {DefaultBaseUrl}.");
+                }
             }
 
             if (string.IsNullOrWhiteSpace(Model))

@@ -1,6 +1,8 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
+using VlmCaption.Config;
 
 namespace VlmCaption.PowerShell
 {
@@ -12,12 +14,15 @@ namespace VlmCaption.PowerShell
     public abstract class CaptionCommandBase : PSCmdlet, IDisposable
     {
         private CaptionBatch? batch;
+        private CircuitBreaker breaker = new CircuitBreaker(0);
 
         /// <summary>Cancelled by StopProcessing.</summary>
         private protected CancellationTokenSource Cancellation { get; } = new CancellationTokenSource();
 
+        private CaptionProgress? progress;
+
         /// <summary>The progress bar.</summary>
-        private protected CaptionProgress Progress { get; private set; } = null!;
+        private protected CaptionProgress Progress => progress ??= new CaptionProgress(this);
 
         /// <inheritdoc />
         public void Dispose()
@@ -26,12 +31,40 @@ namespace VlmCaption.PowerShell
             Cancellation.Dispose();
         }
 
-        /// <summary>Starts a batch; a finished earlier one is let go.</summary>
-        private protected void StartBatch(CaptionEngine engine, int throttleLimit)
+        /// <summary>
+        /// Checks every endpoint once before the first image and returns the model to use; an unreachable server or
+        /// an unknown model throws one <see cref="CaptionException"/> instead of failing every image.
+        /// </summary>
+        private protected string Preflight(CaptionConfig config)
         {
+            var notes = new List<string>();
+            string model = Transport.Preflight.CheckAsync(
+                config.BaseUrl,
+                ApiKeyTransformationAttribute.Reveal(config.ApiKey),
+                config.Model,
+                TimeSpan.FromSeconds(Math.Min(config.TimeoutSec, 30)),
+                notes,
+                Cancellation.Token).GetAwaiter().GetResult();
+            notes.ForEach(WriteWarning);
+            if (config.Model.Length == 0)
+            {
+                WriteVerbose($"Using the model '{model}', the only one {config.BaseUrl[0]} lists.");
+            }
+
+            return model;
+        }
+
+        /// <summary>Starts a batch (a finished earlier one is let go): the throttle limit applies to each endpoint.</summary>
+        private protected void StartBatch(CaptionConfig config, string model, bool keepHistory, string? globalMetadata)
+        {
+            var engine = new CaptionEngine(
+                ConfigSettings.ToSettings(config, model, keepHistory),
+                ConfigSettings.ToImageOptions(config),
+                globalMetadata,
+                limitPerEndpoint: config.ConcurrentBatchSize);
             batch?.Dispose();
-            batch = new CaptionBatch(engine, throttleLimit, Cancellation.Token);
-            Progress = new CaptionProgress(this);
+            batch = new CaptionBatch(engine, config.ConcurrentBatchSize * config.BaseUrl.Length, Cancellation.Token);
+            breaker = new CircuitBreaker(config.MaxConsecutiveFailures);
         }
 
         /// <summary>Starts one image as soon as a slot is free, writing what finishes meanwhile.</summary>
@@ -58,11 +91,16 @@ namespace VlmCaption.PowerShell
                 Report(TakeNext());
             }
 
-            Progress?.Complete();
+            progress?.Complete();
         }
 
         /// <summary>Handles a captioned image (output, files).</summary>
         private protected abstract void OnCompleted(CaptionEvent completed);
+
+        /// <summary>Called when the circuit breaker stops the run, before the terminating error.</summary>
+        private protected virtual void OnStopping()
+        {
+        }
 
         /// <summary>Handles a failed image; by default a non-terminating error.</summary>
         private protected virtual void OnFailed(CaptionEvent failed)
@@ -94,10 +132,19 @@ namespace VlmCaption.PowerShell
                     WriteVerbose($"{System.IO.Path.GetFileName(next.Path)}: {next.Text}");
                     break;
                 case CaptionEventKind.Completed:
+                    breaker.Succeeded();
                     OnCompleted(next);
                     break;
                 case CaptionEventKind.Failed:
                     OnFailed(next);
+                    if (breaker.Failed(next.Error!) is CaptionException stop)
+                    {
+                        Cancellation.Cancel();
+                        Progress.Complete();
+                        OnStopping();
+                        ThrowTerminatingError(ErrorRecords.From(stop, next.Path));
+                    }
+
                     break;
             }
         }

@@ -79,6 +79,9 @@ namespace VlmCaption
         /// <summary>max_retries: retries for connection failures, 408, 429 and 5xx.</summary>
         public int MaxRetries { get; set; } = 3;
 
+        /// <summary>max_consecutive_failures: images failing in a row for reasons not about the image before the run stops; 0 never stops.</summary>
+        public int MaxConsecutiveFailures { get; set; } = 5;
+
         /// <summary>temperature; null sends none.</summary>
         public double? Temperature { get; set; }
 

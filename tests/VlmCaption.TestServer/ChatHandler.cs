@@ -40,7 +40,7 @@ public sealed class ChatHandler(ServerState state)
         ServerOptions options = state.Options;
         if (!state.IsAuthorized(context))
         {
-            await ErrorAsync(context, 401, "Incorrect API key provided.", "invalid_api_key");
+            await UnauthorizedAsync(context, state);
             return;
         }
 
@@ -132,6 +132,9 @@ public sealed class ChatHandler(ServerState state)
             case "reasoning":
                 reasoning = "The user wants a caption. Let me look at the pixels.";
                 break;
+            case "blind":
+                content = $"I cannot make out anything. Turn {request.Turn}. Text {Digest(request.LastUserText)}.";
+                break;
         }
 
         int maxTokens = body["max_tokens"]?.GetValue<int>() ?? body["max_completion_tokens"]?.GetValue<int>() ?? int.MaxValue;
@@ -165,6 +168,14 @@ public sealed class ChatHandler(ServerState state)
     public static string Digest(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..8];
 
     private static string Capitalise(string word) => word.Length == 0 ? word : char.ToUpperInvariant(word[0]) + word[1..];
+
+    /// <summary>401, echoing the key it got when the options ask for it, as some servers do.</summary>
+    public static Task UnauthorizedAsync(HttpContext context, ServerState state)
+    {
+        string received = context.Request.Headers.Authorization.ToString();
+        string message = state.Options.EchoKey && received.Length > 0 ? $"Incorrect API key provided: {received["Bearer ".Length..]}." : "Incorrect API key provided.";
+        return ErrorAsync(context, 401, message, "invalid_api_key");
+    }
 
     public static async Task ErrorAsync(HttpContext context, int status, string message, string code)
     {

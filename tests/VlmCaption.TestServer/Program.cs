@@ -61,6 +61,7 @@ static async Task<int> ServeAsync(string[] args)
             case "--max-concurrent": options.MaxConcurrent = int.Parse(Next()); break;
             case "--models": options.Models = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
             case "--strict-media-type": options.StrictMediaType = true; break;
+            case "--echo-key": options.EchoKey = true; break;
             case "--parent-pid": parentPid = int.Parse(Next()); break;
             default: throw new ArgumentException($"Unknown option {args[i]}.");
         }

@@ -24,6 +24,9 @@ public sealed class ServerOptions
     /// <summary>When set, requests without "Authorization: Bearer KEY" get 401.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>Echo the key received in 401 answers, to test that clients redact it.</summary>
+    public bool EchoKey { get; set; }
+
     /// <summary>Requests served at once; the rest wait (0: no cap).</summary>
     public int MaxConcurrent { get; set; }
 
@@ -40,7 +43,7 @@ public sealed class ServerOptions
 /// <summary>A scripted misbehaviour and the requests it applies to.</summary>
 public sealed class FaultRule
 {
-    /// <summary>status, drop, malformed, length, empty, think, reasoning or delay.</summary>
+    /// <summary>status, drop, malformed, length, empty, think, reasoning, blind (ignores the image) or delay.</summary>
     public string Kind { get; set; } = "status";
 
     /// <summary>HTTP status for kind "status".</summary>

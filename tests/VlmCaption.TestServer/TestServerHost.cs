@@ -18,9 +18,15 @@ public static class TestServerHost
 
         app.MapGet("/v1/models", async context =>
         {
+            state.Log.Add(new System.Text.Json.Nodes.JsonObject
+            {
+                ["time"] = DateTimeOffset.UtcNow.ToString("O"),
+                ["path"] = context.Request.Path.Value,
+                ["authorization"] = context.Request.Headers.Authorization.Count > 0 ? "Bearer ***" : null,
+            });
             if (!state.IsAuthorized(context))
             {
-                await ChatHandler.ErrorAsync(context, 401, "Incorrect API key provided.", "invalid_api_key");
+                await ChatHandler.UnauthorizedAsync(context, state);
                 return;
             }
 

@@ -89,6 +89,7 @@ namespace VlmCaption.Config
                 MaxPixels = Integer("max_pixels", 1, long.MaxValue) ?? 100_000_000,
                 TimeoutSec = Integer("timeout_sec", 1, 86400) ?? 300,
                 MaxRetries = Integer("max_retries", 0, 100) ?? 3,
+                MaxConsecutiveFailures = Integer("max_consecutive_failures", 0, int.MaxValue) ?? 5,
                 Temperature = Number("temperature", 0, 2),
                 ChatHistoryDir = OptionalPath("chat_history_dir"),
             };

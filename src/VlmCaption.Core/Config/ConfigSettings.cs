@@ -7,10 +7,10 @@ namespace VlmCaption.Config
     /// <summary>Turns a <see cref="CaptionConfig"/> into what the engine takes.</summary>
     public static class ConfigSettings
     {
-        /// <summary>Engine settings for one endpoint of the configuration.</summary>
-        public static CaptionSettings ToSettings(CaptionConfig config, string baseUrl, string model, bool keepHistory) => new CaptionSettings
+        /// <summary>Engine settings of the configuration, with the model chosen by the preflight.</summary>
+        public static CaptionSettings ToSettings(CaptionConfig config, string model, bool keepHistory) => new CaptionSettings
         {
-            BaseUrl = baseUrl,
+            BaseUrls = config.BaseUrl,
             Model = model,
             ApiKey = config.ApiKey is null ? "" : new NetworkCredential(string.Empty, config.ApiKey).Password,
             SystemPrompt = config.SystemPrompt,

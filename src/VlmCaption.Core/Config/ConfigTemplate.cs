@@ -95,6 +95,9 @@ max_pixels: 100000000
 # Seconds one request may take, and retries for connection failures, 408, 429 and 5xx.
 timeout_sec: 300
 max_retries: 3
+# Stop the run when this many images in a row fail for reasons that are not about the image
+# (server down, key refused); 0 never stops.
+max_consecutive_failures: 5
 
 # Sampling temperature; leave empty to send none.
 temperature:

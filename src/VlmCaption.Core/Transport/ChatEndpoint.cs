@@ -21,16 +21,20 @@ namespace VlmCaption.Transport
         private readonly ChatClient client;
         private readonly CaptionSettings settings;
 
-        public ChatEndpoint(CaptionSettings settings)
+        public ChatEndpoint(CaptionSettings settings, string baseUrl)
         {
             this.settings = settings;
-            OpenAIClientOptions options = ClientOptions(settings.BaseUrl, settings.Timeout);
+            BaseUrl = baseUrl;
+            OpenAIClientOptions options = ClientOptions(baseUrl, settings.Timeout);
 #pragma warning disable OPENAI001 // The AuthenticationPolicy constructor is marked experimental; the SDK version is pinned.
             client = string.IsNullOrEmpty(settings.ApiKey)
                 ? new ChatClient(settings.Model, new NoAuthenticationPolicy(), options)
                 : new ChatClient(settings.Model, new ApiKeyCredential(settings.ApiKey), options);
 #pragma warning restore OPENAI001
         }
+
+        /// <summary>The endpoint's base URL.</summary>
+        public string BaseUrl { get; }
 
         /// <summary>The first backoff step; tests shorten it.</summary>
         public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
@@ -59,20 +63,20 @@ namespace VlmCaption.Transport
                         }
                         catch (FormatException e)
                         {
-                            failure = new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"{settings.BaseUrl} answered with HTTP {response.Status} but {e.Message}", e);
+                            failure = new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"{BaseUrl} answered with HTTP {response.Status} but {e.Message}", e);
                             transient = true;
                         }
                     }
                     else
                     {
-                        failure = FromStatus(response, settings.BaseUrl, settings.ApiKey);
+                        failure = FromStatus(response, BaseUrl, settings.ApiKey);
                         transient = RetryDelay.IsTransientStatus(response.Status);
                         response.Headers.TryGetValue("retry-after-ms", out string? retryAfterMs);
                         response.Headers.TryGetValue("Retry-After", out string? retryAfterText);
                         retryAfter = RetryDelay.Parse(retryAfterMs, retryAfterText, DateTimeOffset.UtcNow);
                     }
                 }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested && ToTransportFailure(e, settings.BaseUrl, settings.Timeout) is CaptionException transportFailure)
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && ToTransportFailure(e, BaseUrl, settings.Timeout) is CaptionException transportFailure)
                 {
                     failure = transportFailure;
                     transient = true;
@@ -139,7 +143,7 @@ namespace VlmCaption.Transport
                     innermost = innermost.InnerException;
                 }
 
-                return new CaptionException("ConnectionFailed", CaptionErrorCategory.ConnectionError, $"Could not reach {baseUrl}: {innermost.Message} Is the server started and listening there?", e);
+                return new CaptionException("ConnectionFailed", CaptionErrorCategory.ConnectionError, $"Could not reach {baseUrl}: {innermost.Message} Is the server started and listening there? (LM Studio's server is off by default: start it in the Developer tab or with 'lms server start'.)", e);
             }
 
             return null;

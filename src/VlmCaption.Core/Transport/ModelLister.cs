@@ -41,22 +41,6 @@ namespace VlmCaption.Transport
             return Parse(response.Content.ToMemory(), baseUrl);
         }
 
-        /// <summary>
-        /// The model to use when the caller named none: the only one the endpoint lists. Throws a
-        /// <see cref="CaptionException"/> (ModelNotSpecified) that lists them when there are none or several.
-        /// </summary>
-        public static async Task<string> ChooseAsync(string baseUrl, string apiKey, TimeSpan timeout, CancellationToken cancellationToken)
-        {
-            IReadOnlyList<VlmModel> models = await ListAsync(baseUrl, apiKey, timeout, cancellationToken).ConfigureAwait(false);
-            if (models.Count == 1)
-            {
-                return models[0].Id;
-            }
-
-            string listed = models.Count == 0 ? "lists no models (is one loaded?)" : "lists " + string.Join(", ", System.Linq.Enumerable.Select(models, m => m.Id));
-            throw new CaptionException("ModelNotSpecified", CaptionErrorCategory.InvalidArgument, $"No -Model was given and {baseUrl} {listed}. Name one with -Model.");
-        }
-
         internal static IReadOnlyList<VlmModel> Parse(ReadOnlyMemory<byte> body, string baseUrl)
         {
             var models = new List<VlmModel>();

@@ -37,13 +37,14 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
-        /// <summary>The OpenAI-compatible endpoint.</summary>
+        /// <summary>The OpenAI-compatible endpoints; several serving the same model share the images.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string BaseUrl { get; set; } = CaptionSettings.DefaultBaseUrl;
+        public string[] BaseUrl { get; set; } = { CaptionSettings.DefaultBaseUrl };
 
         /// <summary>The model name; when omitted, the only model the server lists.</summary>
         [Parameter]
+        [ArgumentCompleter(typeof(ModelNameCompleter))]
         [ValidateNotNullOrEmpty]
         public string? Model { get; set; }
 
@@ -87,7 +88,12 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateRange(0.0, 2.0)]
         public double Temperature { get; set; }
 
-        /// <summary>Images in flight at once.</summary>
+        /// <summary>Images failing in a row for reasons not about the image (server down, key refused) before the command stops; 0 never stops.</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int MaxConsecutiveFailures { get; set; } = 5;
+
+        /// <summary>Images in flight at once on each endpoint.</summary>
         [Parameter]
         [ValidateRange(1, 256)]
         public int ThrottleLimit { get; set; } = 1;
@@ -133,17 +139,15 @@ namespace VlmCaption.PowerShell.Commands
             {
                 CaptionConfig config = Effective(Config is null ? new CaptionConfig { Prompts = new[] { CaptionSettings.DefaultPrompt } } : ConfigLoader.Load(this, Config));
                 string? metadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
-                string baseUrl = config.BaseUrl[0];
-                string model = config.Model.Length > 0 ? config.Model : ChooseModel(baseUrl, config);
-                var engine = new CaptionEngine(ConfigSettings.ToSettings(config, baseUrl, model, keepHistory: false), ConfigSettings.ToImageOptions(config), metadata);
+                string model = Preflight(config);
                 captionExtension = config.CaptionExtension;
                 maxTokens = config.MaxTokens;
                 hints = new HintSources(this, Bound(nameof(HintSource)) || Config is null ? HintSource : ConfigLoader.HintSourcesOf(this, config));
-                StartBatch(engine, config.ConcurrentBatchSize);
+                StartBatch(config, model, keepHistory: false, metadata);
             }
             catch (CaptionException e)
             {
-                ThrowTerminatingError(ErrorRecords.From(e, BaseUrl));
+                ThrowTerminatingError(ErrorRecords.From(e, string.Join(", ", BaseUrl)));
             }
             catch (ArgumentException e)
             {
@@ -223,7 +227,8 @@ namespace VlmCaption.PowerShell.Commands
             effective.UseMaxCompletionTokens = UseMaxCompletionTokens || config.UseMaxCompletionTokens;
             effective.Temperature = Bound(nameof(Temperature)) ? Temperature : config.Temperature;
             effective.GlobalMetadataFile = GlobalMetadataPath is null ? config.GlobalMetadataFile : ConfigLoader.ResolveFile(this, GlobalMetadataPath);
-            effective.BaseUrl = Use(nameof(BaseUrl)) ? new[] { BaseUrl } : config.BaseUrl;
+            effective.BaseUrl = Use(nameof(BaseUrl)) ? BaseUrl : config.BaseUrl;
+            effective.MaxConsecutiveFailures = Use(nameof(MaxConsecutiveFailures)) ? MaxConsecutiveFailures : config.MaxConsecutiveFailures;
             effective.SystemPrompt = Use(nameof(SystemPrompt)) ? SystemPrompt : config.SystemPrompt;
             effective.Prompts = Use(nameof(Prompt)) ? Prompt : config.Prompts;
             effective.MaxTokens = Use(nameof(MaxTokens)) ? MaxTokens : config.MaxTokens;
@@ -234,14 +239,6 @@ namespace VlmCaption.PowerShell.Commands
             effective.MaxPixels = Use(nameof(MaxPixels)) ? MaxPixels : config.MaxPixels;
             effective.CaptionExtension = Use(nameof(Extension)) ? Extension : config.CaptionExtension;
             return effective;
-        }
-
-        private string ChooseModel(string baseUrl, CaptionConfig config)
-        {
-            string apiKey = ApiKeyTransformationAttribute.Reveal(config.ApiKey);
-            string model = ModelLister.ChooseAsync(baseUrl, apiKey, TimeSpan.FromSeconds(Math.Min(config.TimeoutSec, 30)), Cancellation.Token).GetAwaiter().GetResult();
-            WriteVerbose($"Using the model '{model}', the only one {baseUrl} lists.");
-            return model;
         }
 
         private bool HasCaption(string image)

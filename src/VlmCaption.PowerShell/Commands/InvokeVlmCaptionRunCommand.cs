@@ -44,7 +44,18 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         public SwitchParameter Recurse { get; set; }
 
-        /// <summary>Overrides concurrent_batch_size.</summary>
+        /// <summary>Overrides base_url: one or several endpoints serving the same model.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[]? BaseUrl { get; set; }
+
+        /// <summary>Overrides model.</summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(ModelNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? Model { get; set; }
+
+        /// <summary>Overrides concurrent_batch_size: images in flight on each endpoint.</summary>
         [Parameter]
         [ValidateRange(1, 256)]
         public int ThrottleLimit { get; set; }
@@ -124,6 +135,9 @@ namespace VlmCaption.PowerShell.Commands
         /// <inheritdoc />
         private protected override void OnFailed(CaptionEvent failed) => Fail(failed.Path, failed.Error!);
 
+        /// <inheritdoc />
+        private protected override void OnStopping() => WriteObject(tally.ToSummary());
+
         private void Fail(string path, CaptionException error)
         {
             WriteError(ErrorRecords.From(error, path));
@@ -138,26 +152,26 @@ namespace VlmCaption.PowerShell.Commands
                 throw new CaptionException("BaseDirectoryNotFound", CaptionErrorCategory.ObjectNotFound, $"The folder of {config.Where("base_directory")}, '{config.BaseDirectory}', does not exist. Fix base_directory or pass -BaseDirectory.");
             }
 
-            if (config.BaseUrl.Length > 1)
-            {
-                WriteWarning($"base_url lists {config.BaseUrl.Length} endpoints; this version uses only the first, {config.BaseUrl[0]}.");
-            }
-
             HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config));
             string? metadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
             List<string> images = ImageWalker.Find(config.BaseDirectory, config.Recursive, (folder, why) => WriteWarning($"'{folder}' {why}."));
             WriteVerbose($"Found {images.Count} images under '{config.BaseDirectory}'{(config.Recursive ? " and its subfolders" : "")}.");
             bool whatIf = IsWhatIf();
             promptField = JsonlCaptionFile.PromptField(config.Prompts);
-            model = config.Model.Length > 0 || whatIf ? config.Model : ChooseModel();
             tally = new RunTally(images.Count);
-
-            CaptionEngine engine = new CaptionEngine(
-                ConfigSettings.ToSettings(config, config.BaseUrl[0], model, keepHistory: config.ChatHistoryDir is not null),
-                ConfigSettings.ToImageOptions(config),
-                metadata);
-            StartBatch(engine, config.ConcurrentBatchSize);
             Progress.Total = images.Count;
+
+            // jsonl skips by model, so the model must be known first; otherwise the server is asked only when
+            // some image needs it, and a run over a finished folder sends nothing.
+            bool checkedEndpoints = false;
+            model = config.Model;
+            if (config.OutputFormat == "jsonl" && config.SkipIfCaptionExists && !Force && model.Length == 0 && !whatIf)
+            {
+                model = Preflight(config);
+                checkedEndpoints = true;
+            }
+
+            var todo = new List<string>();
             var captionOwners = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (string image in images)
             {
@@ -175,19 +189,26 @@ namespace VlmCaption.PowerShell.Commands
                     {
                         ShouldProcess(image, "Skip (it has a caption)");
                     }
-
-                    continue;
                 }
-
-                if (!ShouldProcess(image, "Caption"))
+                else if (ShouldProcess(image, "Caption"))
                 {
-                    continue;
+                    todo.Add(image);
                 }
-
-                Enqueue(new CaptionJob(image, hints.Build(image, image)));
             }
 
-            DrainAll();
+            if (todo.Count > 0)
+            {
+                model = checkedEndpoints ? model : Preflight(config);
+                StartBatch(config, model, keepHistory: config.ChatHistoryDir is not null, metadata);
+                foreach (string image in todo)
+                {
+                    Enqueue(new CaptionJob(image, hints.Build(image, image)));
+                }
+
+                DrainAll();
+            }
+
+            Progress.Complete();
             if (!whatIf)
             {
                 WriteObject(tally.ToSummary());
@@ -228,13 +249,6 @@ namespace VlmCaption.PowerShell.Commands
             (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value) && value is SwitchParameter { IsPresent: true })
             || (!MyInvocation.BoundParameters.ContainsKey("WhatIf") && SessionState.PSVariable.GetValue("WhatIfPreference") is object preference && LanguagePrimitives.IsTrue(preference));
 
-        private string ChooseModel()
-        {
-            string chosen = ModelLister.ChooseAsync(config.BaseUrl[0], ApiKeyTransformationAttribute.Reveal(config.ApiKey), TimeSpan.FromSeconds(Math.Min(config.TimeoutSec, 30)), Cancellation.Token).GetAwaiter().GetResult();
-            WriteVerbose($"Using the model '{chosen}', the only one {config.BaseUrl[0]} lists.");
-            return chosen;
-        }
-
         /// <summary>The configuration with the overrides typed on the command line.</summary>
         private CaptionConfig Effective(CaptionConfig loaded)
         {
@@ -248,6 +262,16 @@ namespace VlmCaption.PowerShell.Commands
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Recurse)))
             {
                 effective.Recursive = Recurse.IsPresent;
+            }
+
+            if (BaseUrl is not null)
+            {
+                effective.BaseUrl = BaseUrl;
+            }
+
+            if (Model is not null)
+            {
+                effective.Model = Model;
             }
 
             if (BaseDirectory is not null)

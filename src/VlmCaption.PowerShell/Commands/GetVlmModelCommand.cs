@@ -1,0 +1,45 @@
+using System;
+using System.Management.Automation;
+using System.Security;
+using VlmCaption.Transport;
+
+namespace VlmCaption.PowerShell.Commands
+{
+    /// <summary>Lists the models an OpenAI-compatible endpoint serves.</summary>
+    [Cmdlet(VerbsCommon.Get, "VlmModel")]
+    [OutputType(typeof(VlmModel))]
+    public sealed class GetVlmModelCommand : PSCmdlet
+    {
+        /// <summary>The endpoints to ask.</summary>
+        [Parameter(Position = 0, ValueFromPipeline = true)]
+        [ValidateNotNullOrEmpty]
+        public string[] BaseUrl { get; set; } = { CaptionSettings.DefaultBaseUrl };
+
+        /// <summary>The API key; local servers need none.</summary>
+        [Parameter]
+        [ApiKeyTransformation]
+        public SecureString? ApiKey { get; set; }
+
+        /// <summary>Seconds to wait for an answer.</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = 30;
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            string apiKey = ApiKeyTransformationAttribute.Reveal(ApiKey ?? ApiKeyTransformationAttribute.FromEnvironment());
+            foreach (string url in BaseUrl)
+            {
+                try
+                {
+                    WriteObject(ModelLister.ListAsync(url, apiKey, TimeSpan.FromSeconds(TimeoutSec), default).GetAwaiter().GetResult(), enumerateCollection: true);
+                }
+                catch (CaptionException e)
+                {
+                    WriteError(ErrorRecords.From(e, url));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System;
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using System.Threading;
+using VlmCaption.Transport;
+
+namespace VlmCaption.PowerShell
+{
+    /// <summary>
+    /// Completes -Model with the models the endpoint on the same command line lists (or the default one). Asks
+    /// with a short timeout, remembers each endpoint's answer for the session, and stays silent on any failure.
+    /// </summary>
+    public sealed class ModelNameCompleter : IArgumentCompleter
+    {
+        private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1.5);
+        private static readonly ConcurrentDictionary<string, string[]> Cache = new ConcurrentDictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
+
+        /// <inheritdoc />
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            string baseUrl = FirstString(fakeBoundParameters["BaseUrl"]) ?? CaptionSettings.DefaultBaseUrl;
+            string apiKey = FirstString(fakeBoundParameters["ApiKey"]) ?? Environment.GetEnvironmentVariable("VLMCAPTION_API_KEY") ?? "";
+            string typed = (wordToComplete ?? "").Trim('\'', '"');
+            return Models(baseUrl, apiKey)
+                .Where(id => id.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
+                .Select(id => new CompletionResult(Quote(id), id, CompletionResultType.ParameterValue, $"{id} at {baseUrl}"));
+        }
+
+        private static string[] Models(string baseUrl, string apiKey)
+        {
+            if (Cache.TryGetValue(baseUrl, out string[]? known))
+            {
+                return known;
+            }
+
+            try
+            {
+                using var cancel = new CancellationTokenSource(Timeout);
+                string[] ids = ModelLister.ListAsync(baseUrl, apiKey, Timeout, cancel.Token).GetAwaiter().GetResult().Select(m => m.Id).ToArray();
+                Cache[baseUrl] = ids;
+                return ids;
+            }
+            catch (Exception)
+            {
+                // Completion must never print errors: an unreachable or refusing endpoint completes nothing (and is asked again next time).
+                return Array.Empty<string>();
+            }
+        }
+
+        private static string? FirstString(object? value) => value switch
+        {
+            string text => text,
+            IEnumerable list => list.OfType<object>().Select(o => o.ToString()).FirstOrDefault(),
+            _ => null,
+        };
+
+        private static string Quote(string id) =>
+            id.IndexOfAny(new[] { ' ', '\'', '"', '$', '`', '(', ')', '{', '}', ';', ',', '@', '#', '&', '|' }) >= 0 ? "'" + id.Replace("'", "''") + "'" : id;
+    }
+}
