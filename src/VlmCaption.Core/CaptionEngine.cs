@@ -59,7 +59,7 @@ namespace VlmCaption
         internal async Task<(CaptionResult Result, IReadOnlyList<string> History)> RunAsync(CaptionJob job, Action<string>? log, CancellationToken cancellationToken)
         {
             var clock = Stopwatch.StartNew();
-            PreparedImage image = preparer.Prepare(job.Path);
+            PreparedImage image = await preparer.PrepareAsync(job.Path, cancellationToken).ConfigureAwait(false);
             log?.Invoke($"Prepared {image.Width}x{image.Height} {image.MediaType}, {image.ByteCount / 1024.0:0.0} KiB in {clock.Elapsed.TotalMilliseconds:0} ms.");
 
             (ConversationOutcome outcome, ChatEndpoint endpoint) = await ConverseAsync(job, image, log, cancellationToken).ConfigureAwait(false);

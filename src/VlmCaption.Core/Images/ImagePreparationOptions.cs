@@ -9,6 +9,12 @@ namespace VlmCaption.Images
         /// <summary>Images whose header declares more pixels are refused before decoding (decompression bombs).</summary>
         public long MaxPixels { get; init; } = 100_000_000;
 
+        /// <summary>Largest file sent untouched (with MaxImageSize 0): servers refuse bigger ones anyway.</summary>
+        public long MaxPassThroughBytes { get; init; } = 50L * 1024 * 1024;
+
+        /// <summary>Images decoded at once, whatever the number in flight: decoding is CPU-bound, and this bounds memory.</summary>
+        public int MaxConcurrentDecodes { get; init; } = System.Environment.ProcessorCount;
+
         /// <summary>Quality of the JPEG sent for opaque images.</summary>
         public int JpegQuality { get; init; } = 90;
     }

@@ -1,5 +1,7 @@
 using System;
 using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Jpeg;
@@ -10,20 +12,27 @@ using SixLabors.ImageSharp.Processing;
 
 namespace VlmCaption.Images
 {
-    /// <summary>Reads an image file once and encodes what the model should see: oriented, scaled down, in a format every server takes.</summary>
+    /// <summary>
+    /// Reads an image file once and encodes what the model should see: oriented, scaled down, in a format every
+    /// server takes. Files are decoded from the stream (a 200 MB file is not read into memory first), the header's
+    /// pixel count is checked before decoding, ImageSharp's allocations are capped, and only a few images are
+    /// decoded at once, so memory stays bounded whatever the files and the number of images in flight.
+    /// </summary>
     public sealed class ImagePreparer
     {
         private readonly ImagePreparationOptions options;
         private readonly Configuration configuration;
+        private readonly SemaphoreSlim decodes;
 
         /// <summary>Creates a preparer; its ImageSharp configuration caps what one image may allocate.</summary>
         public ImagePreparer(ImagePreparationOptions options)
         {
             this.options = options;
+            decodes = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentDecodes));
             configuration = Configuration.Default.Clone();
 
-            // Four bytes a pixel at the pixel budget, plus room for the resize buffers: a crafted file
-            // that lies about its size cannot make the decoder take more than this.
+            // Four bytes a pixel at the pixel budget, plus room for the resize buffers: a crafted file that lies
+            // about its size cannot make the decoder take more than this.
             long limitMegabytes = Math.Max(64, (options.MaxPixels * 4 / (1024 * 1024)) + 64);
             configuration.MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
             {
@@ -32,42 +41,78 @@ namespace VlmCaption.Images
             });
         }
 
-        /// <summary>Prepares the image at <paramref name="path"/>; throws <see cref="CaptionException"/> for a file that cannot be sent.</summary>
-        public PreparedImage Prepare(string path)
+        /// <summary>
+        /// Prepares the image when one of the few decoding places is free, waiting without holding a thread;
+        /// throws <see cref="CaptionException"/> for a file that cannot be sent.
+        /// </summary>
+        public async Task<PreparedImage> PrepareAsync(string path, CancellationToken cancellationToken)
         {
-            byte[] data;
+            await decodes.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                data = File.ReadAllBytes(path);
+                return Prepare(path);
+            }
+            finally
+            {
+                decodes.Release();
+            }
+        }
+
+        /// <summary>Prepares the image at <paramref name="path"/> now; throws <see cref="CaptionException"/> for a file that cannot be sent.</summary>
+        public PreparedImage Prepare(string path)
+        {
+            try
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 81920);
+                if (stream.Length == 0)
+                {
+                    throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' is empty (0 bytes).");
+                }
+
+                var header = new byte[MediaTypeSniffer.HeaderLength];
+                int read = stream.Read(header, 0, header.Length);
+                string? sniffed = MediaTypeSniffer.Sniff(new ReadOnlySpan<byte>(header, 0, read));
+                stream.Position = 0;
+                return options.MaxImageSize == 0 ? PassThrough(path, stream, sniffed) : Reencode(path, stream, sniffed);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
                 throw new CaptionException("ImageReadFailed", CaptionErrorCategory.ReadError, $"Cannot read '{path}': {e.Message}", e);
             }
-
-            if (data.Length == 0)
-            {
-                throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' is empty (0 bytes).");
-            }
-
-            string? sniffed = MediaTypeSniffer.Sniff(new ReadOnlySpan<byte>(data, 0, Math.Min(data.Length, MediaTypeSniffer.HeaderLength)));
-            return options.MaxImageSize == 0 ? PassThrough(path, data, sniffed) : Reencode(path, data, sniffed);
         }
 
-        private PreparedImage PassThrough(string path, byte[] data, string? sniffed)
+        private PreparedImage PassThrough(string path, FileStream stream, string? sniffed)
         {
             if (sniffed is null)
             {
                 throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' is not in a known image format (its first bytes match none), so it cannot be sent.");
             }
 
-            IImageInfo? info = TryIdentify(data, out _);
+            if (stream.Length > options.MaxPassThroughBytes)
+            {
+                throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' is {stream.Length / 1048576.0:0.#} MB, over the {options.MaxPassThroughBytes / 1048576.0:0.#} MB sent untouched. Let VlmCaption scale it down (-MaxImageSize above 0).");
+            }
+
+            var data = new byte[stream.Length];
+            int offset = 0;
+            while (offset < data.Length)
+            {
+                int read = stream.Read(data, offset, data.Length - offset);
+                if (read == 0)
+                {
+                    throw new IOException("the file became shorter while it was read");
+                }
+
+                offset += read;
+            }
+
+            IImageInfo? info = TryIdentify(new MemoryStream(data, writable: false), out _);
             return new PreparedImage(data, sniffed, info?.Width ?? 0, info?.Height ?? 0);
         }
 
-        private PreparedImage Reencode(string path, byte[] data, string? sniffed)
+        private PreparedImage Reencode(string path, FileStream stream, string? sniffed)
         {
-            IImageInfo? info = TryIdentify(data, out IImageFormat? format);
+            IImageInfo? info = TryIdentify(stream, out IImageFormat? format);
             if (info is null || format is null)
             {
                 string what = sniffed is null ? "not an image format VlmCaption knows" : $"{sniffed}, which this build cannot decode";
@@ -84,33 +129,35 @@ namespace VlmCaption.Images
             // Decoding to three bytes a pixel saves a quarter of the memory where there can be no alpha;
             // some decoders do not report it, so unknown counts as "may have alpha".
             bool mayHaveAlpha = format.Name != "JPEG" && info.PixelType?.AlphaRepresentation != PixelAlphaRepresentation.None;
+            stream.Position = 0;
             try
             {
-                return mayHaveAlpha ? Encode<Rgba32>(data) : Encode<Rgb24>(data);
+                return mayHaveAlpha ? Encode<Rgba32>(stream) : Encode<Rgb24>(stream);
             }
-            catch (Exception e) when (e is ImageFormatException || e is InvalidImageContentException || e is NotSupportedException || e is InvalidMemoryOperationException)
+            catch (Exception e) when (e is ImageFormatException || e is InvalidImageContentException || e is NotSupportedException || e is InvalidMemoryOperationException || e is EndOfStreamException)
             {
                 throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' ({format.Name}, {info.Width}x{info.Height}) could not be decoded: {e.Message}", e);
             }
         }
 
-        private PreparedImage Encode<TPixel>(byte[] data)
+        private PreparedImage Encode<TPixel>(Stream stream)
             where TPixel : unmanaged, IPixel<TPixel>
         {
-            using Image<TPixel> image = Image.Load<TPixel>(configuration, data);
+            using Image<TPixel> image = Image.Load<TPixel>(configuration, stream);
             while (image.Frames.Count > 1)
             {
                 image.Frames.RemoveFrame(image.Frames.Count - 1);
             }
 
-            image.Mutate(x =>
+            image.Mutate(x => x.AutoOrient());
+            int longest = Math.Max(image.Width, image.Height);
+            if (longest > options.MaxImageSize)
             {
-                x.AutoOrient();
-                if (Math.Max(image.Width, image.Height) > options.MaxImageSize)
-                {
-                    x.Resize(new ResizeOptions { Mode = ResizeMode.Max, Size = new Size(options.MaxImageSize, options.MaxImageSize) });
-                }
-            });
+                // Computed here rather than by ResizeMode.Max so that a 1x60000 strip keeps at least one pixel across.
+                double scale = (double)options.MaxImageSize / longest;
+                var size = new Size(Math.Max(1, (int)Math.Round(image.Width * scale)), Math.Max(1, (int)Math.Round(image.Height * scale)));
+                image.Mutate(x => x.Resize(size));
+            }
 
             // The model needs pixels, not the camera's metadata.
             image.Metadata.ExifProfile = null;
@@ -159,13 +206,13 @@ namespace VlmCaption.Images
             return found;
         }
 
-        private IImageInfo? TryIdentify(byte[] data, out IImageFormat? format)
+        private IImageInfo? TryIdentify(Stream stream, out IImageFormat? format)
         {
             try
             {
-                return Image.Identify(configuration, data, out format);
+                return Image.Identify(configuration, stream, out format);
             }
-            catch (Exception e) when (e is ImageFormatException || e is InvalidImageContentException || e is NotSupportedException)
+            catch (Exception e) when (e is ImageFormatException || e is InvalidImageContentException || e is NotSupportedException || e is EndOfStreamException || e is InvalidMemoryOperationException)
             {
                 format = null;
                 return null;
