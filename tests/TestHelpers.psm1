@@ -76,11 +76,14 @@ function New-TestImage {
         [int] $Frames = 1,
         [switch] $Bits16,
         [switch] $Palette,
-        [switch] $Cmyk
+        [switch] $Cmyk,
+        # Only a PNG header declaring Width x Height, with no real pixels: a decompression bomb.
+        [switch] $DeclareOnly
     )
     $query = "width=$Width&height=$Height&color=$Color&format=$Format&orientation=$Orientation&frames=$Frames" +
         "&alpha=$($Alpha.IsPresent.ToString().ToLower())&bits16=$($Bits16.IsPresent.ToString().ToLower())" +
-        "&palette=$($Palette.IsPresent.ToString().ToLower())&cmyk=$($Cmyk.IsPresent.ToString().ToLower())"
+        "&palette=$($Palette.IsPresent.ToString().ToLower())&cmyk=$($Cmyk.IsPresent.ToString().ToLower())" +
+        "&declareOnly=$($DeclareOnly.IsPresent.ToString().ToLower())"
     $bytes = (Invoke-WebRequest -Uri "$($Server.Address)/debug/image?$query").Content
     [IO.File]::WriteAllBytes($Path, $bytes)
     Get-Item -LiteralPath $Path

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using VlmCaption.Images;
 using VlmCaption.TestServer;
 using Xunit;
@@ -9,49 +7,6 @@ namespace VlmCaption.Tests;
 /// <summary>Files a scraper leaves behind: each is prepared correctly or refused with a clear error, cheaply.</summary>
 public class HostileImageTests
 {
-    /// <summary>A valid PNG signature and IHDR declaring the given size, then a tiny IDAT and IEND: a decompression bomb's header.</summary>
-    public static byte[] PngDeclaring(int width, int height)
-    {
-        using var png = new MemoryStream();
-        png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8;
-        ihdr[9] = 6;
-        Chunk(png, "IHDR", ihdr);
-        Chunk(png, "IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
-        Chunk(png, "IEND", []);
-        return png.ToArray();
-    }
-
-    private static void Chunk(Stream png, string type, byte[] data)
-    {
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
-        png.Write(length);
-        byte[] typed = [.. Encoding.ASCII.GetBytes(type), .. data];
-        png.Write(typed);
-        Span<byte> crc = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(typed));
-        png.Write(crc);
-    }
-
-    private static uint Crc32(byte[] bytes)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-            }
-        }
-
-        return ~crc;
-    }
-
     private static CaptionException Refused(string path, ImagePreparationOptions? options = null) =>
         Assert.Throws<CaptionException>(() => new ImagePreparer(options ?? new ImagePreparationOptions()).Prepare(path));
 
@@ -59,7 +14,7 @@ public class HostileImageTests
     public void Decompression_bomb_is_refused_from_its_header_without_allocating()
     {
         using var folder = new TempFolder();
-        string path = folder.Bytes("bomb.png", PngDeclaring(50000, 50000));
+        string path = folder.Bytes("bomb.png", ImageFactory.PngDeclaring(50000, 50000));
         long before = GC.GetTotalAllocatedBytes(precise: true);
         CaptionException e = Refused(path);
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;

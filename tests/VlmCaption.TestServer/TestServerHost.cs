@@ -48,7 +48,8 @@ public static class TestServerHost
         {
             ImageSpec spec = ImageSpec.FromQuery(context.Request.Query);
             context.Response.ContentType = "application/octet-stream";
-            return context.Response.Body.WriteAsync(ImageFactory.Make(spec)).AsTask();
+            byte[] image = context.Request.Query["declareOnly"] == "true" ? ImageFactory.PngDeclaring(spec.Width, spec.Height) : ImageFactory.Make(spec);
+            return context.Response.Body.WriteAsync(image).AsTask();
         });
 
         await app.StartAsync();
