@@ -9,13 +9,14 @@
     Package  builds and writes out/packages/VlmCaption.<version>.nupkg.
     Demo     builds, starts the reference server, captions examples/images in a temporary folder.
     Clean    removes out/ and every bin/ and obj/.
+    UpdateHelp rewrites the syntax and parameter metadata of docs/en-US/*.md from the built cmdlets.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Package', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Package', 'Demo', 'Clean', 'UpdateHelp')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -33,6 +34,7 @@ $ResultsOut = Join-Path $Out 'TestResults'
 $Version = (Import-PowerShellDataFile (Join-Path $Root 'VlmCaption.psd1')).ModuleVersion
 
 Import-Module (Join-Path $Root 'tests/TestHelpers.psm1') -Force
+Import-Module (Join-Path $Root 'build/Help.psm1') -Force
 
 function Invoke-Dotnet {
     & dotnet @args
@@ -57,7 +59,11 @@ function Invoke-Build {
     }
     Copy-Item (Join-Path $Root 'VlmCaption.psd1') $ModuleOut
     Copy-Item (Join-Path $Root 'src/VlmCaption.PowerShell/VlmCaption.Format.ps1xml') $ModuleOut
-    Copy-Item (Join-Path $Root 'en-US') $ModuleOut -Recurse
+    $helpOut = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'en-US') -Force
+    ConvertTo-MamlHelp -Folder (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $helpOut 'VlmCaption.PowerShell.dll-Help.xml')
+    foreach ($about in Get-ChildItem (Join-Path $Root 'docs/en-US') -Filter 'about_*.md') {
+        ConvertTo-AboutHelp -Path $about.FullName -OutputPath (Join-Path $helpOut "$($about.BaseName).help.txt")
+    }
     Remove-Item $publish -Recurse -Force
 
     Invoke-Dotnet build (Join-Path $Root 'tests/VlmCaption.TestServer') -c $Configuration -o $ServerOut --nologo -v quiet
@@ -149,6 +155,17 @@ function Invoke-Demo {
     }
 }
 
+function Invoke-UpdateHelp {
+    Invoke-Build
+    $update = {
+        param($Module, $HelpModule, $Folder)
+        Import-Module $Module
+        Import-Module $HelpModule
+        Update-HelpMarkdown -ModuleName VlmCaption -Folder $Folder
+    }
+    Invoke-FreshPwshScript $update -ArgumentList (Join-Path $ModuleOut 'VlmCaption.psd1'), (Join-Path $Root 'build/Help.psm1'), (Join-Path $Root 'docs/en-US')
+}
+
 function Invoke-Clean {
     Remove-Item $Out -Recurse -Force -ErrorAction Ignore
     Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force
@@ -160,4 +177,5 @@ switch ($Task) {
     'Package' { Invoke-Package }
     'Demo' { Invoke-Demo }
     'Clean' { Invoke-Clean }
+    'UpdateHelp' { Invoke-UpdateHelp }
 }

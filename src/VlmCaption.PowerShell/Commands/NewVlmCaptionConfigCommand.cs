@@ -31,7 +31,7 @@ namespace VlmCaption.PowerShell.Commands
                 }
 
                 CaptionFile.WriteAtomic(target, ConfigTemplate.Text, overwrite: Force);
-                WriteObject(new FileInfo(target));
+                FileItems.Write(this, target);
             }
             catch (CaptionException e)
             {

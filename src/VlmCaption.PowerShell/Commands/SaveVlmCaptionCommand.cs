@@ -89,7 +89,7 @@ namespace VlmCaption.PowerShell.Commands
             written[target] = result.Path;
             if (PassThru)
             {
-                WriteObject(new FileInfo(target));
+                FileItems.Write(this, target);
             }
         }
     }
