@@ -10,13 +10,14 @@
     Demo     builds, starts the reference server, captions examples/images in a temporary folder.
     Clean    removes out/ and every bin/ and obj/.
     UpdateHelp rewrites the syntax and parameter metadata of docs/en-US/*.md from the built cmdlets.
+    Bench    builds, then runs the benchmarks in bench/ (long; see docs/benchmarks.md).
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Package', 'Demo', 'Clean', 'UpdateHelp')]
+    [ValidateSet('Build', 'Test', 'Package', 'Demo', 'Clean', 'UpdateHelp', 'Bench')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -178,4 +179,5 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Clean' { Invoke-Clean }
     'UpdateHelp' { Invoke-UpdateHelp }
+    'Bench' { Invoke-Build; & (Join-Path $Root 'bench/Invoke-Benchmarks.ps1') }
 }

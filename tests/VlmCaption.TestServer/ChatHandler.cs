@@ -22,6 +22,7 @@ public sealed class ChatHandler(ServerState state)
             ["time"] = DateTimeOffset.UtcNow.ToString("O"),
             ["path"] = context.Request.Path.Value,
             ["authorization"] = context.Request.Headers.Authorization.Count > 0 ? "Bearer ***" : null,
+            ["bytes"] = context.Request.ContentLength,
         };
         try
         {
@@ -31,7 +32,10 @@ public sealed class ChatHandler(ServerState state)
         {
             entry["status"] = context.Response.StatusCode;
             entry["durationMs"] = Math.Round(clock.Elapsed.TotalMilliseconds, 1);
-            state.Log.Add(entry);
+            if (!state.Options.NoLog)
+            {
+                state.Log.Add(entry);
+            }
         }
     }
 
@@ -63,7 +67,11 @@ public sealed class ChatHandler(ServerState state)
 
         string model = body["model"]?.GetValue<string>() ?? "";
         var request = new ParsedRequest(messages);
-        entry["body"] = Redacted(body);
+        if (!options.NoLog)
+        {
+            entry["body"] = Redacted(body);
+        }
+
         entry["turn"] = request.Turn;
         if (!options.Models.Contains(model))
         {
@@ -72,11 +80,16 @@ public sealed class ChatHandler(ServerState state)
         }
 
         ImageFacts? image = null;
-        if (request.ImageUrl is string url)
+        if (request.ImageUrl is string url && options.NoImageDecode)
+        {
+            // Benchmarks: count the bytes, skip the decoding.
+            image = new ImageFacts("", "IMAGE", "", 0, 0, url.Length * 3 / 4, "unseen");
+        }
+        else if (request.ImageUrl is string url2)
         {
             try
             {
-                image = ImageFacts.FromDataUri(url);
+                image = ImageFacts.FromDataUri(url2);
             }
             catch (FormatException e)
             {

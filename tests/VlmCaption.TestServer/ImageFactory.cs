@@ -40,6 +40,12 @@ public sealed class ImageSpec
     /// <summary>CMYK colour (JPEG).</summary>
     public bool Cmyk { get; set; }
 
+    /// <summary>"solid" (default) or "photo": gradients with noise, which compress like a photograph.</summary>
+    public string Pattern { get; set; } = "solid";
+
+    /// <summary>JPEG quality.</summary>
+    public int Quality { get; set; } = 90;
+
     /// <summary>EXIF camera make, model, lens and date taken ("yyyy:MM:dd HH:mm:ss") to write.</summary>
     public string? Make { get; set; }
     public string? Model { get; set; }
@@ -119,6 +125,31 @@ public static class ImageFactory
         return ~crc;
     }
 
+    // Smooth gradients plus fixed-seed noise: a file size and decoding cost close to a real photograph's.
+    private static void PaintPhoto(Image<Rgba32> image)
+    {
+        var random = new Random(1234);
+        var noise = new byte[4096];
+        random.NextBytes(noise);
+        int width = image.Width, height = image.Height;
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height; y++)
+            {
+                Span<Rgba32> row = rows.GetRowSpan(y);
+                for (int x = 0; x < row.Length; x++)
+                {
+                    int n = (noise[((y * 31) + x) & 4095] & 15) - 8;
+                    row[x] = new Rgba32(
+                        (byte)Math.Clamp((x * 255 / width) + n, 0, 255),
+                        (byte)Math.Clamp((y * 255 / height) + n, 0, 255),
+                        (byte)Math.Clamp(128 + (int)(100 * Math.Sin((x + y) / 50.0)) + n, 0, 255),
+                        255);
+                }
+            }
+        });
+    }
+
     private static Rational[] Dms(double value)
     {
         value = Math.Abs(value);
@@ -132,6 +163,11 @@ public static class ImageFactory
     {
         Rgba32 colour = ImageFacts.ColourValue(spec.Color);
         using var image = new Image<Rgba32>(spec.Width, spec.Height, colour);
+        if (spec.Pattern == "photo")
+        {
+            PaintPhoto(image);
+        }
+
         if (spec.Alpha)
         {
             image.ProcessPixelRows(rows =>
@@ -178,7 +214,7 @@ public static class ImageFactory
                 break;
             case "jpg":
             case "jpeg":
-                image.SaveAsJpeg(output, new JpegEncoder { Quality = 90, ColorType = spec.Cmyk ? JpegColorType.Cmyk : null });
+                image.SaveAsJpeg(output, new JpegEncoder { Quality = spec.Quality, ColorType = spec.Cmyk ? JpegColorType.Cmyk : null });
                 break;
             case "gif":
                 image.SaveAsGif(output, new GifEncoder());

@@ -32,6 +32,8 @@ static int MakeImage(string[] args)
             case "--bits16": spec.Bits16 = true; break;
             case "--palette": spec.Palette = true; break;
             case "--cmyk": spec.Cmyk = true; break;
+            case "--pattern": spec.Pattern = Next(); break;
+            case "--quality": spec.Quality = int.Parse(Next()); break;
             default: throw new ArgumentException($"Unknown option {args[i]}.");
         }
     }
@@ -62,6 +64,8 @@ static async Task<int> ServeAsync(string[] args)
             case "--models": options.Models = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
             case "--strict-media-type": options.StrictMediaType = true; break;
             case "--echo-key": options.EchoKey = true; break;
+            case "--no-image-decode": options.NoImageDecode = true; break;
+            case "--no-log": options.NoLog = true; break;
             case "--parent-pid": parentPid = int.Parse(Next()); break;
             default: throw new ArgumentException($"Unknown option {args[i]}.");
         }

@@ -24,6 +24,12 @@ public sealed class ServerOptions
     /// <summary>When set, requests without "Authorization: Bearer KEY" get 401.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>Answer without decoding images (for benchmarks, so the server's CPU does not compete with the client's).</summary>
+    public bool NoImageDecode { get; set; }
+
+    /// <summary>Keep no request log (for long benchmarks).</summary>
+    public bool NoLog { get; set; }
+
     /// <summary>Echo the key received in 401 answers, to test that clients redact it.</summary>
     public bool EchoKey { get; set; }
 

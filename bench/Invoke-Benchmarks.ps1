@@ -1,0 +1,28 @@
+<#
+.SYNOPSIS
+    Runs every benchmark and prints the results; -Quick uses small sizes to check that they run.
+#>
+param([switch] $Quick)
+
+$ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $PSScriptRoot 'BenchCommon.psm1') -Force
+Write-Host "Machine: $(Get-MachineDescription)"
+$results = @(
+    if ($Quick) {
+        & (Join-Path $PSScriptRoot 'Measure-Saturation.ps1') -Images 40 -Runs 1 -ThrottleLimit 1, 8
+        & (Join-Path $PSScriptRoot 'Measure-ClientOverhead.ps1') -Count 20 -Runs 1
+        & (Join-Path $PSScriptRoot 'Measure-Memory.ps1') -Counts 500
+        & (Join-Path $PSScriptRoot 'Measure-Bytes.ps1') -Count 2
+        & (Join-Path $PSScriptRoot 'Measure-Startup.ps1') -Runs 2
+    }
+    else {
+        & (Join-Path $PSScriptRoot 'Measure-Saturation.ps1')
+        & (Join-Path $PSScriptRoot 'Measure-ClientOverhead.ps1')
+        & (Join-Path $PSScriptRoot 'Measure-Memory.ps1')
+        & (Join-Path $PSScriptRoot 'Measure-Bytes.ps1')
+        & (Join-Path $PSScriptRoot 'Measure-Startup.ps1')
+    }
+)
+foreach ($group in $results | Group-Object Benchmark) {
+    $group.Group | Select-Object -ExcludeProperty Benchmark | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+}
