@@ -18,14 +18,7 @@ namespace VlmCaption.PowerShell
                 case SecureString _:
                     return value;
                 case string text:
-                    var secure = new SecureString();
-                    foreach (char c in text)
-                    {
-                        secure.AppendChar(c);
-                    }
-
-                    secure.MakeReadOnly();
-                    return secure;
+                    return SecureText.From(text);
                 default:
                     throw new ArgumentTransformationMetadataException($"-ApiKey takes a SecureString or a string, not {value.GetType().Name}.");
             }
@@ -38,19 +31,7 @@ namespace VlmCaption.PowerShell
         public static SecureString? FromEnvironment()
         {
             string? key = Environment.GetEnvironmentVariable("VLMCAPTION_API_KEY");
-            if (string.IsNullOrEmpty(key))
-            {
-                return null;
-            }
-
-            var secure = new SecureString();
-            foreach (char c in key!)
-            {
-                secure.AppendChar(c);
-            }
-
-            secure.MakeReadOnly();
-            return secure;
+            return string.IsNullOrEmpty(key) ? null : SecureText.From(key!);
         }
     }
 }

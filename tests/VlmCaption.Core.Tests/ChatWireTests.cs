@@ -21,7 +21,7 @@ public class ChatWireTests
             ChatMessage.Assistant("answer"),
             ChatMessage.User("second"),
         };
-        string json = Encoding.UTF8.GetString(ChatRequestWriter.Write(settings, messages));
+        string json = Encoding.UTF8.GetString(ChatRequestWriter.Write(settings, messages).Span);
         using JsonDocument doc = JsonDocument.Parse(json);
         JsonElement root = doc.RootElement;
         Assert.Equal("m", root.GetProperty("model").GetString());

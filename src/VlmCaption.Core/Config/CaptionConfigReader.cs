@@ -352,14 +352,7 @@ namespace VlmCaption.Config
                     : $"{Location(node)}: 'api_key' holds a literal key in the file. Prefer an environment variable named in 'api_key_env_vars'.");
             }
 
-            var secure = new SecureString();
-            foreach (char c in key)
-            {
-                secure.AppendChar(c);
-            }
-
-            secure.MakeReadOnly();
-            return secure;
+            return SecureText.From(key);
         }
 
         private string? GlobalMetadataFile()

@@ -1,3 +1,5 @@
+using System;
+using System.Buffers.Text;
 using System.Text;
 
 namespace VlmCaption.Images
@@ -12,15 +14,13 @@ namespace VlmCaption.Images
             Height = height;
             ByteCount = data.Length;
 
-            // The quoted JSON string of the data URI, built once: base64 never needs JSON escaping,
-            // so each turn copies these bytes instead of re-encoding the image.
+            // The quoted JSON string of the data URI, built once and straight into UTF-8: base64 never needs
+            // JSON escaping, so each turn copies these bytes instead of encoding the image again.
             string prefix = "\"data:" + mediaType + ";base64,";
             int base64Length = (data.Length + 2) / 3 * 4;
             var json = new byte[prefix.Length + base64Length + 1];
             Encoding.ASCII.GetBytes(prefix, 0, prefix.Length, json, 0);
-            var chars = new char[base64Length];
-            System.Convert.ToBase64CharArray(data, 0, data.Length, chars, 0);
-            Encoding.ASCII.GetBytes(chars, 0, chars.Length, json, prefix.Length);
+            Base64.EncodeToUtf8(data, json.AsSpan(prefix.Length, base64Length), out _, out _);
             json[json.Length - 1] = (byte)'"';
             DataUriJson = json;
         }

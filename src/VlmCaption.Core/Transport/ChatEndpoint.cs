@@ -44,7 +44,7 @@ namespace VlmCaption.Transport
         /// <param name="cancellationToken">Cancels the request and any wait before a retry.</param>
         public async Task<ChatAnswer> CompleteAsync(IReadOnlyList<ChatMessage> messages, Action<string>? log, CancellationToken cancellationToken)
         {
-            BinaryData body = BinaryData.FromBytes(ChatRequestWriter.Write(settings, messages));
+            BinaryData body = new BinaryData(ChatRequestWriter.Write(settings, messages));
             for (int attempt = 0; ; attempt++)
             {
                 CaptionException failure;

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Text.Encodings.Web;
@@ -11,7 +12,8 @@ namespace VlmCaption.Transport
         // Models read non-ASCII text and '<', '>' better verbatim than as \uXXXX escapes.
         private static readonly JsonWriterOptions Options = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-        public static byte[] Write(CaptionSettings settings, IReadOnlyList<ChatMessage> messages)
+        /// <summary>The request body; the memory is the writer's own buffer, handed over without a copy.</summary>
+        public static ReadOnlyMemory<byte> Write(CaptionSettings settings, IReadOnlyList<ChatMessage> messages)
         {
             using var stream = new MemoryStream();
             using (var json = new Utf8JsonWriter(stream, Options))
@@ -35,7 +37,7 @@ namespace VlmCaption.Transport
                 json.WriteEndObject();
             }
 
-            return stream.ToArray();
+            return new ReadOnlyMemory<byte>(stream.GetBuffer(), 0, (int)stream.Length);
         }
 
         /// <summary>The message list as indented JSON for a chat-history file, the image data replaced by a short placeholder.</summary>

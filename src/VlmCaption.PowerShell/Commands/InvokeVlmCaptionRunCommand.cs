@@ -171,13 +171,27 @@ namespace VlmCaption.PowerShell.Commands
                 checkedEndpoints = true;
             }
 
-            var todo = new List<string>();
+            // Images are sent as they are met, so nothing but the walk's list grows with the folder; the
+            // server is first asked when some image needs it.
+            bool started = false;
             var captionOwners = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            string? folderOfOwners = null;
             foreach (string image in images)
             {
-                if (config.OutputFormat == "txt" && !ClaimCaptionPath(image, captionOwners))
+                if (config.OutputFormat == "txt")
                 {
-                    continue;
+                    // Same-stem images share a folder, and the walk lists a folder's files together.
+                    string folder = Path.GetDirectoryName(image) ?? "";
+                    if (folder != folderOfOwners)
+                    {
+                        captionOwners.Clear();
+                        folderOfOwners = folder;
+                    }
+
+                    if (!ClaimCaptionPath(image, captionOwners))
+                    {
+                        continue;
+                    }
                 }
 
                 if (!Force && HasCaption(image))
@@ -189,25 +203,26 @@ namespace VlmCaption.PowerShell.Commands
                     {
                         ShouldProcess(image, "Skip (it has a caption)");
                     }
+
+                    continue;
                 }
-                else if (ShouldProcess(image, "Caption"))
+
+                if (!ShouldProcess(image, "Caption"))
                 {
-                    todo.Add(image);
+                    continue;
                 }
+
+                if (!started)
+                {
+                    model = checkedEndpoints ? model : Preflight(config);
+                    StartBatch(config, model, keepHistory: config.ChatHistoryDir is not null, metadata);
+                    started = true;
+                }
+
+                Enqueue(new CaptionJob(image, hints.Build(image, image)));
             }
 
-            if (todo.Count > 0)
-            {
-                model = checkedEndpoints ? model : Preflight(config);
-                StartBatch(config, model, keepHistory: config.ChatHistoryDir is not null, metadata);
-                foreach (string image in todo)
-                {
-                    Enqueue(new CaptionJob(image, hints.Build(image, image)));
-                }
-
-                DrainAll();
-            }
-
+            DrainAll();
             Progress.Complete();
             if (!whatIf)
             {

@@ -12,7 +12,8 @@ namespace VlmCaption.PowerShell.Commands
     [OutputType(typeof(FileInfo))]
     public sealed class SaveVlmCaptionCommand : PSCmdlet
     {
-        // Caption files written by this invocation, to catch a.jpg and a.png both writing a.txt.
+        // Caption files written by this invocation for images that have a same-stem sibling (a.jpg beside
+        // a.png): only those can collide, so the dictionary stays small however many captions are saved.
         private readonly Dictionary<string, string> written = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
         /// <summary>Results from Get-VlmCaption.</summary>
@@ -71,7 +72,8 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
-            foreach (string sibling in ImageExtensions.SameStemSiblings(result.Path))
+            var siblings = new List<string>(ImageExtensions.SameStemSiblings(result.Path));
+            foreach (string sibling in siblings)
             {
                 WriteWarning($"'{sibling}' has the same name as '{result.Path}', so both would use the caption file '{target}'.");
             }
@@ -86,7 +88,11 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
-            written[target] = result.Path;
+            if (siblings.Count > 0)
+            {
+                written[target] = result.Path;
+            }
+
             if (PassThru)
             {
                 FileItems.Write(this, target);
