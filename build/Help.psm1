@@ -264,16 +264,27 @@ function Write-Parameter($writer, $cmd, $maml, $dev, [string] $Name, $Parameter)
 
 function Split-Paragraphs([string] $Text) {
     # Markdown paragraphs become MAML paragraphs; list items stay one per paragraph; links keep their text.
+    # Each is wrapped at 70 columns: Get-Help breaks lines in the middle of words at the window's edge, so
+    # pre-wrapped text (indented by 4 or 8) reads well in an 80-column terminal.
     $Text = [regex]::Replace($Text, '\[([^\]]+)\]\([^)]*\)', '$1') -replace '`', ''
     foreach ($block in $Text -split "`n\s*`n") {
         $lines = $block -split "`n"
-        if ($lines[0] -match '^\s*[-*] ') {
-            foreach ($line in $lines) { $line.Trim() }
-        }
-        elseif ($block.Trim()) {
-            ($lines | ForEach-Object { $_.Trim() }) -join ' '
-        }
+        $paragraphs = if ($lines[0] -match '^\s*[-*] ') { $lines | ForEach-Object { $_.Trim() } }
+        elseif ($block.Trim()) { ($lines | ForEach-Object { $_.Trim() }) -join ' ' }
+        foreach ($paragraph in $paragraphs) { Format-Wrapped $paragraph 70 }
     }
+}
+
+function Format-Wrapped([string] $Text, [int] $Width) {
+    $wrapped = [Text.StringBuilder]::new()
+    $line = 0
+    foreach ($word in $Text -split ' ' | Where-Object { $_ }) {
+        if ($line -gt 0 -and $line + 1 + $word.Length -gt $Width) { $null = $wrapped.Append("`n"); $line = 0 }
+        elseif ($line -gt 0) { $null = $wrapped.Append(' '); $line++ }
+        $null = $wrapped.Append($word)
+        $line += $word.Length
+    }
+    $wrapped.ToString()
 }
 
 function Write-Paragraphs($writer, $maml, [string] $Element, [string] $Text) {
@@ -283,36 +294,52 @@ function Write-Paragraphs($writer, $maml, [string] $Element, [string] $Text) {
 }
 
 function ConvertTo-AboutHelp {
-    <# Turns about_*.md into the plain text Get-Help shows: headings in capitals, text wrapped at 80 columns and indented. #>
+    <#
+    Turns about_*.md into the plain text Get-Help shows: headings in capitals, text wrapped to fit 80 columns
+    and indented, code indented further, and each table row as a term with its other cells below it.
+    #>
     param([Parameter(Mandatory)] [string] $Path, [Parameter(Mandatory)] [string] $OutputPath)
     $out = [Collections.Generic.List[string]]::new()
-    $inFence = $false
     $paragraph = [Collections.Generic.List[string]]::new()
+    $table = [Collections.Generic.List[string[]]]::new()
+    $plain = { param($text) [regex]::Replace($text, '\[([^\]]+)\]\([^)]*\)', '$1') -replace '`', '' -replace '\\\|', '|' }
+    $addWrapped = {
+        param($text, $indent)
+        foreach ($line in (Format-Wrapped $text (80 - $indent.Length - 4)) -split "`n") { $out.Add($indent + $line) }
+    }
     $flush = {
         if ($paragraph.Count) {
-            $text = [regex]::Replace(($paragraph -join ' '), '\[([^\]]+)\]\([^)]*\)', '$1') -replace '`', ''
-            $bullet = $text -match '^[-*] '
-            $indent = if ($bullet) { '    ' } else { '    ' }
-            $width = 76
-            $line = ''
-            foreach ($word in $text -split '\s+') {
-                if ($line -and ($line.Length + 1 + $word.Length) -gt $width) { $out.Add($indent + $line); $line = $(if ($bullet) { '  ' } else { '' }) + $word }
-                else { $line = if ($line) { "$line $word" } else { $word } }
-            }
-            if ($line) { $out.Add($indent + $line) }
+            & $addWrapped (& $plain ($paragraph -join ' ')) '    '
             $out.Add('')
             $paragraph.Clear()
         }
+        if ($table.Count) {
+            $header = $table[0]
+            foreach ($row in $table | Select-Object -Skip 2) {
+                $out.Add('    ' + (& $plain $row[0]))
+                for ($i = 1; $i -lt $row.Count; $i++) {
+                    $label = if ($header.Count -gt 2 -and $header[$i]) { "$($header[$i]): " } else { '' }
+                    & $addWrapped (& $plain "$label$($row[$i])") '        '
+                }
+            }
+            $out.Add('')
+            $table.Clear()
+        }
     }
+    $inFence = $false
     foreach ($raw in (Get-Content -LiteralPath $Path) -replace "`r", '') {
         if ($raw -match '^```') { & $flush; $inFence = -not $inFence; if (-not $inFence) { $out.Add('') }; continue }
         if ($inFence) { $out.Add('        ' + $raw); continue }
         if ($raw -match '^# (.+)$') { & $flush; $out.Add('TOPIC'); $out.Add('    ' + $Matches[1].Trim()); $out.Add(''); continue }
         if ($raw -match '^## (.+)$') { & $flush; $out.Add($Matches[1].Trim().ToUpperInvariant()); $out.Add(''); continue }
         if ($raw -match '^### (.+)$') { & $flush; $out.Add('  ' + $Matches[1].Trim()); $out.Add(''); continue }
-        if ($raw -match '^\|') { & $flush; $out.Add('    ' + ($raw -replace '`', '')); continue }
+        if ($raw -match '^\|') {
+            if ($paragraph.Count) { & $flush }
+            $table.Add(@(($raw.Trim().Trim('|') -split '(?<!\\)\|') | ForEach-Object { $_.Trim() }))
+            continue
+        }
         if (-not $raw.Trim()) { & $flush; continue }
-        if ($raw -match '^[-*] ' -and $paragraph.Count) { & $flush }
+        if ($table.Count -or ($raw -match '^[-*] ' -and $paragraph.Count)) { & $flush }
         $paragraph.Add($raw.Trim())
     }
     & $flush

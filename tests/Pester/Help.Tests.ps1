@@ -111,3 +111,20 @@ Describe 'Examples in the help' {
         }
     }
 }
+
+Describe 'Help fits an 80-column terminal' {
+    It 'has no line of an about topic wider than 80 columns' {
+        foreach ($topic in Get-ChildItem (Join-Path (Split-Path $env:VLMCAPTION_MODULE) 'en-US') -Filter 'about_*.help.txt') {
+            Get-Content $topic.FullName | Where-Object Length -gt 80 | Should -BeNullOrEmpty -Because "$($topic.Name) must fit 80 columns"
+        }
+    }
+
+    It 'wraps every help paragraph before 80 columns' {
+        [xml] $maml = Get-Content (Join-Path (Split-Path $env:VLMCAPTION_MODULE) 'en-US/VlmCaption.PowerShell.dll-Help.xml') -Raw
+        $paragraphs = $maml.SelectNodes("//*[local-name()='para']")
+        $paragraphs.Count | Should -BeGreaterThan 100
+        foreach ($paragraph in $paragraphs) {
+            $paragraph.InnerText -split "`n" | Where-Object Length -gt 72 | Should -BeNullOrEmpty
+        }
+    }
+}
