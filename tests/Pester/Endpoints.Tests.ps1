@@ -28,6 +28,8 @@ Describe 'Get-VlmModel' {
         Get-VlmModel -BaseUrl $deadUrl -ErrorVariable errors -ErrorAction SilentlyContinue
         $errors[0].FullyQualifiedErrorId | Should -Be 'ConnectionFailed,VlmCaption.PowerShell.Commands.GetVlmModelCommand'
         $errors[0].Exception.Message | Should -Match "Is the server started.*LM Studio's server is off by default"
+        $errors[0].Exception | Should -BeOfType ([VlmCaption.CaptionException])
+        $errors[0].Exception.ErrorId | Should -Be 'ConnectionFailed'
     }
 }
 
