@@ -109,6 +109,13 @@ Describe 'Preflight' {
         @(Get-TestServerRequest $server).Count | Should -Be 0
     }
 
+    It 'asks nothing when every image is skipped, so a finished folder needs no server' {
+        $done = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'done')
+        New-TestImage $server (Join-Path $done 'd.png') | Out-Null
+        Set-Content (Join-Path $done 'd.txt') 'a caption'
+        @(Get-ChildItem $done -File | Get-VlmCaption -BaseUrl $deadUrl -Model test -SkipExisting -ErrorAction Stop) | Should -BeNullOrEmpty
+    }
+
     It 'stops Invoke-VlmCaptionRun the same way' {
         $config = Join-Path $TestDrive 'preflight.yaml'
         Set-Content $config "base_url: $deadUrl`nmodel: test`nprompts: [a]`nbase_directory: preflight"

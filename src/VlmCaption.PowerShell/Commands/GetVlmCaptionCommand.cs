@@ -3,13 +3,10 @@ using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Security;
-using System.Threading;
 using VlmCaption.Config;
 using VlmCaption.Conversation;
-using VlmCaption.Hints;
 using VlmCaption.Images;
 using VlmCaption.Output;
-using VlmCaption.Transport;
 
 namespace VlmCaption.PowerShell.Commands
 {
@@ -22,8 +19,9 @@ namespace VlmCaption.PowerShell.Commands
         private const string LiteralPathSet = "LiteralPath";
 
         private HintSources? hints;
-        private string captionExtension = ".txt";
-        private int maxTokens;
+        private CaptionConfig config = null!;
+        private string? globalMetadata;
+        private bool started;
 
         /// <summary>Image paths; wildcards allowed.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -137,21 +135,13 @@ namespace VlmCaption.PowerShell.Commands
         {
             try
             {
-                CaptionConfig config = Effective(Config is null ? new CaptionConfig { Prompts = new[] { CaptionSettings.DefaultPrompt } } : ConfigLoader.Load(this, Config));
-                string? metadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
-                string model = Preflight(config);
-                captionExtension = config.CaptionExtension;
-                maxTokens = config.MaxTokens;
+                config = Effective(Config is null ? new CaptionConfig { Prompts = new[] { CaptionSettings.DefaultPrompt } } : ConfigLoader.Load(this, Config));
+                globalMetadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
                 hints = new HintSources(this, Bound(nameof(HintSource)) || Config is null ? HintSource : ConfigLoader.HintSourcesOf(this, config));
-                StartBatch(config, model, keepHistory: false, metadata);
             }
             catch (CaptionException e)
             {
-                ThrowTerminatingError(ErrorRecords.From(e, string.Join(", ", BaseUrl)));
-            }
-            catch (ArgumentException e)
-            {
-                ThrowTerminatingError(new ErrorRecord(e, "InvalidSettings", ErrorCategory.InvalidArgument, null));
+                ThrowTerminatingError(ErrorRecords.From(e, config?.Path ?? string.Join(", ", BaseUrl)));
             }
         }
 
@@ -192,6 +182,7 @@ namespace VlmCaption.PowerShell.Commands
                     continue;
                 }
 
+                EnsureStarted();
                 Enqueue(new CaptionJob(file, hints!.Build(file, file)));
             }
         }
@@ -204,7 +195,7 @@ namespace VlmCaption.PowerShell.Commands
         {
             if (completed.Result!.Status == CaptionStatus.Truncated)
             {
-                WriteWarning($"The caption of '{completed.Path}' was cut off by the answer limit ({maxTokens} tokens). Raise -MaxTokens.");
+                WriteWarning($"The caption of '{completed.Path}' was cut off by the answer limit ({config.MaxTokens} tokens). Raise -MaxTokens.");
                 Progress.Truncated(completed.Path);
             }
             else
@@ -216,6 +207,29 @@ namespace VlmCaption.PowerShell.Commands
         }
 
         private bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
+
+        /// <summary>Checks the endpoint and starts the batch before the first image that needs a request, so a run with nothing to do asks the server nothing.</summary>
+        private void EnsureStarted()
+        {
+            if (started)
+            {
+                return;
+            }
+
+            try
+            {
+                StartBatch(config, Preflight(config), keepHistory: false, globalMetadata);
+                started = true;
+            }
+            catch (CaptionException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e, string.Join(", ", config.BaseUrl)));
+            }
+            catch (ArgumentException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, "InvalidSettings", ErrorCategory.InvalidArgument, null));
+            }
+        }
 
         /// <summary>The configuration with every parameter the user typed laid over it; without -Config, the parameters alone.</summary>
         private CaptionConfig Effective(CaptionConfig config)
@@ -243,7 +257,7 @@ namespace VlmCaption.PowerShell.Commands
 
         private bool HasCaption(string image)
         {
-            var caption = new FileInfo(CaptionFile.PathFor(image, captionExtension));
+            var caption = new FileInfo(CaptionFile.PathFor(image, config.CaptionExtension));
             return caption.Exists && caption.Length > 0;
         }
     }
