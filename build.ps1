@@ -134,20 +134,34 @@ function Invoke-Demo {
     $server = Start-TestServer -ServerPath (Join-Path $ServerOut 'VlmCaption.TestServer.dll') -Arguments '--latency-ms', '150'
     $work = Join-Path ([IO.Path]::GetTempPath()) "vlmcaption-demo-$PID"
     try {
+        New-Item -ItemType Directory -Path $work | Out-Null
         Copy-Item (Join-Path $Root 'examples/images') $work -Recurse
-        Write-Host "Reference server: $($server.BaseUrl)   Images: $work"
+        Write-Host "Reference server: $($server.BaseUrl)   Images: $(Join-Path $work 'images')"
         $command = {
-            param($Module, $BaseUrl, $Folder)
+            param($Module, $BaseUrl, $Folder, $Examples)
             Import-Module $Module
             Set-Location $Folder
-            Write-Host "`nPS> Get-ChildItem -File | Get-VlmCaption -BaseUrl $BaseUrl -Model test -ThrottleLimit 4 | Save-VlmCaption -PassThru"
+            Write-Host "`nThe pipeline way:"
+            Write-Host "PS> `$results = Get-ChildItem -File | Get-VlmCaption -BaseUrl $BaseUrl -Model test -ThrottleLimit 4"
             $results = Get-ChildItem -File | Get-VlmCaption -BaseUrl $BaseUrl -Model test -ThrottleLimit 4
-            $results | Save-VlmCaption -PassThru | Format-Table Name, Length | Out-Host
             $results | Format-Table | Out-Host
+            Write-Host 'PS> $results | Save-VlmCaption -PassThru'
+            $results | Save-VlmCaption -PassThru | Format-Table Name, Length | Out-Host
             Write-Host 'Caption files:'
             Get-ChildItem -Filter *.txt | ForEach-Object { Write-Host ("  {0}: {1}" -f $_.Name, (Get-Content $_.FullName -Raw)) }
+
+            Write-Host "`nThe caption.yaml way (examples/caption.yaml: two prompts, hints, a codex, a trigger word):"
+            Copy-Item (Join-Path $Examples 'caption.yaml'), (Join-Path $Examples 'codex.txt') -Destination (Split-Path $Folder)
+            Copy-Item (Join-Path $Examples 'hints') -Destination (Split-Path $Folder) -Recurse
+            $config = Import-VlmCaptionConfig (Join-Path (Split-Path $Folder) 'caption.yaml')
+            $config.BaseUrl = @($BaseUrl)
+            $config.BaseDirectory = $Folder
+            $config.SkipIfCaptionExists = $false
+            Write-Host 'PS> Invoke-VlmCaptionRun ./caption.yaml'
+            $config | Invoke-VlmCaptionRun | Out-Host
+            Write-Host ("red-square.txt: {0}" -f (Get-Content (Join-Path $Folder 'red-square.txt') -Raw))
         }
-        Invoke-FreshPwshScript $command -ArgumentList (Join-Path $ModuleOut 'VlmCaption.psd1'), $server.BaseUrl, $work
+        Invoke-FreshPwshScript $command -ArgumentList (Join-Path $ModuleOut 'VlmCaption.psd1'), $server.BaseUrl, (Join-Path $work 'images'), (Join-Path $Root 'examples')
         if ($LASTEXITCODE -ne 0) { throw "The demo failed with exit code $LASTEXITCODE." }
     }
     finally {
