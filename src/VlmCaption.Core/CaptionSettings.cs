@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace VlmCaption
 {
     /// <summary>Everything the engine needs to caption images, already validated by the caller.</summary>
-    public sealed class CaptionSettings
+    public sealed record CaptionSettings
     {
         /// <summary>The default endpoint: LM Studio's local server.</summary>
         public const string DefaultBaseUrl = "http://localhost:1234/v1";

@@ -12,19 +12,7 @@ public class EngineTests
     private static CaptionEngine Engine(RunningServer server, CaptionSettings? settings = null, string? metadata = null)
     {
         settings ??= new CaptionSettings();
-        var withServer = new CaptionSettings
-        {
-            BaseUrl = server.BaseUrl,
-            Model = settings.Model.Length > 0 ? settings.Model : "test",
-            ApiKey = settings.ApiKey,
-            SystemPrompt = settings.SystemPrompt,
-            Prompts = settings.Prompts,
-            MaxTokens = settings.MaxTokens,
-            MaxRetries = settings.MaxRetries,
-            Timeout = settings.Timeout,
-            RetryRules = settings.RetryRules,
-            KeepHistory = settings.KeepHistory,
-        };
+        CaptionSettings withServer = settings with { BaseUrl = server.BaseUrl, Model = settings.Model.Length > 0 ? settings.Model : "test" };
         return new CaptionEngine(withServer, new ImagePreparationOptions(), metadata) { RetryBaseDelay = TimeSpan.FromMilliseconds(20) };
     }
 
