@@ -59,6 +59,7 @@ Describe 'Interrupted runs' {
         $summary.Succeeded | Should -Be (40 - $before.Count)
         (Get-Captioned).Count | Should -Be 40
         Assert-WholeCaptions
+        Get-ChildItem $images -Force -Filter *.tmp | Should -BeNullOrEmpty -Because 'a run removes what killed runs left mid-write'
         Write-Host "    killed after $($killedAfter -join ', ') requests; $($before.Count) images were done before the last run"
     }
 

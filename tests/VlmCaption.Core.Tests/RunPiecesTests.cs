@@ -26,6 +26,20 @@ public class ImageWalkerTests
         Assert.Equal(["loop is a link to another folder and is not followed"], skipped);
         Assert.Equal(["m.jpg", "z.PNG"], ImageWalker.Find(folder.Path, recursive: false).Select(Path.GetFileName));
     }
+
+    [Fact]
+    public void Walk_reports_temporary_caption_files_left_by_a_killed_run()
+    {
+        using var folder = new TempFolder();
+        foreach (string file in new[] { ".a.txt.0123abcd.tmp", ".b.jsonl.deadbeef.tmp", "notes.tmp", ".a.txt.tmp", "a.png" })
+        {
+            File.WriteAllText(Path.Combine(folder.Path, file), "x");
+        }
+
+        var leftovers = new List<string>();
+        ImageWalker.Find(folder.Path, recursive: false, leftovers: leftovers.Add);
+        Assert.Equal([".a.txt.0123abcd.tmp", ".b.jsonl.deadbeef.tmp"], leftovers.Select(Path.GetFileName).Order());
+    }
 }
 
 public class JsonlCaptionFileTests

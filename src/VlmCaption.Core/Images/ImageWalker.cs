@@ -11,9 +11,10 @@ namespace VlmCaption.Images
         /// <summary>
         /// The images in <paramref name="folder"/> and, when <paramref name="recursive"/>, below it. Linked folders
         /// are not entered, so a link loop cannot make the walk endless; each one is reported to <paramref name="skipped"/>,
-        /// as is a folder that cannot be read.
+        /// as is a folder that cannot be read. Temporary caption files that a killed run left behind go to
+        /// <paramref name="leftovers"/>, found in the same pass over each folder.
         /// </summary>
-        public static List<string> Find(string folder, bool recursive, Action<string, string>? skipped = null)
+        public static List<string> Find(string folder, bool recursive, Action<string, string>? skipped = null, Action<string>? leftovers = null)
         {
             var images = new List<string>();
             var pending = new Stack<string>();
@@ -34,6 +35,13 @@ namespace VlmCaption.Images
                 }
 
                 images.AddRange(files.Where(ImageExtensions.IsImage).OrderBy(f => f, StringComparer.Ordinal));
+                if (leftovers is not null)
+                {
+                    foreach (string file in files.Where(f => Output.CaptionFile.IsLeftover(Path.GetFileName(f))))
+                    {
+                        leftovers(file);
+                    }
+                }
 
                 // Pushed in reverse so that subfolders are walked in name order.
                 foreach (string sub in folders.OrderByDescending(f => f, StringComparer.Ordinal))

@@ -9,6 +9,13 @@ namespace VlmCaption.Output
     {
         private static readonly UTF8Encoding Utf8NoBom = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
 
+        // ".<caption file name>.<8 hex digits>.tmp": what WriteAtomic leaves only when the process dies mid-write.
+        private static readonly System.Text.RegularExpressions.Regex Leftover =
+            new System.Text.RegularExpressions.Regex(@"^\..+\.[0-9a-f]{8}\.tmp$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+        /// <summary>True for the name of a temporary file that a killed write left behind.</summary>
+        public static bool IsLeftover(string fileName) => Leftover.IsMatch(fileName);
+
         /// <summary>The image path without its extension, plus <paramref name="extension"/> (e.g. ".txt").</summary>
         public static string PathFor(string imagePath, string extension)
         {

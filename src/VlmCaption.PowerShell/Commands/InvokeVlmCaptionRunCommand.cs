@@ -154,9 +154,24 @@ namespace VlmCaption.PowerShell.Commands
 
             HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config));
             string? metadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
-            List<string> images = ImageWalker.Find(config.BaseDirectory, config.Recursive, (folder, why) => WriteWarning($"'{folder}' {why}."));
-            WriteVerbose($"Found {images.Count} images under '{config.BaseDirectory}'{(config.Recursive ? " and its subfolders" : "")}.");
             bool whatIf = IsWhatIf();
+            List<string> images = ImageWalker.Find(config.BaseDirectory, config.Recursive, (folder, why) => WriteWarning($"'{folder}' {why}."), leftover =>
+            {
+                // A run killed between writing a caption's temporary file and renaming it leaves that file.
+                if (!whatIf)
+                {
+                    WriteVerbose($"Removing '{leftover}', left by a run that was stopped while writing.");
+                    try
+                    {
+                        File.Delete(leftover);
+                    }
+                    catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                    {
+                        WriteWarning($"Could not remove '{leftover}': {e.Message}");
+                    }
+                }
+            });
+            WriteVerbose($"Found {images.Count} images under '{config.BaseDirectory}'{(config.Recursive ? " and its subfolders" : "")}.");
             promptField = JsonlCaptionFile.PromptField(config.Prompts);
             tally = new RunTally(images.Count);
             Progress.Total = images.Count;
