@@ -41,13 +41,6 @@ namespace VlmCaption
             set => endpoints.ForEach(e => e.RetryBaseDelay = value);
         }
 
-        /// <summary>How long an endpoint that failed several images in a row is left out (with several endpoints).</summary>
-        public TimeSpan EndpointRest
-        {
-            get => pool.Rest;
-            set => pool.Rest = value;
-        }
-
         /// <summary>Captions one image; throws <see cref="CaptionException"/> when it cannot be captioned.</summary>
         /// <param name="job">The image and its hints.</param>
         /// <param name="log">Receives progress lines (turns, retries) for -Verbose; called from a worker thread.</param>

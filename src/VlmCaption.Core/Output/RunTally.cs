@@ -14,9 +14,6 @@ namespace VlmCaption.Output
         /// <summary>Creates a tally for a run over <paramref name="total"/> images.</summary>
         public RunTally(int total) => summary.Total = total;
 
-        /// <summary>Images captioned, failed, skipped or truncated so far.</summary>
-        public int Processed => summary.Succeeded + summary.Failed + summary.Skipped + summary.Truncated;
-
         /// <summary>Counts a caption that was written.</summary>
         public void Succeeded(CaptionResult result)
         {

@@ -24,12 +24,10 @@ namespace VlmCaption.Transport
         }
 
         /// <summary>Failures in a row that take an endpoint out of rotation.</summary>
-        public int FailuresBeforeRest { get; set; } = 3;
+        private const int FailuresBeforeRest = 3;
 
         /// <summary>How long an endpoint is left out.</summary>
-        public TimeSpan Rest { get; set; } = TimeSpan.FromSeconds(30);
-
-        public int Count => slots.Count;
+        private static readonly TimeSpan Rest = TimeSpan.FromSeconds(30);
 
         /// <summary>
         /// Waits for a free place on an endpoint not in <paramref name="tried"/>: resting endpoints only when every
