@@ -78,6 +78,14 @@ Describe 'Save-VlmCaption' {
         Get-Content (Join-Path $folder 'a.txt') -Raw | Should -BeLike '*30x30 pixels*'
     }
 
+    It 'removes temporary caption files a killed write left in the folder' {
+        $image = New-TestImage $server (Join-Path $folder 'k.png')
+        Set-Content (Join-Path $folder '.old.txt.0a1b2c3d.tmp') 'half a capt'
+        Set-Content (Join-Path $folder '.keep.tmp') 'not ours'
+        Get-Caption $image.FullName | Save-VlmCaption
+        (Get-ChildItem $folder -Force -Filter '*.tmp').Name | Should -Be '.keep.tmp'
+    }
+
     It 'honours -Extension' {
         $image = New-TestImage $server (Join-Path $folder 'e.png')
         Get-Caption $image.FullName | Save-VlmCaption -Extension .caption

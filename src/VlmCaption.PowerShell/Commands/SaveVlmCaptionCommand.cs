@@ -14,6 +14,8 @@ namespace VlmCaption.PowerShell.Commands
     {
         // Caption files written by this invocation for images that have a same-stem sibling (a.jpg beside
         // a.png): only those can collide, so the dictionary stays small however many captions are saved.
+        private readonly HashSet<string> cleanedFolders = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
         private readonly Dictionary<string, string> written = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
         /// <summary>Results from Get-VlmCaption.</summary>
@@ -72,6 +74,7 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
+            RemoveLeftovers(Path.GetDirectoryName(target) ?? ".");
             var siblings = new List<string>(ImageExtensions.SameStemSiblings(result.Path));
             foreach (string sibling in siblings)
             {
@@ -96,6 +99,31 @@ namespace VlmCaption.PowerShell.Commands
             if (PassThru)
             {
                 FileItems.Write(this, target);
+            }
+        }
+
+        /// <summary>Once per folder, removes the temporary caption files that a killed write left behind.</summary>
+        private void RemoveLeftovers(string folder)
+        {
+            if (!cleanedFolders.Add(folder))
+            {
+                return;
+            }
+
+            try
+            {
+                foreach (string file in Directory.EnumerateFiles(folder, ".*.tmp"))
+                {
+                    if (CaptionFile.IsLeftover(Path.GetFileName(file)))
+                    {
+                        WriteVerbose($"Removing '{file}', left by a write that was stopped.");
+                        File.Delete(file);
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                WriteWarning($"Could not clean up '{folder}': {e.Message}");
             }
         }
     }
