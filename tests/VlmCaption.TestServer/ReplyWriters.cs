@@ -29,7 +29,7 @@ public static class JsonReplyWriter
         switch (reply.Fault)
         {
             case "malformed":
-                await context.Response.WriteAsync(body.ToJsonString()[..(bytes.Length / 2)]);
+                await context.Response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
                 return;
             case "drop":
                 // Promise the whole body, send half, then cut the connection.

@@ -165,55 +165,46 @@ namespace VlmCaption.Config
         private static bool IsNull(YamlNode node) =>
             node is YamlScalarNode scalar && scalar.Style == ScalarStyle.Plain && (scalar.Value is null || scalar.Value == "" || scalar.Value == "~" || scalar.Value == "null" || scalar.Value == "Null" || scalar.Value == "NULL");
 
-        private string? Text(string key)
+        /// <summary>The key's value node, or null when the key is absent or empty (null, ~).</summary>
+        private YamlNode? Present(string key) => Value(key) is YamlNode node && !IsNull(node) ? node : null;
+
+        private string? Text(string key) => Present(key) switch
         {
-            YamlNode? node = Value(key);
-            if (node is null || IsNull(node))
+            null => null,
+            YamlScalarNode scalar => scalar.Value ?? "",
+            YamlNode node => throw Error(node, $"'{key}' must be text, not a {Kind(node)}."),
+        };
+
+        private delegate bool Parser<T>(string? text, out T value);
+
+        /// <summary>A number within [min, max]; the error names the key, the line and what was found.</summary>
+        private T? Ranged<T>(string key, T min, T max, string kind, Parser<T> parse)
+            where T : struct, IComparable<T>
+        {
+            if (Present(key) is not YamlNode node)
             {
                 return null;
             }
 
-            return node is YamlScalarNode scalar ? scalar.Value ?? "" : throw Error(node, $"'{key}' must be text, not a {Kind(node)}.");
-        }
-
-        private long? Integer(string key, long min, long max)
-        {
-            YamlNode? node = Value(key);
-            if (node is null || IsNull(node))
+            if (node is YamlScalarNode scalar && parse(scalar.Value, out T value))
             {
-                return null;
+                return value.CompareTo(min) >= 0 && value.CompareTo(max) <= 0 ? value : throw Error(node, $"'{key}' must be between {min} and {max}, not {value}.");
             }
 
-            if (node is YamlScalarNode scalar && long.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
-            {
-                return value >= min && value <= max ? value : throw Error(node, $"'{key}' must be between {min} and {max}, not {value}.");
-            }
-
-            throw Error(node, $"'{key}' must be a whole number, not {Describe(node)}.");
+            throw Error(node, $"'{key}' must be {kind}, not {Describe(node)}.");
         }
+
+        private long? Integer(string key, long min, long max) =>
+            Ranged(key, min, max, "a whole number", (string? text, out long value) => long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value));
 
         private int? Integer(string key, int min, int max) => (int?)Integer(key, (long)min, (long)max);
 
-        private double? Number(string key, double min, double max)
-        {
-            YamlNode? node = Value(key);
-            if (node is null || IsNull(node))
-            {
-                return null;
-            }
-
-            if (node is YamlScalarNode scalar && double.TryParse(scalar.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
-            {
-                return value >= min && value <= max ? value : throw Error(node, $"'{key}' must be between {min} and {max}, not {value}.");
-            }
-
-            throw Error(node, $"'{key}' must be a number, not {Describe(node)}.");
-        }
+        private double? Number(string key, double min, double max) =>
+            Ranged(key, min, max, "a number", (string? text, out double value) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value));
 
         private bool? Boolean(string key)
         {
-            YamlNode? node = Value(key);
-            if (node is null || IsNull(node))
+            if (Present(key) is not YamlNode node)
             {
                 return null;
             }
@@ -229,8 +220,7 @@ namespace VlmCaption.Config
 
         private IReadOnlyList<string>? StringList(string key)
         {
-            YamlNode? node = Value(key);
-            if (node is null || IsNull(node))
+            if (Present(key) is not YamlNode node)
             {
                 return null;
             }
@@ -272,8 +262,7 @@ namespace VlmCaption.Config
 
         private IReadOnlyList<RetryRule> RetryRules()
         {
-            YamlNode? node = Value("retry_rules");
-            if (node is null || IsNull(node))
+            if (Present("retry_rules") is not YamlNode node)
             {
                 return Array.Empty<RetryRule>();
             }
