@@ -27,8 +27,17 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('VLM', 'Caption', 'Captioning', 'AI', 'LLM', 'OpenAI', 'LMStudio', 'Ollama', 'vLLM', 'Dataset', 'LoRA', 'StableDiffusion', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
-            LicenseUri   = 'https://www.apache.org/licenses/LICENSE-2.0'
-            ReleaseNotes = 'First release: Get-VlmCaption.'
+            ProjectUri   = 'https://github.com/VlmCaption/VlmCaption'
+            LicenseUri   = 'https://github.com/VlmCaption/VlmCaption/blob/main/LICENSE'
+            ReleaseNotes = @'
+0.1.0, the first release:
+- Get-VlmCaption and Save-VlmCaption caption images from the pipeline, folders (-Recurse, -Include, -Exclude) or
+  wildcards, through any OpenAI-compatible server; results bind back by PSPath and round-trip through CSV and Clixml.
+- Invoke-VlmCaptionRun runs the Python tool's caption.yaml unchanged: multi-turn prompts, retry rules, hints, txt or
+  jsonl, atomic caption files, resumable runs, several servers, -WhatIf.
+- Import-VlmCaptionConfig, New-VlmCaptionConfig, Get-VlmHintSource, New-VlmHintSource, Get-VlmModel, Test-VlmEndpoint.
+- Session defaults from VLMCAPTION_BASE_URL, VLMCAPTION_MODEL and VLMCAPTION_API_KEY.
+'@
         }
     }
 }

@@ -58,7 +58,7 @@ function Invoke-Build {
             Copy-Item $file.FullName $dependencies
         }
     }
-    Copy-Item (Join-Path $Root 'VlmCaption.psd1') $ModuleOut
+    Copy-Item (Join-Path $Root 'VlmCaption.psd1'), (Join-Path $Root 'LICENSE') $ModuleOut
     Copy-Item (Join-Path $Root 'src/VlmCaption.PowerShell/VlmCaption.Format.ps1xml') $ModuleOut
     $helpOut = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'en-US') -Force
     ConvertTo-MamlHelp -Folder (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $helpOut 'VlmCaption.PowerShell.dll-Help.xml')

@@ -18,7 +18,7 @@ try {
         Reset-TestServer $server -Options @{ models = @('test'); noImageDecode = $true }
         $results = Get-ChildItem $folder -File | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test -Prompt $prompt -MaxImageSize $maxImageSize
         $requests = Get-TestServerRequest $server
-        $prepare = $results | ForEach-Object { ($_.Duration - [TimeSpan]::FromTicks(($_.Turns.Duration | Measure-Object Ticks -Sum).Sum)).TotalSeconds }
+        $prepare = $results | ForEach-Object { $_.Seconds - ($_.Turns.Seconds | Measure-Object -Sum).Sum }
         [pscustomobject]@{
             Benchmark             = 'Bytes'
             Image                 = "4000x3000 JPEG, $([math]::Round($fileBytes / 1MB, 2)) MB"

@@ -6,12 +6,18 @@
     exits with:
       0  every image is captioned (or was already),
       1  some images failed or were cut off by the answer limit (they are retried by the next run),
-      2  the run could not start or stopped (bad caption.yaml, server unreachable).
+      2  the run could not start or was stopped by an error (module not found, bad caption.yaml, server unreachable),
+      3  the run was interrupted (Ctrl+C, the task was ended) before it finished.
     With skip_if_caption_exists: true, a run that was stopped picks up where it left off.
+.PARAMETER ModulePath
+    The module to import: a name or a path to VlmCaption.psd1. By default the installed VlmCaption, else the one
+    ./build.ps1 Build made in out/VlmCaption beside this folder.
 .EXAMPLE
-    pwsh -NoProfile -File ./Invoke-NightlyCaption.ps1 -ConfigPath D:\datasets\cats\caption.yaml -LogPath D:\logs\captions.log
+    dotnet pwsh -NoProfile -File ./examples/Invoke-NightlyCaption.ps1 -ConfigPath ~/datasets/cats/caption.yaml
+
+    From the repository folder of a machine set up by the README (dotnet tool restore; dotnet pwsh ./build.ps1 Build).
 .EXAMPLE
-    # Register it with the Windows task scheduler, every night at 01:00:
+    # Register it with the Windows task scheduler, every night at 01:00 (PowerShell 7 installed as pwsh):
     $action = New-ScheduledTaskAction -Execute pwsh -Argument '-NoProfile -File C:\tools\Invoke-NightlyCaption.ps1 -ConfigPath D:\datasets\cats\caption.yaml'
     Register-ScheduledTask -TaskName 'Caption cats' -Action $action -Trigger (New-ScheduledTaskTrigger -Daily -At 1am)
 #>
@@ -19,37 +25,56 @@
 param(
     [Parameter(Mandatory)] [string] $ConfigPath,
     [string] $LogPath = (Join-Path (Split-Path $ConfigPath) 'caption-runs.log'),
-    [string] $ModulePath = 'VlmCaption'
+    [string] $ModulePath
 )
 
 $ErrorActionPreference = 'Stop'
-Import-Module $ModulePath
 $started = Get-Date
-try {
-    # Per-image failures are non-terminating: they are counted in the summary and the run goes on.
-    $summary = Invoke-VlmCaptionRun -ConfigPath $ConfigPath -ErrorAction Continue -ErrorVariable imageErrors
-}
-catch {
-    $line = [ordered]@{ Started = $started.ToString('o'); Config = $ConfigPath; Error = $_.Exception.Message; ErrorId = $_.FullyQualifiedErrorId }
+
+function Write-RunLog([System.Collections.IDictionary] $Entry) {
+    $line = [ordered]@{ Started = $started.ToString('o'); Config = $ConfigPath } + $Entry
     Add-Content -LiteralPath $LogPath -Value ($line | ConvertTo-Json -Compress)
-    Write-Error $_ -ErrorAction Continue
-    exit 2
 }
 
-$line = [ordered]@{
-    Started          = $started.ToString('o')
-    Config           = $ConfigPath
-    Total            = $summary.Total
-    Succeeded        = $summary.Succeeded
-    Skipped          = $summary.Skipped
-    Failed           = $summary.Failed
-    Truncated        = $summary.Truncated
-    CompletionTokens = $summary.CompletionTokens
-    Minutes          = [math]::Round($summary.Duration.TotalMinutes, 1)
-    Failures         = @($summary.Failures | ForEach-Object { "$($_.Path): $($_.ErrorId)" })
+if (-not $ModulePath) {
+    $built = Join-Path $PSScriptRoot '../out/VlmCaption/VlmCaption.psd1'
+    $ModulePath = if (-not (Get-Module -ListAvailable VlmCaption) -and (Test-Path $built)) { $built } else { 'VlmCaption' }
 }
-Add-Content -LiteralPath $LogPath -Value ($line | ConvertTo-Json -Compress)
-$summary
 
-if ($summary.Failed + $summary.Truncated -gt 0) { exit 1 }
-exit 0
+# 3 unless the run gets to its end: a Ctrl+C or a stopped task skips everything but the finally block.
+$exitCode = 3
+try {
+    try {
+        Import-Module $ModulePath
+        # Per-image failures are non-terminating: they are counted in the summary and the run goes on.
+        $summary = Invoke-VlmCaptionRun -ConfigPath $ConfigPath -ErrorAction Continue -ErrorVariable imageErrors
+        $exitCode = if ($summary.Failed + $summary.Truncated -gt 0) { 1 } else { 0 }
+    }
+    catch {
+        $exitCode = 2
+        Write-RunLog @{ Error = $_.Exception.Message; ErrorId = $_.FullyQualifiedErrorId }
+        Write-Error $_ -ErrorAction Continue
+    }
+
+    if ($exitCode -lt 2) {
+        Write-RunLog ([ordered]@{
+                Total            = $summary.Total
+                Succeeded        = $summary.Succeeded
+                Skipped          = $summary.Skipped
+                Failed           = $summary.Failed
+                Truncated        = $summary.Truncated
+                CompletionTokens = $summary.CompletionTokens
+                Minutes          = [math]::Round($summary.Seconds / 60, 1)
+                Failures         = @($summary.Failures | ForEach-Object { "$($_.Path): $($_.ErrorId)" })
+            })
+        $summary
+    }
+}
+finally {
+    if ($exitCode -eq 3) {
+        # The pipeline is stopping, so 'exit' would be ignored here: end the process with the code itself.
+        Write-RunLog @{ Error = 'The run was interrupted before it finished.'; ErrorId = 'Interrupted' }
+        [Environment]::Exit(3)
+    }
+}
+exit $exitCode

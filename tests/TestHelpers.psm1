@@ -6,14 +6,18 @@ function Start-TestServer {
     [CmdletBinding()]
     param(
         [string] $ServerPath = $env:VLMCAPTION_TESTSERVER,
-        [string[]] $Arguments = @()
+        [string[]] $Arguments = @(),
+        # Start it with SIGINT handled, even when this process inherited it ignored (a background job's children do).
+        [switch] $DefaultSignals
     )
     if (-not $ServerPath -or -not (Test-Path $ServerPath)) { throw "Reference server not found at '$ServerPath'. Run ./build.ps1 Build first." }
     $folder = Join-Path ([IO.Path]::GetTempPath()) "vlmcaption-server-$([guid]::NewGuid().ToString('N'))"
     New-Item -ItemType Directory -Path $folder | Out-Null
     $portFile = Join-Path $folder 'port'
     $allArguments = @($ServerPath, '--port', '0', '--port-file', $portFile, '--log', (Join-Path $folder 'requests.jsonl'), '--parent-pid', $PID) + $Arguments
-    $process = Start-Process -FilePath 'dotnet' -ArgumentList $allArguments -PassThru `
+    $launcher = 'dotnet'
+    if ($DefaultSignals) { $launcher, $allArguments = 'env', (@('--default-signal=INT', 'dotnet') + $allArguments) }
+    $process = Start-Process -FilePath $launcher -ArgumentList $allArguments -PassThru `
         -RedirectStandardOutput (Join-Path $folder 'stdout.txt') -RedirectStandardError (Join-Path $folder 'stderr.txt')
     $deadline = [DateTime]::UtcNow.AddSeconds(60)
     while (-not (Test-Path $portFile)) {
@@ -25,6 +29,7 @@ function Start-TestServer {
     [pscustomobject]@{
         PSTypeName = 'VlmCaption.TestServer'
         Id         = $process.Id
+        Process    = $process
         Port       = $port
         Address    = "http://127.0.0.1:$port"
         BaseUrl    = "http://127.0.0.1:$port/v1"

@@ -68,9 +68,9 @@ namespace VlmCaption
 
             foreach (string url in BaseUrls)
             {
-                if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+                if (Transport.EndpointUrl.Problem(url) is string problem)
                 {
-                    throw new ArgumentException($"BaseUrl '{url}' is not an absolute http or https URL, such as {DefaultBaseUrl}.");
+                    throw new ArgumentException(problem);
                 }
             }
 

@@ -28,7 +28,9 @@ namespace VlmCaption
             }
 
             streak.Add(error);
-            if (limit == 0 || streak.Count < limit)
+
+            // A chat 404 on every endpoint (wrong URL or a model the server does not have) will be the same for every image.
+            if (limit == 0 || (streak.Count < limit && error.StatusCode != 404))
             {
                 return null;
             }

@@ -30,7 +30,7 @@ namespace VlmCaption.PowerShell
         /// <summary>The VLMCAPTION_API_KEY environment variable, the last place a key is looked for; null when unset.</summary>
         public static SecureString? FromEnvironment()
         {
-            string? key = Environment.GetEnvironmentVariable("VLMCAPTION_API_KEY");
+            string? key = Environment.GetEnvironmentVariable(Config.SessionDefaults.ApiKeyVariable);
             return string.IsNullOrEmpty(key) ? null : SecureText.From(key!);
         }
     }

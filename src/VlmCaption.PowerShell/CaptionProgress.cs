@@ -4,16 +4,24 @@ using System.Management.Automation;
 
 namespace VlmCaption.PowerShell
 {
-    /// <summary>Counts outcomes and writes one progress bar: captioned, failed, skipped, truncated, images per minute and, when the total is known, the ETA.</summary>
+    /// <summary>
+    /// Counts outcomes and writes one progress bar: "N of M" and percent whenever the total is known, the rate and
+    /// the ETA only once they mean something, and one Completed record at the end.
+    /// </summary>
     internal sealed class CaptionProgress
     {
         private const string Activity = "Captioning images";
+
+        // A rate over less time than this, or fewer images, says more about start-up than about the run.
+        private static readonly TimeSpan RateAfter = TimeSpan.FromSeconds(2);
+
         private readonly Cmdlet cmdlet;
         private readonly Stopwatch clock = Stopwatch.StartNew();
         private int captioned;
         private int failed;
         private int skipped;
         private int truncated;
+        private bool written;
 
         public CaptionProgress(Cmdlet cmdlet) => this.cmdlet = cmdlet;
 
@@ -29,30 +37,42 @@ namespace VlmCaption.PowerShell
 
         public void Skipped(string path) => Write(ref skipped, path);
 
-        public void Complete() =>
+        /// <summary>Ends the bar, once, and only if one was shown.</summary>
+        public void Complete()
+        {
+            if (!written)
+            {
+                return;
+            }
+
+            written = false;
             cmdlet.WriteProgress(new ProgressRecord(0, Activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
 
         private void Write(ref int counter, string path)
         {
             counter++;
             int sent = captioned + failed + truncated;
-            double minutes = clock.Elapsed.TotalMinutes;
-            double perMinute = minutes > 0 ? sent / minutes : 0;
-            var record = new ProgressRecord(0, Activity, $"{captioned} captioned, {failed} failed, {skipped} skipped{(truncated > 0 ? $", {truncated} truncated" : "")}, {perMinute:0.0} images/min")
+            int processed = sent + skipped;
+            TimeSpan elapsed = clock.Elapsed;
+            double? perMinute = sent >= 2 && elapsed >= RateAfter ? sent / elapsed.TotalMinutes : null;
+            string counts = $"{captioned} captioned, {failed} failed, {skipped} skipped{(truncated > 0 ? $", {truncated} truncated" : "")}";
+            string done = Total is int known ? $"{processed} of {known}" : $"{processed}";
+            var record = new ProgressRecord(0, Activity, $"{done}: {counts}{(perMinute is double shown ? $", {shown:0.0} images/min" : "")}")
             {
                 CurrentOperation = System.IO.Path.GetFileName(path),
             };
             if (Total is int total && total > 0)
             {
-                int processed = sent + skipped;
                 record.PercentComplete = Math.Min(100, processed * 100 / total);
-                if (perMinute > 0)
+                if (perMinute is double rate)
                 {
-                    record.SecondsRemaining = (int)Math.Ceiling((total - processed) / perMinute * 60);
+                    record.SecondsRemaining = (int)Math.Ceiling(Math.Max(0, total - processed) / rate * 60);
                 }
             }
 
             cmdlet.WriteProgress(record);
+            written = true;
         }
     }
 }

@@ -66,7 +66,9 @@ namespace VlmCaption.PowerShell
                 }
                 catch (Exception e) when (e is CaptionException || e is RuntimeException || e is ArgumentException)
                 {
-                    cmdlet.WriteWarning($"Hint source '{source.Name}' failed for '{file}' and was left out: {e.Message}");
+                    // An error turned terminating by ErrorActionPreference carries the script's own error record.
+                    string reason = (e as RuntimeException)?.ErrorRecord?.Exception?.Message ?? e.Message;
+                    cmdlet.WriteWarning($"Hint source '{source.Name}' failed for '{file}' and was left out: {reason}");
                 }
             }
 
@@ -74,9 +76,11 @@ namespace VlmCaption.PowerShell
         }
 
         // Output lines are joined; a hint ends in a newline like the built-in ones, so hints stay one blank line apart.
+        // Errors stop the block: a source that wrote an error has failed, and half its text must not be sent.
         private static string? Run(ScriptBlock block, FileInfo image)
         {
-            var output = block.InvokeWithContext(null, new List<PSVariable> { new PSVariable("_", image) }, image);
+            var variables = new List<PSVariable> { new PSVariable("_", image), new PSVariable("ErrorActionPreference", ActionPreference.Stop) };
+            var output = block.InvokeWithContext(null, variables, image);
             var text = new StringBuilder();
             foreach (PSObject item in output)
             {

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Threading;
+using VlmCaption.Config;
 using VlmCaption.Transport;
 
 namespace VlmCaption.PowerShell
@@ -22,8 +23,10 @@ namespace VlmCaption.PowerShell
         /// <inheritdoc />
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
         {
-            string baseUrl = FirstString(fakeBoundParameters["BaseUrl"]) ?? CaptionSettings.DefaultBaseUrl;
-            string apiKey = FirstString(fakeBoundParameters["ApiKey"]) ?? Environment.GetEnvironmentVariable("VLMCAPTION_API_KEY") ?? "";
+            // What the command would use: the typed value, then $PSDefaultParameterValues, then the environment.
+            IDictionary defaults = DefaultParameterValues();
+            string baseUrl = FirstString(fakeBoundParameters["BaseUrl"]) ?? FromDefaults(defaults, commandName, "BaseUrl") ?? SessionDefaults.BaseUrls()[0];
+            string apiKey = FirstString(fakeBoundParameters["ApiKey"]) ?? FromDefaults(defaults, commandName, "ApiKey") ?? Environment.GetEnvironmentVariable(SessionDefaults.ApiKeyVariable) ?? "";
             string typed = (wordToComplete ?? "").Trim('\'', '"');
             return Models(baseUrl, apiKey)
                 .Where(id => id.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
@@ -49,6 +52,36 @@ namespace VlmCaption.PowerShell
                 // Completion must never print errors: an unreachable or refusing endpoint completes nothing (and is asked again next time).
                 return Array.Empty<string>();
             }
+        }
+
+        private static IDictionary DefaultParameterValues()
+        {
+            try
+            {
+                return ScriptBlock.Create("$PSDefaultParameterValues").Invoke().FirstOrDefault()?.BaseObject as IDictionary ?? new Hashtable();
+            }
+            catch (RuntimeException)
+            {
+                return new Hashtable();
+            }
+        }
+
+        /// <summary>A plain value of $PSDefaultParameterValues for the command's parameter ("Get-VlmCaption:BaseUrl", "*:BaseUrl", "*-Vlm*:BaseUrl").</summary>
+        private static string? FromDefaults(IDictionary defaults, string commandName, string parameterName)
+        {
+            foreach (DictionaryEntry entry in defaults)
+            {
+                string[] key = (entry.Key?.ToString() ?? "").Split(':');
+                if (key.Length == 2
+                    && new WildcardPattern(key[0].Trim(), WildcardOptions.IgnoreCase).IsMatch(commandName)
+                    && string.Equals(key[1].Trim(), parameterName, StringComparison.OrdinalIgnoreCase)
+                    && FirstString(entry.Value is PSObject wrapped ? wrapped.BaseObject : entry.Value) is string value)
+                {
+                    return value;
+                }
+            }
+
+            return null;
         }
 
         private static string? FirstString(object? value) => value switch

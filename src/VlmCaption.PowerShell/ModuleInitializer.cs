@@ -22,7 +22,13 @@ namespace VlmCaption.PowerShell
         private static readonly Dictionary<string, Assembly> Isolated = LoadIsolated();
 
         /// <inheritdoc />
-        public void OnImport() => AppDomain.CurrentDomain.AssemblyResolve += Resolve;
+        public void OnImport()
+        {
+            AppDomain.CurrentDomain.AssemblyResolve += Resolve;
+
+            // Loaded now, not when a cmdlet first needs it, so scripts can name [VlmCaption.CaptionResult] right after Import-Module.
+            Assembly.LoadFrom(Path.Combine(ModuleFolder, TypesAssembly + ".dll"));
+        }
 
         /// <inheritdoc />
         public void OnRemove(PSModuleInfo psModuleInfo) => AppDomain.CurrentDomain.AssemblyResolve -= Resolve;

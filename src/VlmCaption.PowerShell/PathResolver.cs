@@ -8,7 +8,8 @@ namespace VlmCaption.PowerShell
     /// <summary>Turns -Path (wildcards) and -LiteralPath values into file-system paths, writing an error for each one that is not a file.</summary>
     internal static class PathResolver
     {
-        public static IEnumerable<string> ResolveFiles(PSCmdlet cmdlet, string[] paths, bool literal)
+        /// <summary>The files the paths name; a folder is an error unless <paramref name="folders"/> is set, when it is returned too.</summary>
+        public static IEnumerable<string> ResolveFiles(PSCmdlet cmdlet, string[] paths, bool literal, bool folders = false)
         {
             foreach (string path in paths)
             {
@@ -48,10 +49,14 @@ namespace VlmCaption.PowerShell
 
                 foreach (string file in resolved)
                 {
-                    if (Directory.Exists(file))
+                    if (Directory.Exists(file) && folders)
+                    {
+                        yield return file;
+                    }
+                    else if (Directory.Exists(file))
                     {
                         cmdlet.WriteError(new ErrorRecord(
-                            new PSArgumentException($"'{file}' is a folder. Pass its images, e.g. Get-ChildItem -File '{file}' | Get-VlmCaption."),
+                            new PSArgumentException($"'{file}' is a folder; name a file."),
                             "PathIsFolder",
                             ErrorCategory.InvalidArgument,
                             file));

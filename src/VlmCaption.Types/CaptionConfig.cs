@@ -94,6 +94,9 @@ namespace VlmCaption
         /// <summary>A shallow copy (lists are arrays: PowerShell assigns to them directly), for laying command-line overrides over a configuration without changing it.</summary>
         public CaptionConfig Clone() => (CaptionConfig)MemberwiseClone();
 
+        /// <summary>The file it was read from (empty when made in memory): what a result's Config becomes in a CSV.</summary>
+        public override string ToString() => Path ?? "";
+
         /// <summary>"caption.yaml line N" for a key, or the key alone when it was not in a file.</summary>
         public string Where(string key) =>
             Path is not null && KeyLines.TryGetValue(key, out int line) ? $"'{key}' ({System.IO.Path.GetFileName(Path)} line {line})" : $"'{key}'";

@@ -6,6 +6,9 @@ namespace VlmCaption
         /// <summary>Full path of the image.</summary>
         public string Path { get; set; } = "";
 
+        /// <summary>The image as a provider path, which binds to -LiteralPath: $summary.Failures | Get-VlmCaption captions them again.</summary>
+        public string PSPath => ProviderPath.Of(Path);
+
         /// <summary>The stable error identifier, e.g. RequestFailed.</summary>
         public string ErrorId { get; set; } = "";
 

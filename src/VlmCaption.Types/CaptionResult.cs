@@ -1,19 +1,26 @@
-using System;
-using System.Collections.Generic;
-
 namespace VlmCaption
 {
-    /// <summary>The caption of one image and how it was obtained. Holds no key and no image data.</summary>
+    /// <summary>
+    /// The caption of one image and how it was obtained. Holds no key and no image data. Every column the default
+    /// view shows is a property (Image, Status, Seconds, Tokens, Caption), and PSPath binds the result back to
+    /// -LiteralPath, so failed or truncated results pipe straight into Get-VlmCaption again.
+    /// </summary>
     public sealed class CaptionResult
     {
         /// <summary>Full path of the image.</summary>
         public string Path { get; set; } = "";
 
+        /// <summary>The image as a provider path, which binds to -LiteralPath of Get-VlmCaption and Save-VlmCaption.</summary>
+        public string PSPath => ProviderPath.Of(Path);
+
+        /// <summary>The image's file name.</summary>
+        public string Image => System.IO.Path.GetFileName(Path);
+
         /// <summary>The final answer of the conversation.</summary>
         public string Caption { get; set; } = "";
 
-        /// <summary>Succeeded, or Truncated when the final answer hit the answer limit.</summary>
-        public CaptionStatus Status { get; set; }
+        /// <summary>Succeeded, or Truncated when the final answer hit the answer limit (see <see cref="CaptionStatus"/>).</summary>
+        public string Status { get; set; } = CaptionStatus.Succeeded;
 
         /// <summary>Model name sent with the requests.</summary>
         public string Model { get; set; } = "";
@@ -22,7 +29,7 @@ namespace VlmCaption
         public string BaseUrl { get; set; } = "";
 
         /// <summary>Every turn of the conversation, in order.</summary>
-        public IReadOnlyList<CaptionTurn> Turns { get; set; } = Array.Empty<CaptionTurn>();
+        public CaptionTurnList Turns { get; set; } = CaptionTurnList.Empty;
 
         /// <summary>Sum of the prompt tokens the server reported, or null when it reported none.</summary>
         public int? PromptTokens { get; set; }
@@ -30,8 +37,11 @@ namespace VlmCaption
         /// <summary>Sum of the completion tokens the server reported, or null when it reported none.</summary>
         public int? CompletionTokens { get; set; }
 
-        /// <summary>Wall time for the whole image: preparation and every turn.</summary>
-        public TimeSpan Duration { get; set; }
+        /// <summary>The answers' tokens (CompletionTokens), the table's Tokens column.</summary>
+        public int? Tokens => CompletionTokens;
+
+        /// <summary>Wall time in seconds for the whole image: preparation and every turn.</summary>
+        public double Seconds { get; set; }
 
         /// <summary>Width in pixels of the image as sent (0 when sent untouched and not identified).</summary>
         public int SentWidth { get; set; }
@@ -44,6 +54,12 @@ namespace VlmCaption
 
         /// <summary>Media type of the image as sent, e.g. image/jpeg.</summary>
         public string SentMediaType { get; set; } = "";
+
+        /// <summary>
+        /// The caption.yaml the result was made with, if any. It binds by name to Save-VlmCaption's -Config, so the
+        /// file's prefix, suffix, caption_extension and output_format apply when the result is saved.
+        /// </summary>
+        public CaptionConfig? Config { get; set; }
 
         /// <inheritdoc />
         public override string ToString() => Caption;

@@ -1,12 +1,15 @@
 namespace VlmCaption
 {
-    /// <summary>How a caption came out.</summary>
-    public enum CaptionStatus
+    /// <summary>
+    /// The values of <see cref="CaptionResult.Status"/>. The status is text, not an enum, so that ConvertTo-Json,
+    /// Export-Csv and Import-Csv all carry it by name; [VlmCaption.CaptionStatus]::Truncated still names it in scripts.
+    /// </summary>
+    public static class CaptionStatus
     {
         /// <summary>The model finished its final answer.</summary>
-        Succeeded,
+        public const string Succeeded = "Succeeded";
 
-        /// <summary>The final answer was cut off by the answer limit (finish_reason "length").</summary>
-        Truncated,
+        /// <summary>The final answer was cut off by the answer limit (finish_reason "length"); it is not written without -Force.</summary>
+        public const string Truncated = "Truncated";
     }
 }

@@ -1,5 +1,3 @@
-using System;
-
 namespace VlmCaption
 {
     /// <summary>One prompt of the conversation and the model's cleaned answer to it.</summary>
@@ -20,8 +18,8 @@ namespace VlmCaption
         /// <summary>Completion tokens the server reported for this request, or null.</summary>
         public int? CompletionTokens { get; set; }
 
-        /// <summary>Wall time of the request, retries included.</summary>
-        public TimeSpan Duration { get; set; }
+        /// <summary>Wall time of the request in seconds, retries included.</summary>
+        public double Seconds { get; set; }
 
         /// <inheritdoc />
         public override string ToString() => Response;

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 
 namespace VlmCaption
 {
@@ -27,13 +26,13 @@ namespace VlmCaption
         /// <summary>Completion tokens the server reported, summed.</summary>
         public long CompletionTokens { get; set; }
 
-        /// <summary>Wall time of the run.</summary>
-        public TimeSpan Duration { get; set; }
+        /// <summary>Wall time of the run in seconds.</summary>
+        public double Seconds { get; set; }
 
         /// <summary>Images captioned or failed per minute of wall time.</summary>
         public double ImagesPerMinute { get; set; }
 
         /// <summary>Each failed image with its error.</summary>
-        public IReadOnlyList<CaptionFailure> Failures { get; set; } = Array.Empty<CaptionFailure>();
+        public CaptionFailure[] Failures { get; set; } = Array.Empty<CaptionFailure>();
     }
 }

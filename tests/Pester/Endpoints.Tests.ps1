@@ -27,7 +27,7 @@ Describe 'Get-VlmModel' {
     It 'reports an unreachable endpoint as an error with a diagnosis' {
         Get-VlmModel -BaseUrl $deadUrl -ErrorVariable errors -ErrorAction SilentlyContinue
         $errors[0].FullyQualifiedErrorId | Should -Be 'ConnectionFailed,VlmCaption.PowerShell.Commands.GetVlmModelCommand'
-        $errors[0].Exception.Message | Should -Match "Is the server started.*LM Studio's server is off by default"
+        $errors[0].Exception.Message | Should -BeLike "Could not reach $deadUrl*. Is the server started and listening there?"
         $errors[0].Exception | Should -BeOfType ([VlmCaption.CaptionException])
         $errors[0].Exception.ErrorId | Should -Be 'ConnectionFailed'
     }
@@ -80,7 +80,7 @@ Describe 'Test-VlmEndpoint' {
         @{ Case = 'a model that is not listed'; Options = @{ models = @('a', 'b') }; Url = 'server'; Model = 'c'; Expected = "*'c' is not listed*lists a, b*" }
         @{ Case = 'a missing key'; Options = @{ models = @('test'); apiKey = 'sk-needed' }; Url = 'server'; Model = 'test'; Expected = '*HTTP 401*Check the API key*' }
         @{ Case = 'a URL without /v1'; Options = @{ models = @('test') }; Url = 'root'; Model = 'test'; Expected = '*HTTP 404*ends in /v1*' }
-        @{ Case = 'a server that is not started'; Options = @{ models = @('test') }; Url = 'dead'; Model = 'test'; Expected = "*Is the server started*LM Studio*" }
+        @{ Case = 'a server that is not started'; Options = @{ models = @('test') }; Url = 'dead'; Model = 'test'; Expected = "*Is the server started and listening there?" }
     ) {
         Reset-TestServer $server -Options $Options
         $url = switch ($Url) { 'server' { $server.BaseUrl } 'root' { $server.Address } 'dead' { $deadUrl } }

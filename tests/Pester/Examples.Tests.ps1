@@ -54,6 +54,38 @@ Describe 'examples/Invoke-NightlyCaption.ps1' {
         (Get-Content $log | ConvertFrom-Json).Failures | Should -BeLike '*red-square.png: RequestFailed'
     }
 
+    It 'finds the module that ./build.ps1 Build made when none is installed and none is named' {
+        Invoke-FreshPwsh -Arguments '-NoProfile', '-File', $nightly, '-ConfigPath', $configPath, '-LogPath', $log | Out-Null
+        $LASTEXITCODE | Should -Be 0
+        (Get-Content $log | ConvertFrom-Json).Succeeded | Should -Be 4
+    }
+
+    It 'exits 2, not 1, when the module cannot be imported' {
+        Invoke-FreshPwsh -Arguments '-NoProfile', '-File', $nightly, '-ConfigPath', $configPath, '-LogPath', $log, '-ModulePath', (Join-Path $TestDrive 'nowhere/VlmCaption.psd1') 2>&1 | Out-Null
+        $LASTEXITCODE | Should -Be 2
+        (Get-Content $log | ConvertFrom-Json).ErrorId | Should -BeLike 'Modules_ModuleNotFound,*'
+    }
+
+    It 'exits 3, not 0, when Ctrl+C interrupts the run' -Skip:$IsWindows {
+        Reset-TestServer $server -Options @{ models = @('test'); latencyMs = 5000 }
+        $exe = [Environment]::ProcessPath
+        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        # Through env, so that SIGINT is handled even when this process inherited it ignored (a background job's children do).
+        $arguments = @('--default-signal=INT', $exe) + $prefix + @('-NoProfile', '-NonInteractive', '-File', $nightly, '-ConfigPath', $configPath, '-LogPath', $log, '-ModulePath', $env:VLMCAPTION_MODULE)
+        $process = Start-Process -FilePath 'env' -ArgumentList $arguments -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'out.txt') -RedirectStandardError (Join-Path $TestDrive 'err.txt')
+        try {
+            $deadline = [datetime]::UtcNow.AddSeconds(30)
+            while ((Get-TestServerStat $server).inFlight -lt 1 -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            & kill -INT $process.Id
+            $process.WaitForExit(20000) | Should -BeTrue
+            $process.ExitCode | Should -Be 3
+            (Get-Content $log | ConvertFrom-Json).ErrorId | Should -Be 'Interrupted'
+        }
+        finally {
+            if (-not $process.HasExited) { $process.Kill() }
+        }
+    }
+
     It 'exits 2 when the run cannot start' {
         Set-Content $configPath 'model: test'
         Invoke-FreshPwsh -Arguments '-NoProfile', '-File', $nightly, '-ConfigPath', $configPath, '-LogPath', $log, '-ModulePath', $env:VLMCAPTION_MODULE 2>&1 | Out-Null

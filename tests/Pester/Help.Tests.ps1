@@ -67,9 +67,9 @@ Describe 'Help sources' {
         $help = Read-HelpMarkdown (Join-Path $docs 'Save-VlmCaption.md')
         $help.Name | Should -Be 'Save-VlmCaption'
         $help.Parameters.Keys | Should -Contain 'Prefix'
-        $help.Parameters['InputObject'].Meta['Accept pipeline input'] | Should -Be 'True (ByValue)'
+        $help.Parameters['Caption'].Meta['Accept pipeline input'] | Should -Be 'True (ByPropertyName)'
         $help.Examples[0].Code | Should -BeLike 'Get-ChildItem*'
-        $help.Syntax[0].Names | Should -Contain 'InputObject'
+        $help.Syntax[0].Names | Should -Contain 'LiteralPath'
     }
 }
 

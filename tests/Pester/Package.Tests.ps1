@@ -4,6 +4,16 @@ BeforeAll {
 }
 
 Describe 'Package' {
+    It 'has the manifest fields the PowerShell Gallery shows, and its licence beside it' {
+        $manifest = Test-ModuleManifest -Path $env:VLMCAPTION_MODULE
+        $data = (Import-PowerShellDataFile $env:VLMCAPTION_MODULE).PrivateData.PSData
+        $data.ProjectUri | Should -Match '^https://'
+        $data.LicenseUri | Should -Be "$($data.ProjectUri)/blob/main/LICENSE"
+        $data.ReleaseNotes | Should -BeLike "*$($manifest.Version)*"
+        foreach ($cmdlet in $manifest.ExportedCmdlets.Keys) { $data.ReleaseNotes | Should -BeLike "*$cmdlet*" }
+        Get-Content (Join-Path (Split-Path $env:VLMCAPTION_MODULE) 'LICENSE') -Raw | Should -Match 'Apache License\s+Version 2\.0'
+    }
+
     It 'publishes to a local repository, installs from it, and imports in a fresh process' {
         $repository = "VlmCaptionTest$PID"
         $packages = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'packages')

@@ -3,7 +3,7 @@ BeforeAll {
     Import-Module $env:VLMCAPTION_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
     $server = Start-TestServer
-    $seedConfig = Join-Path $PSScriptRoot '../../../shared/seed/caption.yaml'
+    $originalFormat = Join-Path $PSScriptRoot '../data/original-format.caption.yaml'
 
     function New-Config([string] $Folder, [string] $Extra = '') {
         $yaml = @"
@@ -37,15 +37,15 @@ AfterAll {
 }
 
 Describe 'Import-VlmCaptionConfig and New-VlmCaptionConfig' {
-    It "loads the original tool's own caption.yaml unchanged" {
-        $config = Import-VlmCaptionConfig -Path $seedConfig -WarningVariable warnings
+    It "loads a caption.yaml in the original tool's format unchanged" {
+        $config = Import-VlmCaptionConfig -LiteralPath $originalFormat -WarningVariable warnings
         $warnings | Should -BeNullOrEmpty
         $config | Should -BeOfType ([VlmCaption.CaptionConfig])
-        $config.Model | Should -Be 'llama-4-scout-17b-16e-instruct'
+        $config.Model | Should -Be 'gemma-3-27b-it'
         $config.Prompts.Count | Should -Be 4
-        $config.RetryRules[0].Phrases | Should -Contain 'within scope'
+        $config.RetryRules[0].Phrases | Should -Contain 'objective description'
         $config.HintSources | Should -Be @('full_path', 'json', 'metadata')
-        $config.MaxTokens | Should -Be 16384
+        $config.MaxTokens | Should -Be 12000
     }
 
     It 'writes a commented template that reads back, and does not overwrite without -Force' {
@@ -191,10 +191,9 @@ retry_rules:
     It 'counts failures in the summary, with the same errors as records, and emits results with -PassThru' {
         Reset-TestServer $server -Options @{ models = @('test'); faults = @(@{ kind = 'status'; status = 400; imageSize = '12x10' }) }
         New-ImageTree $folder | Out-Null
-        $output = Invoke-VlmCaptionRun -ConfigPath (New-Config $folder) -PassThru -ErrorVariable errors -ErrorAction SilentlyContinue
-        $results = $output | Where-Object { $_ -is [VlmCaption.CaptionResult] }
-        $summary = $output | Where-Object { $_ -is [VlmCaption.RunSummary] }
+        $results = @(Invoke-VlmCaptionRun -ConfigPath (New-Config $folder) -PassThru -SummaryVariable summary -ErrorVariable errors -ErrorAction SilentlyContinue)
         $results.Count | Should -Be 1
+        $results[0] | Should -BeOfType ([VlmCaption.CaptionResult])
         $summary.Failed | Should -Be 1
         $summary.Failures[0].Path | Should -Be (Join-Path $folder 'images/b.JPG')
         $errors.Count | Should -Be 1

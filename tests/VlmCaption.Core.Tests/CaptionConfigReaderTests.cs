@@ -6,20 +6,12 @@ namespace VlmCaption.Tests;
 
 public class CaptionConfigReaderTests
 {
-    /// <summary>The original tool's shipped caption.yaml, from ../shared/seed beside the repository.</summary>
-    public static string SeedConfig()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "seed", "caption.yaml");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException("../shared/seed/caption.yaml was not found above the test folder.");
-    }
+    /// <summary>
+    /// A caption.yaml in the original tool's format with every structural trait of the file it ships (folded plain
+    /// scalars with trailing spaces, quoted keys in retry_rules, api_key: '', lists at both indentations, a Windows
+    /// base_directory), written for this repository in its own words.
+    /// </summary>
+    public static string OriginalFormatConfig() => Path.Combine(AppContext.BaseDirectory, "data", "original-format.caption.yaml");
 
     private static (CaptionConfig Config, IReadOnlyList<string> Warnings) Read(string yaml, Dictionary<string, string>? environment = null, string? extraFile = null)
     {
@@ -39,31 +31,37 @@ public class CaptionConfigReaderTests
         Assert.Throws<CaptionException>(() => Read(yaml));
 
     [Fact]
-    public void The_original_caption_yaml_loads_unchanged()
+    public void A_caption_yaml_in_the_original_format_loads_unchanged()
     {
-        string seed = SeedConfig();
-        CaptionConfig config = CaptionConfigReader.Read(seed, out IReadOnlyList<string> warnings, _ => null);
+        string path = OriginalFormatConfig();
+        CaptionConfig config = CaptionConfigReader.Read(path, out IReadOnlyList<string> warnings, _ => null);
         Assert.Empty(warnings);
-        Assert.Equal(["http://192.168.1.159:1234/v1"], config.BaseUrl);
-        Assert.Equal("llama-4-scout-17b-16e-instruct", config.Model);
+        Assert.Equal(["http://10.0.0.42:1234/v1"], config.BaseUrl);
+        Assert.Equal("gemma-3-27b-it", config.Model);
         Assert.Null(config.ApiKey);
-        Assert.Equal(["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "MY_API_KEY_ENV_VAR_NAME"], config.ApiKeyEnvVars);
-        Assert.Equal(16384, config.MaxTokens);
+        Assert.Equal(["OPENAI_API_KEY", "GEMINI_API_KEY", "STUDIO_KEY_VARIABLE"], config.ApiKeyEnvVars);
+        Assert.Equal(12000, config.MaxTokens);
         Assert.Equal(1, config.ConcurrentBatchSize);
-        Assert.StartsWith("You are to analyze an image and provide information", config.SystemPrompt);
-        Assert.Contains("'showcases' or 'features,'", config.SystemPrompt);
+
+        // A plain scalar folded over lines: one space per line break, trailing spaces kept, nothing else.
+        Assert.StartsWith("You look at one photograph at a time and report only what can be seen in it.", config.SystemPrompt);
+        Assert.Contains("'stunning' or 'vibrant,' which", config.SystemPrompt);
+        Assert.Contains("outside the frame. Metadata", config.SystemPrompt);
+        Assert.EndsWith("'nobody else is in the picture.'", config.SystemPrompt);
         Assert.Null(config.GlobalMetadataFile);
         Assert.Equal(4, config.Prompts.Length);
-        Assert.StartsWith("To finalize, summarize", config.Prompts[3]);
+        Assert.Equal("Using the codex or the metadata, can you name any person, object or place? Explain what makes you sure of each name.", config.Prompts[1]);
+        Assert.Contains("like it.  Just say", config.Prompts[3]);
         RetryRule rule = Assert.Single(config.RetryRules);
-        Assert.Equal("conversation_rejections", rule.RuleName);
-        Assert.Equal(12, rule.Phrases.Length);
-        Assert.Contains("[phrases]", rule.RejectionNote);
+        Assert.Equal("meta_commentary", rule.RuleName);
+        Assert.Equal(8, rule.Phrases.Length);
+        Assert.Equal("upon inspection", rule.Phrases[0]);
+        Assert.StartsWith("Write the summary again without phrases like these: [phrases].", rule.RejectionNote);
         Assert.Equal(["full_path", "json", "metadata"], config.HintSources);
         Assert.True(config.Recursive);
         Assert.False(config.SkipIfCaptionExists);
         Assert.Equal("txt", config.OutputFormat);
-        Assert.Equal(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(seed)!, @"C:\my_project\to_be_captioned")), config.BaseDirectory);
+        Assert.Equal(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, @"D:\photo_sets\pending")), config.BaseDirectory);
         Assert.Equal(1, config.KeyLines["base_url"]);
     }
 
@@ -135,11 +133,15 @@ public class CaptionConfigReaderTests
     [InlineData("prompts: [a\n", "line")]
     [InlineData("", "is empty")]
     [InlineData("- a\n- b\n", "must be a mapping")]
-    [InlineData("prompts: [a]\nbase_url: localhost:1234\n", "'base_url' value 'localhost:1234' is not an http or https URL")]
+    [InlineData("prompts: [a]\nbase_url: localhost:1234\n", "'base_url': The base URL 'localhost:1234' has no http:// or https:// in front. Type it with one, e.g. http://localhost:1234")]
+    [InlineData("prompts: [a]\nbase_url: ftp://host/v1\n", "'base_url': The base URL 'ftp://host/v1' is not an http or https URL")]
     [InlineData("prompts: [a]\nglobal_metadata_file: missing.txt\n", "line 2, column 23: 'global_metadata_file'")]
     [InlineData("prompts: [a]\napi_key: K\napi_key_env_vars: [K]\n", "line 2, column 10: 'api_key' names the environment variable K, which is not set")]
     [InlineData("prompts: [a]\nretry_rules: [{rule_name: r, rejection_note: n}]\n", "'phrases'")]
-    [InlineData("prompts: [a]\ncaption_extension: txt\n", "'caption_extension' must start with a dot")]
+    [InlineData("prompts: [a]\ncaption_extension: .PNG\n", "line 2, column 20: 'caption_extension': The caption extension '.PNG' belongs to images or their sidecars")]
+    [InlineData("prompts: [a]\ncaption_extension: json\n", "'.json' belongs to images or their sidecars")]
+    [InlineData("prompts: [a]\ncaption_extension: a/b\n", "is not a file extension")]
+    [InlineData("prompts:\n  - a\nmodel: m\nrecursive: true\nprefix: p\n\tsuffix: s\n", "line 6, column 1: ")]
     [InlineData("prompts: [a]\ntemperature: 9\n", "'temperature' must be between 0 and 2")]
     public void Bad_configs_name_the_key_and_line(string yaml, string expected)
     {
@@ -147,6 +149,12 @@ public class CaptionConfigReaderTests
         Assert.Equal("InvalidConfig", e.ErrorId);
         Assert.Contains(expected, e.Message);
         Assert.StartsWith("caption.yaml", e.Message);
+    }
+
+    [Fact]
+    public void An_extension_without_its_dot_is_taken_with_one()
+    {
+        Assert.Equal(".caption", Read("prompts: [a]\ncaption_extension: caption\n").Config.CaptionExtension);
     }
 
     [Fact]
@@ -177,5 +185,40 @@ public class ConfigTemplateTests
         Assert.Null(config.ApiKey);
         Assert.Equal("", config.Model);
         Assert.DoesNotContain("\n", config.SystemPrompt);
+    }
+
+    [Fact]
+    public void Every_template_value_that_is_not_the_default_says_so_and_why()
+    {
+        using var folder = new TempFolder();
+        string templatePath = Path.Combine(folder.Path, "template.yaml"), minimalPath = Path.Combine(folder.Path, "minimal.yaml");
+        File.WriteAllText(templatePath, ConfigTemplate.Text);
+        File.WriteAllText(minimalPath, "prompts: [a]\n");
+        CaptionConfig template = CaptionConfigReader.Read(templatePath, out _, _ => null);
+        CaptionConfig defaults = CaptionConfigReader.Read(minimalPath, out _, _ => null);
+        string[] lines = ConfigTemplate.Text.Split('\n');
+        var undocumented = new List<string>();
+        foreach (string key in ConfigKeys.All.Where(k => k != "prompts" && k != "skip_if_txt_exists"))
+        {
+            string property = string.Concat(key.Split('_').Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
+            var info = typeof(CaptionConfig).GetProperty(property, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase)
+                ?? throw new InvalidOperationException($"No property for {key}");
+            string Json(CaptionConfig c) => System.Text.Json.JsonSerializer.Serialize(info.GetValue(c));
+            if (Json(template) == Json(defaults))
+            {
+                continue;
+            }
+
+            int line = Array.FindIndex(lines, l => l.StartsWith(key + ":", StringComparison.Ordinal));
+            Assert.True(line >= 0, $"the template lacks {key}");
+            // The comment just above the key (within a few lines, which may hold a sibling key).
+            string comments = string.Join(" ", lines.Skip(Math.Max(0, line - 4)).Take(Math.Min(line, 4)).Where(l => l.StartsWith('#')));
+            if (comments.IndexOf("default when absent", StringComparison.OrdinalIgnoreCase) < 0)
+            {
+                undocumented.Add(key);
+            }
+        }
+
+        Assert.Empty(undocumented);
     }
 }

@@ -80,9 +80,9 @@ static async Task<int> ServeAsync(string[] args)
         File.Move(portFile + ".tmp", portFile, overwrite: true);
     }
 
-    using var stop = new CancellationTokenSource();
-    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-    AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+    // Ctrl+C and SIGTERM reach the host's own console lifetime, which stops the application; the wait below
+    // ends with it. No handler of ours outlives this method, so none can touch a disposed token.
+    using var stop = CancellationTokenSource.CreateLinkedTokenSource(server.Stopping);
     if (parentPid is int pid)
     {
         // Do not outlive the test process that started us, even if it was killed.

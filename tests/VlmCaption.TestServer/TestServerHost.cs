@@ -68,6 +68,9 @@ public sealed class RunningServer(WebApplication app, ServerState state, Uri add
 
     public ServerState State { get; } = state;
 
+    /// <summary>Cancelled when the host begins to stop (Ctrl+C or SIGTERM reach its console lifetime).</summary>
+    public CancellationToken Stopping => app.Lifetime.ApplicationStopping;
+
     public async ValueTask DisposeAsync()
     {
         await app.StopAsync();

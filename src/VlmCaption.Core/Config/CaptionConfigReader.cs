@@ -69,9 +69,9 @@ namespace VlmCaption.Config
             {
                 Path = path,
                 KeyLines = entries.ToDictionary(e => e.Key, e => (int)e.Value.Key.Start.Line),
-                BaseUrl = StringOrList("base_url")?.ToArray() ?? new[] { CaptionSettings.DefaultBaseUrl },
+                BaseUrl = StringOrList("base_url")?.ToArray() ?? SessionDefaults.BaseUrls(environment),
                 ApiKeyEnvVars = StringList("api_key_env_vars")?.ToArray() ?? Array.Empty<string>(),
-                Model = Text("model") ?? "",
+                Model = Text("model") is string model && model.Length > 0 ? model : SessionDefaults.Model(environment),
                 MaxTokens = Integer("max_tokens", 1, int.MaxValue) ?? 4096,
                 UseMaxCompletionTokens = Boolean("use_max_completion_tokens") ?? false,
                 ConcurrentBatchSize = Integer("concurrent_batch_size", 1, 256) ?? 1,
@@ -98,9 +98,11 @@ namespace VlmCaption.Config
             config.HintSources = HintSources().ToArray();
             foreach (string url in config.BaseUrl)
             {
-                if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+                if (Transport.EndpointUrl.Problem(url) is string problem)
                 {
-                    throw Error(entries["base_url"].Value, $"'base_url' value '{url}' is not an http or https URL, such as {CaptionSettings.DefaultBaseUrl}.");
+                    throw entries.ContainsKey("base_url")
+                        ? Error(entries["base_url"].Value, $"'base_url': {problem}")
+                        : new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidData, $"{FileName} has no 'base_url', and {SessionDefaults.BaseUrlVariable} holds one that is wrong: {problem}");
                 }
             }
 
@@ -127,9 +129,16 @@ namespace VlmCaption.Config
             catch (YamlException e)
             {
                 string reason = e.InnerException?.Message ?? e.Message;
-                if (text.Split('\n').Any(line => line.TrimStart(' ').StartsWith("\t", StringComparison.Ordinal)))
+                long line = e.Start.Line;
+                long column = e.Start.Column;
+
+                // YamlDotNet reports a tab where the token before it ended, often a line early: name the tab's own line.
+                int tabLine = Array.FindIndex(text.Split('\n'), l => l.TrimStart(' ').StartsWith("\t", StringComparison.Ordinal));
+                if (tabLine >= 0)
                 {
-                    reason += " (YAML does not allow tabs for indentation; use spaces.)";
+                    reason = "YAML does not allow tabs for indentation; use spaces.";
+                    line = tabLine + 1;
+                    column = 1;
                 }
 
                 if (reason.IndexOf("Duplicate key", StringComparison.OrdinalIgnoreCase) >= 0)
@@ -137,7 +146,7 @@ namespace VlmCaption.Config
                     reason = reason.TrimEnd('.') + ". Keep one of each key.";
                 }
 
-                throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidData, $"{FileName} line {e.Start.Line}, column {e.Start.Column}: {reason}", e);
+                throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidData, $"{FileName} line {line}, column {column}: {reason}", e);
             }
 
             if (stream.Documents.Count == 0)
@@ -307,8 +316,14 @@ namespace VlmCaption.Config
 
         private string CaptionExtension()
         {
-            string extension = Text("caption_extension") ?? ".txt";
-            return Regex.IsMatch(extension, @"^\.[^\\/]+$") ? extension : throw Error(Value("caption_extension")!, $"'caption_extension' must start with a dot, such as .txt, not '{extension}'.");
+            try
+            {
+                return Output.CaptionExtension.Normalize(Text("caption_extension") ?? Output.CaptionExtension.Default);
+            }
+            catch (ArgumentException e)
+            {
+                throw Error(Value("caption_extension")!, $"'caption_extension': {e.Message}");
+            }
         }
 
         private string FullPath(string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, relative));

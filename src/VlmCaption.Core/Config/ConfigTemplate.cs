@@ -6,6 +6,7 @@ namespace VlmCaption.Config
         /// <summary>The file's text.</summary>
         public const string Text = @"# caption.yaml: settings for Invoke-VlmCaptionRun (VlmCaption). See Get-Help about_VlmCaption.
 # The keys of the Python tool vlm-caption keep their meaning; relative paths are relative to this file.
+# A key left out takes its default; where this template sets another value, its comment says so and why.
 
 # OpenAI-compatible endpoint. LM Studio: http://localhost:1234/v1, Ollama: http://localhost:11434/v1,
 # vLLM: http://localhost:8000/v1, llama.cpp server: http://localhost:8080/v1, OpenAI: https://api.openai.com/v1.
@@ -17,6 +18,7 @@ base_url: http://localhost:1234/v1
 
 # Empty for local servers. A name listed in api_key_env_vars is read from that environment variable;
 # anything else is used as the key itself (better kept out of this file).
+# api_key_env_vars: default when absent: none; the usual cloud names here.
 api_key: ''
 api_key_env_vars:
   - OPENAI_API_KEY
@@ -26,7 +28,8 @@ api_key_env_vars:
 # The model name the server knows. Empty: the only model the server lists.
 model: ''
 
-# Answer limit, sent with every request.
+# Answer limit, sent with every request. Default when absent: 4096; 16384 here, the original tool's
+# value, leaves room for models that think before they answer.
 max_tokens: 16384
 # true sends max_completion_tokens instead of max_tokens (OpenAI's reasoning models need it).
 use_max_completion_tokens: false
@@ -34,6 +37,7 @@ use_max_completion_tokens: false
 # Images in flight at once (the turns of one image stay in order).
 concurrent_batch_size: 1
 
+# The system message. Default when absent: none; the original tool's here.
 system_prompt: >-
   You are to analyze an image and provide information based on what is visible in the image. Do not embellish,
   and avoid language like 'showcases' or 'features,' preferring to focus on factual information. Make sure
@@ -52,6 +56,7 @@ prompts:
 
 # When the caption contains a phrase (ignoring case), one more request is sent with the note,
 # [phrases] replaced by the phrases found; its answer is kept only if it is free of them.
+# Default when absent: none; the original tool's rule here.
 retry_rules:
   - rule_name: conversation_rejections
     phrases:
@@ -71,6 +76,7 @@ retry_rules:
 
 # Per-image hints placed before the first prompt: full_path, json (<name>.json beside the image),
 # metadata (metadata.json in the image's folder), exif, or the path of a .ps1 hint script.
+# Default when absent: none; full_path here, which costs a line and often helps.
 hint_sources:
   - full_path
 
@@ -79,6 +85,7 @@ base_directory: .
 recursive: false
 
 # Skip images that already have a caption (txt: a non-empty caption file; jsonl: a line with this model and prompts).
+# Default when absent: false, as in the original tool; true here, so a run that was stopped picks up where it left off.
 skip_if_caption_exists: true
 
 # txt: <name>.txt beside each image. jsonl: a line {text, model, prompt} appended to <name>.jsonl.

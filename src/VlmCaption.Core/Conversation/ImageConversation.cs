@@ -106,7 +106,7 @@ namespace VlmCaption.Conversation
                     FinishReason = answer.FinishReason,
                     PromptTokens = answer.PromptTokens,
                     CompletionTokens = answer.CompletionTokens,
-                    Duration = clock.Elapsed,
+                    Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
                 };
                 outcome.Turns.Add(turn);
                 if (settings.KeepHistory)

@@ -27,6 +27,18 @@ namespace VlmCaption.Output
             return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(imagePath) ?? "", System.IO.Path.GetFileNameWithoutExtension(imagePath) + extension);
         }
 
+        /// <summary>True when the image has a caption where the configuration writes it: a non-empty caption file, or for jsonl a line by this model for these prompts.</summary>
+        public static bool ExistsFor(CaptionConfig config, string imagePath, string model)
+        {
+            if (config.OutputFormat == "jsonl")
+            {
+                return model.Length > 0 && JsonlCaptionFile.HasCaption(imagePath, model, JsonlCaptionFile.PromptField(config.Prompts));
+            }
+
+            var caption = new FileInfo(PathFor(imagePath, config.CaptionExtension));
+            return caption.Exists && caption.Length > 0;
+        }
+
         /// <summary>
         /// Writes <paramref name="text"/> (UTF-8, no BOM, no trailing newline) to a temporary file in the same
         /// folder, flushes it to disk, then renames it over <paramref name="path"/>, so readers see the old file

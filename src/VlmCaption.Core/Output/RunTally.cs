@@ -41,7 +41,7 @@ namespace VlmCaption.Output
         /// <summary>The summary as of now.</summary>
         public RunSummary ToSummary()
         {
-            summary.Duration = clock.Elapsed;
+            summary.Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
             double minutes = clock.Elapsed.TotalMinutes;
             summary.ImagesPerMinute = minutes > 0 ? Math.Round((summary.Succeeded + summary.Truncated + summary.Failed) / minutes, 1) : 0;
             summary.Failures = failures.ToArray();

@@ -96,7 +96,7 @@ namespace VlmCaption.Transport
         /// <summary>SDK options for an endpoint: no SDK retries (ours honour Retry-After), our timeout.</summary>
         internal static OpenAIClientOptions ClientOptions(string baseUrl, TimeSpan timeout) => new OpenAIClientOptions
         {
-            Endpoint = new Uri(baseUrl),
+            Endpoint = EndpointUrl.Parse(baseUrl),
             RetryPolicy = new ClientRetryPolicy(0),
             NetworkTimeout = timeout,
             UserAgentApplicationId = "VlmCaption",
@@ -143,7 +143,11 @@ namespace VlmCaption.Transport
                     innermost = innermost.InnerException;
                 }
 
-                return new CaptionException("ConnectionFailed", CaptionErrorCategory.ConnectionError, $"Could not reach {baseUrl}: {innermost.Message} Is the server started and listening there? (LM Studio's server is off by default: start it in the Developer tab or with 'lms server start'.)", e);
+                string reason = innermost.Message.Trim().TrimEnd('.');
+                string advice = EndpointUrl.IsLmStudioDefault(baseUrl)
+                    ? " Is LM Studio's server started? It is off by default: start it in the Developer tab or with 'lms server start'."
+                    : " Is the server started and listening there?";
+                return new CaptionException("ConnectionFailed", CaptionErrorCategory.ConnectionError, $"Could not reach {baseUrl}: {reason}.{advice}", e);
             }
 
             return null;

@@ -25,6 +25,12 @@ namespace VlmCaption.Transport
         {
             var result = new EndpointTestResult { BaseUrl = baseUrl, Model = model };
             var diagnosis = new List<string>();
+            if (EndpointUrl.Problem(baseUrl) is string problem)
+            {
+                result.Diagnosis = new[] { problem };
+                return result;
+            }
+
             try
             {
                 await ProbeAsync(result, apiKey, timeout, diagnosis, cancellationToken).ConfigureAwait(false);

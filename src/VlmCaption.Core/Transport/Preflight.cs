@@ -25,9 +25,26 @@ namespace VlmCaption.Transport
                 {
                     models = await ModelLister.ListAsync(baseUrl, apiKey, timeout, cancellationToken).ConfigureAwait(false);
                 }
-                catch (CaptionException e) when (e.StatusCode == 404 && model.Length > 0)
+                catch (CaptionException e) when (e.StatusCode == 404)
                 {
-                    warnings.Add($"{baseUrl} has no model list (HTTP 404 at /models), so the model '{model}' could not be checked before the first image.");
+                    // A base URL without /v1 is the usual cause: then every chat request would be a 404 too.
+                    if (await MissingV1Async(baseUrl, apiKey, timeout, cancellationToken).ConfigureAwait(false) is string fixedUrl)
+                    {
+                        throw new CaptionException("BaseUrlMissingV1", CaptionErrorCategory.InvalidArgument, $"{baseUrl}/models answered HTTP 404 but {fixedUrl}/models lists models: the base URL needs /v1. Use -BaseUrl {fixedUrl} (base_url in caption.yaml).")
+                        {
+                            StatusCode = 404,
+                        };
+                    }
+
+                    if (model.Length == 0)
+                    {
+                        throw new CaptionException("ModelNotSpecified", CaptionErrorCategory.InvalidArgument, $"{baseUrl}/models answered HTTP 404, so no model could be chosen. Check that the URL is the API root (it usually ends in /v1), and name the model with -Model (or 'model' in caption.yaml).")
+                        {
+                            StatusCode = 404,
+                        };
+                    }
+
+                    warnings.Add($"{baseUrl} has no model list (HTTP 404 at /models), so the model '{model}' could not be checked before the first image. If the first image fails with HTTP 404 too, the URL is not the API root (it usually ends in /v1).");
                     continue;
                 }
 
@@ -44,6 +61,26 @@ namespace VlmCaption.Transport
             }
 
             return model;
+        }
+
+        /// <summary>The URL with /v1 added when that one lists models and the URL itself does not end in /v1; else null.</summary>
+        private static async Task<string?> MissingV1Async(string baseUrl, string apiKey, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            string trimmed = baseUrl.TrimEnd('/');
+            if (trimmed.EndsWith("/v1", StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+
+            try
+            {
+                await ModelLister.ListAsync(trimmed + "/v1", apiKey, timeout, cancellationToken).ConfigureAwait(false);
+                return trimmed + "/v1";
+            }
+            catch (CaptionException)
+            {
+                return null;
+            }
         }
 
         /// <summary>Listed as is, or with a "models/" style prefix (Gemini lists "models/gemini-2.0-flash").</summary>

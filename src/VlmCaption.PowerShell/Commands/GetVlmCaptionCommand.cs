@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
+using System.Linq;
 using System.Security;
 using VlmCaption.Config;
 using VlmCaption.Conversation;
@@ -22,25 +23,42 @@ namespace VlmCaption.PowerShell.Commands
         private CaptionConfig config = null!;
         private string? globalMetadata;
         private bool started;
+        private string model = "";
 
-        /// <summary>Image paths; wildcards allowed.</summary>
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        /// <summary>Image paths or folders; wildcards allowed. Objects with PSPath (Get-ChildItem's, results) bind to -LiteralPath.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; } = Array.Empty<string>();
 
-        /// <summary>Image paths taken exactly as written.</summary>
+        /// <summary>Image paths or folders taken exactly as written.</summary>
         [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
         [Alias("PSPath", "LP", "FullName")]
         [ValidateNotNullOrEmpty]
         public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
-        /// <summary>The OpenAI-compatible endpoints; several serving the same model share the images.</summary>
+        /// <summary>Captions the images in the subfolders of folders too.</summary>
+        [Parameter]
+        public SwitchParameter Recurse { get; set; }
+
+        /// <summary>Within folders, only images whose names match one of these wildcard patterns.</summary>
+        [Parameter]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        public string[]? Include { get; set; }
+
+        /// <summary>Within folders, leaves out images whose names match one of these wildcard patterns.</summary>
+        [Parameter]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        public string[]? Exclude { get; set; }
+
+        /// <summary>The OpenAI-compatible endpoints; several serving the same model share the images. Default: caption.yaml's, else $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string[] BaseUrl { get; set; } = { CaptionSettings.DefaultBaseUrl };
+        public string[]? BaseUrl { get; set; }
 
-        /// <summary>The model name; when omitted, the only model the server lists.</summary>
+        /// <summary>The model name; when omitted, caption.yaml's, else $env:VLMCAPTION_MODEL, else the only model the server lists.</summary>
         [Parameter]
         [ArgumentCompleter(typeof(ModelNameCompleter))]
         [ValidateNotNullOrEmpty]
@@ -116,14 +134,14 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateRange(1, long.MaxValue)]
         public long MaxPixels { get; set; } = 100_000_000;
 
-        /// <summary>Skip images that already have a non-empty caption file.</summary>
+        /// <summary>Skip images that already have a non-empty caption file (caption.yaml's skip_if_caption_exists when not given).</summary>
         [Parameter]
         public SwitchParameter SkipExisting { get; set; }
 
-        /// <summary>Extension of the caption file -SkipExisting looks for.</summary>
+        /// <summary>Extension of the caption file -SkipExisting looks for; "txt" and ".txt" both work.</summary>
         [Parameter]
-        [ValidatePattern(@"^\.[^\\/]+$")]
-        public string Extension { get; set; } = ".txt";
+        [CaptionExtensionTransformation]
+        public string Extension { get; set; } = Output.CaptionExtension.Default;
 
         /// <summary>A caption.yaml path or an Import-VlmCaptionConfig object; explicit parameters win over it.</summary>
         [Parameter]
@@ -135,7 +153,7 @@ namespace VlmCaption.PowerShell.Commands
         {
             try
             {
-                config = Effective(Config is null ? new CaptionConfig { Prompts = new[] { CaptionSettings.DefaultPrompt } } : ConfigLoader.Load(this, Config));
+                config = Effective(Config is null ? SessionDefaults.NewConfig() : ConfigLoader.Load(this, Config));
                 globalMetadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
                 hints = new HintSources(this, Bound(nameof(HintSource)) || Config is null ? HintSource : ConfigLoader.HintSourcesOf(this, config));
             }
@@ -149,9 +167,25 @@ namespace VlmCaption.PowerShell.Commands
         protected override void ProcessRecord()
         {
             bool literal = ParameterSetName == LiteralPathSet;
-            var files = new List<string>(PathResolver.ResolveFiles(this, literal ? LiteralPath : Path, literal));
+            var files = new List<string>();
+            foreach (string item in PathResolver.ResolveFiles(this, literal ? LiteralPath : Path, literal, folders: true))
+            {
+                if (!Directory.Exists(item))
+                {
+                    files.Add(item);
+                }
+                else if (MyInvocation.ExpectingInput && !Recurse)
+                {
+                    // Get-ChildItem -Recurse pipes the folders along with their files.
+                    WriteVerbose($"Passing over the folder '{item}'; its images come through the pipeline (or use -Recurse).");
+                }
+                else
+                {
+                    files.AddRange(ImagesIn(item));
+                }
+            }
 
-            // Given by parameter rather than piped, the whole list is known now, so progress can show an ETA.
+            // Given by parameter rather than piped, the whole list is known now, so progress can show percent and an ETA.
             if (!MyInvocation.ExpectingInput)
             {
                 Progress.Total = files.Count;
@@ -175,9 +209,15 @@ namespace VlmCaption.PowerShell.Commands
                     continue;
                 }
 
-                if (SkipExisting && HasCaption(file))
+                // jsonl skips by model, so the model must be known before the first check.
+                if (config.SkipIfCaptionExists && config.OutputFormat == "jsonl")
                 {
-                    WriteVerbose($"Skipping '{file}': its caption file exists.");
+                    EnsureStarted();
+                }
+
+                if (config.SkipIfCaptionExists && CaptionFile.ExistsFor(config, file, model))
+                {
+                    WriteVerbose($"Skipping '{file}': it has a caption.");
                     Progress.Skipped(file);
                     continue;
                 }
@@ -203,6 +243,7 @@ namespace VlmCaption.PowerShell.Commands
                 Progress.Captioned(completed.Path);
             }
 
+            completed.Result.Config = Config is null ? null : config;
             WriteObject(completed.Result);
         }
 
@@ -218,7 +259,8 @@ namespace VlmCaption.PowerShell.Commands
 
             try
             {
-                StartBatch(config, Preflight(config), keepHistory: false, globalMetadata);
+                model = Preflight(config);
+                StartBatch(config, model, keepHistory: false, globalMetadata);
                 started = true;
             }
             catch (CaptionException e)
@@ -241,7 +283,8 @@ namespace VlmCaption.PowerShell.Commands
             effective.UseMaxCompletionTokens = UseMaxCompletionTokens || config.UseMaxCompletionTokens;
             effective.Temperature = Bound(nameof(Temperature)) ? Temperature : config.Temperature;
             effective.GlobalMetadataFile = GlobalMetadataPath is null ? config.GlobalMetadataFile : ConfigLoader.ResolveFile(this, GlobalMetadataPath);
-            effective.BaseUrl = Use(nameof(BaseUrl)) ? BaseUrl : config.BaseUrl;
+            effective.BaseUrl = BaseUrl ?? config.BaseUrl;
+            effective.SkipIfCaptionExists = Bound(nameof(SkipExisting)) ? SkipExisting.IsPresent : config.SkipIfCaptionExists;
             effective.MaxConsecutiveFailures = Use(nameof(MaxConsecutiveFailures)) ? MaxConsecutiveFailures : config.MaxConsecutiveFailures;
             effective.SystemPrompt = Use(nameof(SystemPrompt)) ? SystemPrompt : config.SystemPrompt;
             effective.Prompts = Use(nameof(Prompt)) ? Prompt : config.Prompts;
@@ -255,10 +298,19 @@ namespace VlmCaption.PowerShell.Commands
             return effective;
         }
 
-        private bool HasCaption(string image)
+        /// <summary>The images of a folder (and its subfolders with -Recurse) whose names pass -Include and -Exclude.</summary>
+        private IEnumerable<string> ImagesIn(string folder)
         {
-            var caption = new FileInfo(CaptionFile.PathFor(image, config.CaptionExtension));
-            return caption.Exists && caption.Length > 0;
+            var include = Include?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
+            var exclude = Exclude?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
+            foreach (string image in ImageWalker.Find(folder, Recurse, (skipped, why) => WriteWarning($"'{skipped}' {why}.")))
+            {
+                string name = System.IO.Path.GetFileName(image);
+                if ((include is null || include.Any(p => p.IsMatch(name))) && (exclude is null || !exclude.Any(p => p.IsMatch(name))))
+                {
+                    yield return image;
+                }
+            }
         }
     }
 }

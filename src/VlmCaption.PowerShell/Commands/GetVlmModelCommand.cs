@@ -1,3 +1,4 @@
+using VlmCaption.Config;
 using System;
 using System.Management.Automation;
 using System.Security;
@@ -10,10 +11,10 @@ namespace VlmCaption.PowerShell.Commands
     [OutputType(typeof(VlmModel))]
     public sealed class GetVlmModelCommand : PSCmdlet
     {
-        /// <summary>The endpoints to ask.</summary>
+        /// <summary>The endpoints to ask; default $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true)]
         [ValidateNotNullOrEmpty]
-        public string[] BaseUrl { get; set; } = { CaptionSettings.DefaultBaseUrl };
+        public string[] BaseUrl { get; set; } = SessionDefaults.BaseUrls();
 
         /// <summary>The API key; local servers need none.</summary>
         [Parameter]

@@ -1,28 +1,42 @@
+using System;
 using System.Management.Automation;
 
 namespace VlmCaption.PowerShell.Commands
 {
     /// <summary>Reads a caption.yaml (the original tool's format) into a CaptionConfig.</summary>
-    [Cmdlet(VerbsData.Import, "VlmCaptionConfig")]
+    [Cmdlet(VerbsData.Import, "VlmCaptionConfig", DefaultParameterSetName = PathSet)]
     [OutputType(typeof(CaptionConfig))]
     public sealed class ImportVlmCaptionConfigCommand : PSCmdlet
     {
-        /// <summary>The caption.yaml file.</summary>
-        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("PSPath", "FullName")]
+        private const string PathSet = "Path";
+        private const string LiteralPathSet = "LiteralPath";
+
+        /// <summary>caption.yaml files; wildcards allowed.</summary>
+        [Parameter(Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
+        [SupportsWildcards]
         [ValidateNotNullOrEmpty]
-        public string Path { get; set; } = "caption.yaml";
+        public string[] Path { get; set; } = { "caption.yaml" };
+
+        /// <summary>caption.yaml files taken exactly as written.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "LP", "FullName")]
+        [ValidateNotNullOrEmpty]
+        public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            try
+            bool literal = ParameterSetName == LiteralPathSet;
+            foreach (string file in PathResolver.ResolveFiles(this, literal ? LiteralPath : Path, literal))
             {
-                WriteObject(ConfigLoader.Load(this, Path));
-            }
-            catch (CaptionException e)
-            {
-                WriteError(ErrorRecords.From(e, Path));
+                try
+                {
+                    WriteObject(ConfigLoader.Load(this, file));
+                }
+                catch (CaptionException e)
+                {
+                    WriteError(ErrorRecords.From(e, file));
+                }
             }
         }
     }

@@ -19,6 +19,7 @@ namespace VlmCaption.PowerShell.Commands
     {
         private const string PathSet = "ConfigPath";
         private const string ObjectSet = "Config";
+        private const string LiteralPathSet = "LiteralPath";
 
         private CaptionConfig config = null!;
         private RunTally tally = null!;
@@ -29,6 +30,12 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter(Position = 0, ParameterSetName = PathSet)]
         [ValidateNotNullOrEmpty]
         public string ConfigPath { get; set; } = "caption.yaml";
+
+        /// <summary>The caption.yaml to run, taken exactly as written; Get-Item caption.yaml pipes here.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "LP", "FullName")]
+        [ValidateNotNullOrEmpty]
+        public string? LiteralPath { get; set; }
 
         /// <summary>A configuration from Import-VlmCaptionConfig.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ObjectSet, ValueFromPipeline = true)]
@@ -69,16 +76,21 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
-        /// <summary>Emit each CaptionResult as well as the summary.</summary>
+        /// <summary>Emit each CaptionResult instead of the summary, which then goes to -SummaryVariable.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
+
+        /// <summary>The name of a variable (without $) that receives the RunSummary, with or without -PassThru.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? SummaryVariable { get; set; }
 
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
             try
             {
-                config = Effective(Config ?? ConfigLoader.Load(this, ConfigPath));
+                config = Effective(Config ?? ConfigLoader.Load(this, LiteralPath ?? ConfigPath));
                 Run();
             }
             catch (CaptionException e)
@@ -136,7 +148,22 @@ namespace VlmCaption.PowerShell.Commands
         private protected override void OnFailed(CaptionEvent failed) => Fail(failed.Path, failed.Error!);
 
         /// <inheritdoc />
-        private protected override void OnStopping() => WriteObject(tally.ToSummary());
+        private protected override void OnStopping() => WriteSummary();
+
+        /// <summary>The summary goes to the output unless -PassThru fills it with results, and to -SummaryVariable when named.</summary>
+        private void WriteSummary()
+        {
+            RunSummary summary = tally.ToSummary();
+            if (SummaryVariable is not null)
+            {
+                SessionState.PSVariable.Set(SummaryVariable, summary);
+            }
+
+            if (!PassThru)
+            {
+                WriteObject(summary);
+            }
+        }
 
         private void Fail(string path, CaptionException error)
         {
@@ -238,10 +265,9 @@ namespace VlmCaption.PowerShell.Commands
             }
 
             DrainAll();
-            Progress.Complete();
             if (!whatIf)
             {
-                WriteObject(tally.ToSummary());
+                WriteSummary();
             }
         }
 

@@ -1,3 +1,4 @@
+using VlmCaption.Config;
 using System;
 using System.Management.Automation;
 using System.Security;
@@ -13,15 +14,15 @@ namespace VlmCaption.PowerShell.Commands
     {
         private readonly CancellationTokenSource cancellation = new CancellationTokenSource();
 
-        /// <summary>The endpoints to test.</summary>
+        /// <summary>The endpoints to test; default $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true)]
         [ValidateNotNullOrEmpty]
-        public string[] BaseUrl { get; set; } = { CaptionSettings.DefaultBaseUrl };
+        public string[] BaseUrl { get; set; } = SessionDefaults.BaseUrls();
 
-        /// <summary>The model to test; when omitted, the only one the server lists.</summary>
+        /// <summary>The model to test; when omitted, $env:VLMCAPTION_MODEL, else the only one the server lists.</summary>
         [Parameter]
         [ArgumentCompleter(typeof(ModelNameCompleter))]
-        public string Model { get; set; } = "";
+        public string Model { get; set; } = SessionDefaults.Model();
 
         /// <summary>The API key; local servers need none.</summary>
         [Parameter]

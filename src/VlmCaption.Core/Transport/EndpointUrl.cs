@@ -1,0 +1,32 @@
+using System;
+
+namespace VlmCaption.Transport
+{
+    /// <summary>Checks base URLs before anything is sent, with messages that say what to type.</summary>
+    public static class EndpointUrl
+    {
+        /// <summary>What is wrong with a base URL, or null when it is an absolute http or https URL.</summary>
+        public static string? Problem(string url)
+        {
+            if (url.IndexOf("://", StringComparison.Ordinal) < 0)
+            {
+                return $"The base URL '{url}' has no http:// or https:// in front. Type it with one, e.g. http://{url.TrimStart('/')} (https:// for a cloud API).";
+            }
+
+            if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.Host.Length == 0)
+            {
+                return $"The base URL '{url}' is not an http or https URL, such as {CaptionSettings.DefaultBaseUrl}.";
+            }
+
+            return null;
+        }
+
+        /// <summary>The URL as a <see cref="Uri"/>; throws <see cref="CaptionException"/> (InvalidBaseUrl) with the problem.</summary>
+        public static Uri Parse(string url) =>
+            Problem(url) is string problem ? throw new CaptionException("InvalidBaseUrl", CaptionErrorCategory.InvalidArgument, problem) : new Uri(url);
+
+        /// <summary>True for LM Studio's default address, where its advice fits.</summary>
+        internal static bool IsLmStudioDefault(string url) =>
+            Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) && uri.Port == 1234 && (uri.IsLoopback || uri.Host == "localhost");
+    }
+}
