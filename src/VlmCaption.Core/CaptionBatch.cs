@@ -25,6 +25,7 @@ namespace VlmCaption
             }
 
             this.engine = engine;
+            engine.Notice += text => Post(CaptionEvent.Warning(text));
             ThrottleLimit = throttleLimit;
             this.cancellationToken = cancellationToken;
         }
@@ -70,7 +71,7 @@ namespace VlmCaption
 
         private void Count(CaptionEvent next)
         {
-            if (next.Kind != CaptionEventKind.Message)
+            if (next.Kind == CaptionEventKind.Completed || next.Kind == CaptionEventKind.Failed)
             {
                 InFlight--;
             }

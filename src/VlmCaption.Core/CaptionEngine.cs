@@ -30,15 +30,32 @@ namespace VlmCaption
             this.settings = settings;
             this.globalMetadata = globalMetadata;
             preparer = new ImagePreparer(imageOptions);
-            endpoints = settings.BaseUrls.Select(url => new ChatEndpoint(settings, url)).ToList();
+            endpoints = settings.BaseUrls.Select(url => new ChatEndpoint(
+                settings,
+                url,
+                settings.ModelByEndpoint.TryGetValue(url, out string? model) ? model : null,
+                settings.ModelListedByEndpoint.TryGetValue(url, out bool listed) ? listed : null)
+            {
+                Notice = text => Notice?.Invoke(text),
+            }).ToList();
             pool = new EndpointPool(endpoints, limitPerEndpoint);
         }
+
+        /// <summary>Raised from worker threads with what the run should hear once, such as a field an endpoint refused.</summary>
+        public event Action<string>? Notice;
 
         /// <summary>The first backoff step between retries.</summary>
         public TimeSpan RetryBaseDelay
         {
             get => endpoints[0].RetryBaseDelay;
             set => endpoints.ForEach(e => e.RetryBaseDelay = value);
+        }
+
+        /// <summary>How long servers that are loading their model are waited for.</summary>
+        public TimeSpan LoadingWait
+        {
+            get => endpoints[0].LoadingWait;
+            set => endpoints.ForEach(e => e.LoadingWait = value);
         }
 
         /// <summary>Captions one image; throws <see cref="CaptionException"/> when it cannot be captioned.</summary>
@@ -66,8 +83,8 @@ namespace VlmCaption
             {
                 Path = job.Path,
                 Caption = final.Response,
-                Status = final.FinishReason == "length" ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
-                Model = settings.Model,
+                Status = AnswerCheck.Classify(final.FinishReason) == AnswerCheck.Outcome.Truncated ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
+                Model = endpoint.Quirks.Model,
                 BaseUrl = endpoint.BaseUrl,
                 Turns = new CaptionTurnList(outcome.Turns),
                 PromptTokens = Sum(outcome.Turns.Select(t => t.PromptTokens)),

@@ -14,6 +14,9 @@ namespace VlmCaption
 
         /// <summary>An image failed; <see cref="CaptionEvent.Error"/> says why.</summary>
         Failed,
+
+        /// <summary>Something the whole run should hear once (a field an endpoint refused), for the warning stream.</summary>
+        Warning,
     }
 
     /// <summary>One report from a <see cref="CaptionBatch"/>.</summary>
@@ -42,6 +45,8 @@ namespace VlmCaption
 
         /// <summary>The failure of a Failed event.</summary>
         public CaptionException? Error { get; private set; }
+
+        internal static CaptionEvent Warning(string text) => new CaptionEvent(CaptionEventKind.Warning, "") { Text = text };
 
         internal static CaptionEvent Message(string path, string text) => new CaptionEvent(CaptionEventKind.Message, path) { Text = text };
 

@@ -25,6 +25,12 @@ namespace VlmCaption
         /// <summary>Model name sent with every request.</summary>
         public string Model { get; init; } = "";
 
+        /// <summary>The name to send to an endpoint whose list names the model differently (the preflight's match); else <see cref="Model"/>.</summary>
+        public IReadOnlyDictionary<string, string> ModelByEndpoint { get; init; } = new Dictionary<string, string>();
+
+        /// <summary>Per endpoint, whether its model list named the model (false: no list could be read), so a 404 can say which.</summary>
+        public IReadOnlyDictionary<string, bool> ModelListedByEndpoint { get; init; } = new Dictionary<string, bool>();
+
         /// <summary>Bearer key; empty sends no Authorization header.</summary>
         public string ApiKey { get; init; } = "";
 
@@ -51,6 +57,12 @@ namespace VlmCaption
 
         /// <summary>Sampling temperature, sent only when set.</summary>
         public double? Temperature { get; init; }
+
+        /// <summary>reasoning_effort sent with every request (none, low, medium, high); null sends none.</summary>
+        public string? ReasoningEffort { get; init; }
+
+        /// <summary>Fields merged into every request body (e.g. chat_template_kwargs); they replace ours of the same name.</summary>
+        public IReadOnlyDictionary<string, object?> ExtraBody { get; init; } = new Dictionary<string, object?>();
 
         /// <summary>Network timeout of one request.</summary>
         public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(300);

@@ -35,10 +35,10 @@ namespace VlmCaption.PowerShell
         /// Checks every endpoint once before the first image and returns the model to use; an unreachable server or
         /// an unknown model throws one <see cref="CaptionException"/> instead of failing every image.
         /// </summary>
-        private protected string Preflight(CaptionConfig config)
+        private protected Transport.PreflightResult Preflight(CaptionConfig config)
         {
             var notes = new List<string>();
-            string model = Transport.Preflight.CheckAsync(
+            Transport.PreflightResult checkedModel = Transport.Preflight.CheckAsync(
                 config.BaseUrl,
                 ApiKeyTransformationAttribute.Reveal(config.ApiKey),
                 config.Model,
@@ -48,14 +48,14 @@ namespace VlmCaption.PowerShell
             notes.ForEach(WriteWarning);
             if (config.Model.Length == 0)
             {
-                WriteVerbose($"Using the model '{model}', the only one {config.BaseUrl[0]} lists.");
+                WriteVerbose($"Using the model '{checkedModel.Model}', the only one {config.BaseUrl[0]} lists.");
             }
 
-            return model;
+            return checkedModel;
         }
 
         /// <summary>Starts a batch (a finished earlier one is let go): the throttle limit applies to each endpoint.</summary>
-        private protected void StartBatch(CaptionConfig config, string model, bool keepHistory, string? globalMetadata)
+        private protected void StartBatch(CaptionConfig config, Transport.PreflightResult model, bool keepHistory, string? globalMetadata)
         {
             var engine = new CaptionEngine(
                 ConfigSettings.ToSettings(config, model, keepHistory),
@@ -130,6 +130,9 @@ namespace VlmCaption.PowerShell
             {
                 case CaptionEventKind.Message:
                     WriteVerbose($"{System.IO.Path.GetFileName(next.Path)}: {next.Text}");
+                    break;
+                case CaptionEventKind.Warning:
+                    WriteWarning(next.Text);
                     break;
                 case CaptionEventKind.Completed:
                     breaker.Succeeded();

@@ -82,6 +82,12 @@ namespace VlmCaption
         /// <summary>max_consecutive_failures: images failing in a row for reasons not about the image before the run stops; 0 never stops.</summary>
         public int MaxConsecutiveFailures { get; set; } = 5;
 
+        /// <summary>reasoning_effort: none, minimal, low, medium or high, sent as is; null sends none.</summary>
+        public string? ReasoningEffort { get; set; }
+
+        /// <summary>extra_body: fields merged into every request body (nested dictionaries, lists, numbers, text); null for none.</summary>
+        public System.Collections.IDictionary? ExtraBody { get; set; }
+
         /// <summary>temperature; null sends none.</summary>
         public double? Temperature { get; set; }
 

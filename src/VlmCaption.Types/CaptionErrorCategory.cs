@@ -38,5 +38,8 @@ namespace VlmCaption
 
         /// <summary>The answer is unusable, e.g. an empty caption.</summary>
         InvalidResult,
+
+        /// <summary>The server cannot do what is asked of it (e.g. a model without vision); the same for every image.</summary>
+        InvalidOperation,
     }
 }

@@ -41,6 +41,9 @@ namespace VlmCaption
         /// <summary>What is wrong and what to do, one line per problem; empty when all is well.</summary>
         public string[] Diagnosis { get; set; } = Array.Empty<string>();
 
+        /// <summary>What is worth knowing but does not fail the check: a model list that could not be read, a name matched loosely, a field the server made the client change.</summary>
+        public string[] Notes { get; set; } = Array.Empty<string>();
+
         /// <summary>No problem found.</summary>
         public bool Passed { get; set; }
     }

@@ -17,6 +17,9 @@ namespace VlmCaption
         /// <summary>The endpoint that lists it.</summary>
         public string BaseUrl { get; set; } = "";
 
+        /// <summary>The status a router lists for the model (llama-server's router: loaded, unloaded, …), if any.</summary>
+        public string? Status { get; set; }
+
         /// <inheritdoc />
         public override string ToString() => Id;
     }

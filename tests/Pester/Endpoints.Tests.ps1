@@ -77,9 +77,9 @@ Describe 'Test-VlmEndpoint' {
 
     It 'diagnoses <Case>' -ForEach @(
         @{ Case = 'a model that ignores the image'; Options = @{ models = @('test'); faults = @(@{ kind = 'blind' }) }; Url = 'server'; Model = 'test'; Expected = '*ignored the image*vision model*' }
-        @{ Case = 'a model that is not listed'; Options = @{ models = @('a', 'b') }; Url = 'server'; Model = 'c'; Expected = "*'c' is not listed*lists a, b*" }
+        @{ Case = 'a model that is not listed'; Options = @{ models = @('a', 'b') }; Url = 'server'; Model = 'c'; Expected = "*does not list the model 'c'*lists a, b*" }
         @{ Case = 'a missing key'; Options = @{ models = @('test'); apiKey = 'sk-needed' }; Url = 'server'; Model = 'test'; Expected = '*HTTP 401*Check the API key*' }
-        @{ Case = 'a URL without /v1'; Options = @{ models = @('test') }; Url = 'root'; Model = 'test'; Expected = '*HTTP 404*ends in /v1*' }
+        @{ Case = 'a URL without /v1'; Options = @{ models = @('test') }; Url = 'root'; Model = 'test'; Expected = '*HTTP 404*needs /v1*' }
         @{ Case = 'a server that is not started'; Options = @{ models = @('test') }; Url = 'dead'; Model = 'test'; Expected = "*Is the server started and listening there?" }
     ) {
         Reset-TestServer $server -Options $Options

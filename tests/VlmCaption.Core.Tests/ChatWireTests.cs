@@ -21,7 +21,7 @@ public class ChatWireTests
             ChatMessage.Assistant("answer"),
             ChatMessage.User("second"),
         };
-        string json = Encoding.UTF8.GetString(ChatRequestWriter.Write(settings, messages).Span);
+        string json = Encoding.UTF8.GetString(ChatRequestWriter.Write(settings, new EndpointQuirks(settings, settings.Model), messages).Span);
         using JsonDocument doc = JsonDocument.Parse(json);
         JsonElement root = doc.RootElement;
         Assert.Equal("m", root.GetProperty("model").GetString());
@@ -46,10 +46,36 @@ public class ChatWireTests
     public void Max_completion_tokens_and_temperature_when_asked()
     {
         var settings = new CaptionSettings { Model = "m", MaxTokens = 5, UseMaxCompletionTokens = true, Temperature = 0.25 };
-        using JsonDocument doc = JsonDocument.Parse(ChatRequestWriter.Write(settings, [ChatMessage.User("x")]));
+        using JsonDocument doc = JsonDocument.Parse(ChatRequestWriter.Write(settings, new EndpointQuirks(settings, "m"), [ChatMessage.User("x")]));
         Assert.Equal(5, doc.RootElement.GetProperty("max_completion_tokens").GetInt32());
         Assert.False(doc.RootElement.TryGetProperty("max_tokens", out _));
         Assert.Equal(0.25, doc.RootElement.GetProperty("temperature").GetDouble());
+        Assert.False(doc.RootElement.TryGetProperty("reasoning_effort", out _));
+    }
+
+    [Fact]
+    public void Reasoning_effort_and_the_extra_body_are_sent_when_asked_and_the_extra_body_wins()
+    {
+        var extra = new Dictionary<string, object?>
+        {
+            ["chat_template_kwargs"] = new Dictionary<string, object?> { ["enable_thinking"] = false },
+            ["top_p"] = 0.9,
+            ["seed"] = 1,
+            ["stop"] = new List<object?> { "###", null },
+            ["max_tokens"] = 12,
+        };
+        var settings = new CaptionSettings { Model = "m", MaxTokens = 5, ReasoningEffort = "none", ExtraBody = extra };
+        string json = Encoding.UTF8.GetString(ChatRequestWriter.Write(settings, new EndpointQuirks(settings, "listed/m"), [ChatMessage.User("x")]).Span);
+        using JsonDocument doc = JsonDocument.Parse(json);
+        JsonElement root = doc.RootElement;
+        Assert.Equal("listed/m", root.GetProperty("model").GetString());
+        Assert.Equal("none", root.GetProperty("reasoning_effort").GetString());
+        Assert.False(root.GetProperty("chat_template_kwargs").GetProperty("enable_thinking").GetBoolean());
+        Assert.Equal(0.9, root.GetProperty("top_p").GetDouble());
+        Assert.Equal(1, root.GetProperty("seed").GetInt32());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("stop")[1].ValueKind);
+        Assert.Equal(12, root.GetProperty("max_tokens").GetInt32());
+        Assert.Single(root.EnumerateObject(), p => p.Name == "max_tokens");
     }
 
     [Fact]

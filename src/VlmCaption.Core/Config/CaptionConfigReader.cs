@@ -19,6 +19,9 @@ namespace VlmCaption.Config
     /// </summary>
     public sealed class CaptionConfigReader
     {
+        /// <summary>The values reasoning_effort takes (OpenAI's, which vLLM, Gemini and OpenRouter read too).</summary>
+        internal static readonly string[] ReasoningEfforts = { "none", "minimal", "low", "medium", "high" };
+
         private static readonly Regex EnvironmentName = new Regex("^[A-Z][A-Z0-9_]*$", RegexOptions.CultureInvariant);
 
         private readonly string path;
@@ -92,6 +95,8 @@ namespace VlmCaption.Config
                 MaxConsecutiveFailures = Integer("max_consecutive_failures", 0, int.MaxValue) ?? 5,
                 Temperature = Number("temperature", 0, 2),
                 ChatHistoryDir = OptionalPath("chat_history_dir"),
+                ReasoningEffort = ReasoningEffort(),
+                ExtraBody = ExtraBody(),
             };
             config.ApiKey = ApiKey(config.ApiKeyEnvVars);
             config.GlobalMetadataFile = GlobalMetadataFile();
@@ -323,6 +328,63 @@ namespace VlmCaption.Config
             catch (ArgumentException e)
             {
                 throw Error(Value("caption_extension")!, $"'caption_extension': {e.Message}");
+            }
+        }
+
+        private string? ReasoningEffort()
+        {
+            string? effort = Text("reasoning_effort");
+            return effort is null || ReasoningEfforts.Contains(effort)
+                ? effort
+                : throw Error(Value("reasoning_effort")!, $"'reasoning_effort' must be one of {string.Join(", ", ReasoningEfforts)}, not '{effort}'.");
+        }
+
+        /// <summary>extra_body as plain values: plain scalars typed as YAML reads them, quoted ones as text.</summary>
+        private System.Collections.IDictionary? ExtraBody()
+        {
+            if (Present("extra_body") is not YamlNode node)
+            {
+                return null;
+            }
+
+            return node is YamlMappingNode mapping
+                ? (System.Collections.IDictionary)Plain(mapping)!
+                : throw Error(node, $"'extra_body' must be a mapping of request fields, such as 'chat_template_kwargs: {{enable_thinking: false}}', not {Describe(node)}.");
+        }
+
+        private object? Plain(YamlNode node)
+        {
+            switch (node)
+            {
+                case YamlMappingNode mapping:
+                    var map = new Dictionary<string, object?>(StringComparer.Ordinal);
+                    foreach (KeyValuePair<YamlNode, YamlNode> pair in mapping.Children)
+                    {
+                        map[(pair.Key as YamlScalarNode)?.Value ?? ""] = Plain(pair.Value);
+                    }
+
+                    return map;
+                case YamlSequenceNode sequence:
+                    return sequence.Children.Select(Plain).ToList();
+                case YamlScalarNode scalar when scalar.Style != ScalarStyle.Plain:
+                    return scalar.Value ?? "";
+                case YamlScalarNode scalar when IsNull(scalar):
+                    return null;
+                case YamlScalarNode scalar:
+                    string text = scalar.Value ?? "";
+                    if (text == "true" || text == "false")
+                    {
+                        return text == "true";
+                    }
+
+                    if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long whole))
+                    {
+                        return whole;
+                    }
+
+                    return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) ? number : (object)text;
+                default:
+                    return null;
             }
         }
 

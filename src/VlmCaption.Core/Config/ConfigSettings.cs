@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Net;
 using VlmCaption.Images;
 
@@ -8,10 +9,12 @@ namespace VlmCaption.Config
     public static class ConfigSettings
     {
         /// <summary>Engine settings of the configuration, with the model chosen by the preflight.</summary>
-        public static CaptionSettings ToSettings(CaptionConfig config, string model, bool keepHistory) => new CaptionSettings
+        public static CaptionSettings ToSettings(CaptionConfig config, Transport.PreflightResult model, bool keepHistory) => new CaptionSettings
         {
             BaseUrls = config.BaseUrl,
-            Model = model,
+            Model = model.Model,
+            ModelByEndpoint = model.ModelByEndpoint,
+            ModelListedByEndpoint = model.ModelListedByEndpoint,
             ApiKey = config.ApiKey is null ? "" : new NetworkCredential(string.Empty, config.ApiKey).Password,
             SystemPrompt = config.SystemPrompt,
             Prompts = config.Prompts,
@@ -19,10 +22,27 @@ namespace VlmCaption.Config
             MaxTokens = config.MaxTokens,
             UseMaxCompletionTokens = config.UseMaxCompletionTokens,
             Temperature = config.Temperature,
+            ReasoningEffort = config.ReasoningEffort,
+            ExtraBody = PlainBody(config.ExtraBody),
             Timeout = TimeSpan.FromSeconds(config.TimeoutSec),
             MaxRetries = config.MaxRetries,
             KeepHistory = keepHistory,
         };
+
+        /// <summary>The extra body with text keys, in its own order.</summary>
+        public static IReadOnlyDictionary<string, object?> PlainBody(System.Collections.IDictionary? body)
+        {
+            var plain = new Dictionary<string, object?>(StringComparer.Ordinal);
+            if (body is not null)
+            {
+                foreach (System.Collections.DictionaryEntry entry in body)
+                {
+                    plain[entry.Key?.ToString() ?? ""] = entry.Value;
+                }
+            }
+
+            return plain;
+        }
 
         /// <summary>Image preparation of the configuration.</summary>
         public static ImagePreparationOptions ToImageOptions(CaptionConfig config) =>

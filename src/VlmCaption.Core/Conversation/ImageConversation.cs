@@ -98,6 +98,7 @@ namespace VlmCaption.Conversation
                 clock.Stop();
 
                 string response = AnswerCleaner.Clean(answer.Content);
+                AnswerCheck.Check(answer, response, $"'{job.Path}', {label.ToLowerInvariant()}", endpoint.Quirks.MaxTokens, log);
                 messages.Add(ChatMessage.Assistant(response));
                 var turn = new CaptionTurn
                 {

@@ -1,22 +1,34 @@
 using System;
+using System.Text;
 using System.Text.Json;
 
 namespace VlmCaption.Transport
 {
-    /// <summary>The parts of a chat completion response the engine uses.</summary>
+    /// <summary>The parts of a chat completion response the engine uses, read the way the servers really write them.</summary>
     internal sealed class ChatAnswer
     {
+        /// <summary>The answer text: a string, or the text parts of a content array (thinking parts left out).</summary>
         public string Content { get; private set; } = "";
 
+        /// <summary>
+        /// Reasoning kept apart from the answer: reasoning_content (llama.cpp, vLLM, LM Studio, TabbyAPI, SGLang),
+        /// reasoning (Ollama, OpenRouter, newer vLLM, LM Studio's gpt-oss) or Magistral's thinking parts.
+        /// </summary>
         public string? ReasoningContent { get; private set; }
 
         public string FinishReason { get; private set; } = "";
+
+        /// <summary>The server's error text inside a choice (OpenRouter's choices[].error), if any.</summary>
+        public string? ChoiceError { get; private set; }
 
         public int? PromptTokens { get; private set; }
 
         public int? CompletionTokens { get; private set; }
 
-        /// <summary>Reads a non-streaming response; throws <see cref="FormatException"/> when it is not one.</summary>
+        /// <summary>
+        /// Reads a non-streaming response. Throws <see cref="FormatException"/> when it is not one, and
+        /// <see cref="ServerErrorAnswer"/> when it is an error object sent with a success status (LM Studio does this).
+        /// </summary>
         public static ChatAnswer Parse(ReadOnlyMemory<byte> body)
         {
             JsonDocument document;
@@ -32,6 +44,12 @@ namespace VlmCaption.Transport
             using (document)
             {
                 JsonElement root = document.RootElement;
+                if (root.ValueKind == JsonValueKind.Object && !root.TryGetProperty("choices", out _) && root.TryGetProperty("error", out _))
+                {
+                    // lmstudio-ai/lms#362: HTTP 200 with {"error": {"message": ...}} for a missing vision add-on or context overflow.
+                    throw new ServerErrorAnswer(ServerError.ReadMessage(body));
+                }
+
                 if (root.ValueKind != JsonValueKind.Object
                     || !root.TryGetProperty("choices", out JsonElement choices)
                     || choices.ValueKind != JsonValueKind.Array
@@ -44,11 +62,17 @@ namespace VlmCaption.Transport
                 var answer = new ChatAnswer();
                 if (choice.TryGetProperty("message", out JsonElement message) && message.ValueKind == JsonValueKind.Object)
                 {
-                    answer.Content = ReadContent(message);
-                    answer.ReasoningContent = ReadString(message, "reasoning_content") ?? ReadString(message, "reasoning");
+                    var reasoning = new StringBuilder(ReadString(message, "reasoning_content") ?? ReadString(message, "reasoning") ?? "");
+                    answer.Content = ReadContent(message, reasoning);
+                    answer.ReasoningContent = reasoning.Length > 0 ? reasoning.ToString() : null;
                 }
 
                 answer.FinishReason = ReadString(choice, "finish_reason") ?? "";
+                if (choice.TryGetProperty("error", out JsonElement error) && error.ValueKind == JsonValueKind.Object)
+                {
+                    answer.ChoiceError = ReadString(error, "message") ?? error.GetRawText();
+                }
+
                 if (root.TryGetProperty("usage", out JsonElement usage) && usage.ValueKind == JsonValueKind.Object)
                 {
                     answer.PromptTokens = ReadInt(usage, "prompt_tokens");
@@ -59,8 +83,9 @@ namespace VlmCaption.Transport
             }
         }
 
-        // Content is usually a string; some servers send an array of text parts.
-        private static string ReadContent(JsonElement message)
+        // Content is usually a string. Some servers send an array of parts: only text parts are the answer;
+        // Mistral's Magistral sends [{"type":"thinking","thinking":[{"type":"text","text":...}]}, {"type":"text",...}].
+        private static string ReadContent(JsonElement message, StringBuilder reasoning)
         {
             if (!message.TryGetProperty("content", out JsonElement content))
             {
@@ -72,21 +97,51 @@ namespace VlmCaption.Transport
                 return content.GetString() ?? "";
             }
 
-            if (content.ValueKind == JsonValueKind.Array)
+            if (content.ValueKind != JsonValueKind.Array)
             {
-                var text = new System.Text.StringBuilder();
-                foreach (JsonElement part in content.EnumerateArray())
-                {
-                    if (part.ValueKind == JsonValueKind.Object && ReadString(part, "text") is string piece)
-                    {
-                        text.Append(piece);
-                    }
-                }
-
-                return text.ToString();
+                return "";
             }
 
-            return "";
+            var text = new StringBuilder();
+            foreach (JsonElement part in content.EnumerateArray())
+            {
+                if (part.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+
+                string type = ReadString(part, "type") ?? "text";
+                if (type == "text" || type == "output_text")
+                {
+                    text.Append(ReadString(part, "text"));
+                }
+                else if (type == "thinking" || type == "reasoning")
+                {
+                    AppendThinking(part.TryGetProperty(type, out JsonElement inner) ? inner : part, reasoning);
+                }
+            }
+
+            return text.ToString();
+        }
+
+        private static void AppendThinking(JsonElement thinking, StringBuilder reasoning)
+        {
+            switch (thinking.ValueKind)
+            {
+                case JsonValueKind.String:
+                    reasoning.Append(thinking.GetString());
+                    break;
+                case JsonValueKind.Array:
+                    foreach (JsonElement item in thinking.EnumerateArray())
+                    {
+                        AppendThinking(item, reasoning);
+                    }
+
+                    break;
+                case JsonValueKind.Object:
+                    reasoning.Append(ReadString(thinking, "text"));
+                    break;
+            }
         }
 
         private static string? ReadString(JsonElement element, string name) =>
@@ -94,5 +149,14 @@ namespace VlmCaption.Transport
 
         private static int? ReadInt(JsonElement element, string name) =>
             element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number) ? number : null;
+    }
+
+    /// <summary>An error object the server sent with a success status.</summary>
+    internal sealed class ServerErrorAnswer : Exception
+    {
+        public ServerErrorAnswer(string serverText)
+            : base(serverText)
+        {
+        }
     }
 }

@@ -2,8 +2,6 @@ using System;
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Generic;
-using System.IO;
-using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using OpenAI;
@@ -13,40 +11,74 @@ namespace VlmCaption.Transport
 {
     /// <summary>
     /// One OpenAI-compatible endpoint reached through the OpenAI SDK's pipeline. The body is written by
-    /// <see cref="ChatRequestWriter"/> so the wire carries exactly the original tool's layout and max_tokens.
-    /// Retries are done here rather than by the SDK so they honour Retry-After and report each attempt.
+    /// <see cref="ChatRequestWriter"/> so the wire carries exactly the original tool's layout. Retries are done
+    /// here rather than by the SDK so they honour Retry-After and report each attempt; a refusal that names a
+    /// field this client can change (the answer limit's field, temperature, a limit past the model's context) is
+    /// answered by changing it for the rest of the run and sending again at once.
     /// </summary>
     internal sealed class ChatEndpoint
     {
+        // Changes of the request one answer may call for before giving up: field, temperature, limit, and a spare.
+        private const int MaxAdjustments = 4;
+
         private readonly ChatClient client;
         private readonly CaptionSettings settings;
+        private readonly object loadingGate = new object();
+        private DateTime? loadingUntil;
 
-        public ChatEndpoint(CaptionSettings settings, string baseUrl)
+        /// <param name="settings">What to send.</param>
+        /// <param name="baseUrl">The endpoint.</param>
+        /// <param name="model">The name this endpoint is sent; by default the settings' model.</param>
+        /// <param name="modelListed">True when its model list named the model, false when no list could be read, null when unchecked.</param>
+        public ChatEndpoint(CaptionSettings settings, string baseUrl, string? model = null, bool? modelListed = null)
         {
             this.settings = settings;
             BaseUrl = baseUrl;
+            ModelListed = modelListed;
+            Quirks = new EndpointQuirks(settings, model ?? settings.Model);
             OpenAIClientOptions options = ClientOptions(baseUrl, settings.Timeout);
 #pragma warning disable OPENAI001 // The AuthenticationPolicy constructor is marked experimental; the SDK version is pinned.
             client = string.IsNullOrEmpty(settings.ApiKey)
-                ? new ChatClient(settings.Model, new NoAuthenticationPolicy(), options)
-                : new ChatClient(settings.Model, new ApiKeyCredential(settings.ApiKey), options);
+                ? new ChatClient(Quirks.Model, new NoAuthenticationPolicy(), options)
+                : new ChatClient(Quirks.Model, new ApiKeyCredential(settings.ApiKey), options);
 #pragma warning restore OPENAI001
         }
 
         /// <summary>The endpoint's base URL.</summary>
         public string BaseUrl { get; }
 
+        /// <summary>What this endpoint was found to need.</summary>
+        public EndpointQuirks Quirks { get; }
+
+        /// <summary>See the constructor.</summary>
+        public bool? ModelListed { get; }
+
         /// <summary>The first backoff step; tests shorten it.</summary>
         public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>How long a server that answers "Loading model" is waited for, in all; tests shorten it.</summary>
+        public TimeSpan LoadingWait { get; set; } = TimeSpan.FromMinutes(10);
+
+        /// <summary>Receives what the run should hear once (a changed field, a lowered limit): a warning, not a verbose line.</summary>
+        public Action<string>? Notice { get; set; }
 
         /// <param name="messages">The whole history.</param>
         /// <param name="log">Receives a line for each retry, for -Verbose.</param>
         /// <param name="cancellationToken">Cancels the request and any wait before a retry.</param>
         public async Task<ChatAnswer> CompleteAsync(IReadOnlyList<ChatMessage> messages, Action<string>? log, CancellationToken cancellationToken)
         {
-            BinaryData body = new BinaryData(ChatRequestWriter.Write(settings, messages));
-            for (int attempt = 0; ; attempt++)
+            EndpointQuirks? built = null;
+            BinaryData body = null!;
+            int adjustments = 0;
+            for (int attempt = 0; ;)
             {
+                EndpointQuirks sent = Quirks.Snapshot();
+                if (built is null || !sent.SameRequestAs(built))
+                {
+                    body = new BinaryData(ChatRequestWriter.Write(settings, sent, messages));
+                    built = sent;
+                }
+
                 CaptionException failure;
                 TimeSpan? retryAfter = null;
                 bool transient;
@@ -55,7 +87,9 @@ namespace VlmCaption.Transport
                     var options = new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow };
                     ClientResult result = await client.CompleteChatAsync(BinaryContent.Create(body), options).ConfigureAwait(false);
                     PipelineResponse response = result.GetRawResponse();
-                    if (response.Status >= 200 && response.Status < 300)
+                    int status = response.Status;
+                    string serverText;
+                    if (status >= 200 && status < 300)
                     {
                         try
                         {
@@ -63,32 +97,61 @@ namespace VlmCaption.Transport
                         }
                         catch (FormatException e)
                         {
-                            failure = new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"{BaseUrl} answered with HTTP {response.Status} but {e.Message}", e);
+                            failure = new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"{BaseUrl} answered with HTTP {status} but {e.Message}", e);
                             transient = true;
+                            goto Failed;
+                        }
+                        catch (ServerErrorAnswer e)
+                        {
+                            status = 200;
+                            serverText = ServerError.Redact(e.Message, settings.ApiKey);
                         }
                     }
                     else
                     {
-                        failure = FromStatus(response, BaseUrl, settings.ApiKey);
-                        transient = RetryDelay.IsTransientStatus(response.Status);
+                        serverText = ServerError.Redact(ServerError.ReadMessage(response.Content.ToMemory()), settings.ApiKey);
                         response.Headers.TryGetValue("retry-after-ms", out string? retryAfterMs);
                         response.Headers.TryGetValue("Retry-After", out string? retryAfterText);
                         retryAfter = RetryDelay.Parse(retryAfterMs, retryAfterText, DateTimeOffset.UtcNow);
                     }
+
+                    if (adjustments < MaxAdjustments && RequestAdjustment.Read(status, serverText, sent) is RequestAdjustment.Change change)
+                    {
+                        if (Quirks.Apply(change))
+                        {
+                            Notice?.Invoke($"{BaseUrl} refused the request ({serverText.TrimEnd('.')}); it is sent {change.Description} from now on.");
+                        }
+
+                        if (!Quirks.Snapshot().SameRequestAs(sent))
+                        {
+                            adjustments++;
+                            continue;
+                        }
+                    }
+
+                    if (ServerFailure.IsLoading(status, serverText) && await WaitWhileLoadingAsync(retryAfter, log, cancellationToken).ConfigureAwait(false))
+                    {
+                        continue;
+                    }
+
+                    failure = ServerFailure.FromAnswer(status, response.ReasonPhrase, serverText, BaseUrl, ModelListed);
+                    transient = RetryDelay.IsTransientStatus(status) && !failure.SameForEveryImage;
                 }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested && ToTransportFailure(e, BaseUrl, settings.Timeout) is CaptionException transportFailure)
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && ServerFailure.FromTransport(e, BaseUrl, settings.Timeout) is CaptionException transportFailure)
                 {
                     failure = transportFailure;
                     transient = true;
                 }
 
+            Failed:
                 if (!transient || attempt >= settings.MaxRetries)
                 {
                     throw failure;
                 }
 
                 TimeSpan delay = RetryDelay.Next(attempt, RetryBaseDelay, retryAfter);
-                log?.Invoke($"{failure.Message} Retry {attempt + 1} of {settings.MaxRetries} in {delay.TotalSeconds:0.0} s.");
+                attempt++;
+                log?.Invoke($"{failure.Message} Retry {attempt} of {settings.MaxRetries} in {delay.TotalSeconds:0.0} s.");
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -102,55 +165,27 @@ namespace VlmCaption.Transport
             UserAgentApplicationId = "VlmCaption",
         };
 
-        /// <summary>A failing HTTP answer as an error that carries the status, the server's text (key redacted) and advice.</summary>
-        internal static CaptionException FromStatus(PipelineResponse response, string baseUrl, string apiKey)
+        /// <summary>Waits out a server that is loading its model, within one budget for the whole run; false once it is spent.</summary>
+        private async Task<bool> WaitWhileLoadingAsync(TimeSpan? retryAfter, Action<string>? log, CancellationToken cancellationToken)
         {
-            string serverText = ServerError.Redact(ServerError.ReadMessage(response.Content.ToMemory()), apiKey);
-            string advice = response.Status switch
+            DateTime until;
+            lock (loadingGate)
             {
-                401 or 403 => " Check the API key.",
-                404 => " Check that the URL ends in /v1 and that the model name is one the server lists.",
-                _ => "",
-            };
-            CaptionErrorCategory category = response.Status switch
-            {
-                401 or 403 => CaptionErrorCategory.AuthenticationError,
-                404 => CaptionErrorCategory.ObjectNotFound,
-                408 => CaptionErrorCategory.OperationTimeout,
-                429 or 503 => CaptionErrorCategory.ResourceUnavailable,
-                _ => CaptionErrorCategory.ProtocolError,
-            };
-            string detail = serverText.Length > 0 ? $": {serverText}" : ".";
-            return new CaptionException("RequestFailed", category, $"{baseUrl} answered HTTP {response.Status} {response.ReasonPhrase}{detail}{advice}")
-            {
-                StatusCode = response.Status,
-            };
-        }
-
-        /// <summary>A timeout or a connection failure as an error with a diagnosis; null for anything else.</summary>
-        internal static CaptionException? ToTransportFailure(Exception e, string baseUrl, TimeSpan timeout)
-        {
-            if (e is OperationCanceledException)
-            {
-                return new CaptionException("RequestTimedOut", CaptionErrorCategory.OperationTimeout, $"{baseUrl} did not answer within {timeout.TotalSeconds:0} s. Local models can be slow: raise -TimeoutSec.", e);
+                loadingUntil ??= DateTime.UtcNow + LoadingWait;
+                until = loadingUntil.Value;
             }
 
-            if (e is HttpRequestException || e is IOException || (e is ClientResultException c && c.Status == 0))
+            TimeSpan left = until - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
             {
-                Exception innermost = e;
-                while (innermost.InnerException is not null)
-                {
-                    innermost = innermost.InnerException;
-                }
-
-                string reason = innermost.Message.Trim().TrimEnd('.');
-                string advice = EndpointUrl.IsLmStudioDefault(baseUrl)
-                    ? " Is LM Studio's server started? It is off by default: start it in the Developer tab or with 'lms server start'."
-                    : " Is the server started and listening there?";
-                return new CaptionException("ConnectionFailed", CaptionErrorCategory.ConnectionError, $"Could not reach {baseUrl}: {reason}.{advice}", e);
+                return false;
             }
 
-            return null;
+            TimeSpan wait = retryAfter ?? RetryBaseDelay;
+            wait = wait < left ? wait : left;
+            log?.Invoke($"{BaseUrl} is loading its model; asking again in {wait.TotalSeconds:0.0} s.");
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            return true;
         }
     }
 }

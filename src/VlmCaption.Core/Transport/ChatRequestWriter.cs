@@ -12,14 +12,24 @@ namespace VlmCaption.Transport
         // Models read non-ASCII text and '<', '>' better verbatim than as \uXXXX escapes.
         private static readonly JsonWriterOptions Options = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-        /// <summary>The request body; the memory is the writer's own buffer, handed over without a copy.</summary>
-        public static ReadOnlyMemory<byte> Write(CaptionSettings settings, IReadOnlyList<ChatMessage> messages)
+        /// <summary>
+        /// The request body for one endpoint, as its quirks say; the memory is the writer's own buffer, handed over
+        /// without a copy. Nothing is sent that the settings do not ask for (Gemini and Mistral refuse unknown fields);
+        /// the extra body's fields come last and replace ours of the same name.
+        /// </summary>
+        public static ReadOnlyMemory<byte> Write(CaptionSettings settings, EndpointQuirks quirks, IReadOnlyList<ChatMessage> messages)
         {
+            IReadOnlyDictionary<string, object?> extra = settings.ExtraBody;
+            bool Ours(string name) => !extra.ContainsKey(name);
             using var stream = new MemoryStream();
             using (var json = new Utf8JsonWriter(stream, Options))
             {
                 json.WriteStartObject();
-                json.WriteString("model", settings.Model);
+                if (Ours("model"))
+                {
+                    json.WriteString("model", quirks.Model);
+                }
+
                 json.WriteStartArray("messages");
                 foreach (ChatMessage message in messages)
                 {
@@ -27,17 +37,82 @@ namespace VlmCaption.Transport
                 }
 
                 json.WriteEndArray();
-                json.WriteNumber(settings.UseMaxCompletionTokens ? "max_completion_tokens" : "max_tokens", settings.MaxTokens);
-                if (settings.Temperature is double temperature)
+                string limitField = quirks.UseMaxCompletionTokens ? "max_completion_tokens" : "max_tokens";
+                if (Ours(limitField))
+                {
+                    json.WriteNumber(limitField, quirks.MaxTokens);
+                }
+
+                if (settings.Temperature is double temperature && quirks.SendsTemperature && Ours("temperature"))
                 {
                     json.WriteNumber("temperature", temperature);
                 }
 
-                json.WriteBoolean("stream", false);
+                if (settings.ReasoningEffort is string effort && Ours("reasoning_effort"))
+                {
+                    json.WriteString("reasoning_effort", effort);
+                }
+
+                if (Ours("stream"))
+                {
+                    json.WriteBoolean("stream", false);
+                }
+
+                foreach (KeyValuePair<string, object?> field in extra)
+                {
+                    json.WritePropertyName(field.Key);
+                    WriteValue(json, field.Value);
+                }
+
                 json.WriteEndObject();
             }
 
             return new ReadOnlyMemory<byte>(stream.GetBuffer(), 0, (int)stream.Length);
+        }
+
+        /// <summary>A value of the extra body: dictionaries as objects, lists as arrays, numbers, booleans, text, null.</summary>
+        private static void WriteValue(Utf8JsonWriter json, object? value)
+        {
+            switch (value)
+            {
+                case null:
+                    json.WriteNullValue();
+                    break;
+                case string text:
+                    json.WriteStringValue(text);
+                    break;
+                case bool flag:
+                    json.WriteBooleanValue(flag);
+                    break;
+                case int or long or short or byte or sbyte or uint or ulong or ushort:
+                    json.WriteNumberValue(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
+                    break;
+                case float or double or decimal:
+                    json.WriteNumberValue(Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture));
+                    break;
+                case System.Collections.IDictionary map:
+                    json.WriteStartObject();
+                    foreach (System.Collections.DictionaryEntry entry in map)
+                    {
+                        json.WritePropertyName(entry.Key?.ToString() ?? "");
+                        WriteValue(json, entry.Value);
+                    }
+
+                    json.WriteEndObject();
+                    break;
+                case System.Collections.IEnumerable list:
+                    json.WriteStartArray();
+                    foreach (object? item in list)
+                    {
+                        WriteValue(json, item);
+                    }
+
+                    json.WriteEndArray();
+                    break;
+                default:
+                    json.WriteStringValue(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
+                    break;
+            }
         }
 
         /// <summary>The message list as indented JSON for a chat-history file, the image data replaced by a short placeholder.</summary>

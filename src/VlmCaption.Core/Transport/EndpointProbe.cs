@@ -12,7 +12,11 @@ using VlmCaption.Images;
 
 namespace VlmCaption.Transport
 {
-    /// <summary>Test-VlmEndpoint's checks: the server answers, lists the model, and the model really sees an image.</summary>
+    /// <summary>
+    /// Test-VlmEndpoint's checks: the server answers, lists the model, and the model really sees an image, asked
+    /// with what a run would send (answer limit and its field, system prompt, temperature, reasoning, extra body),
+    /// so the check cannot pass while the run fails every image.
+    /// </summary>
     public static class EndpointProbe
     {
         private static readonly (string Name, Rgba32 Value)[] Colours =
@@ -20,12 +24,15 @@ namespace VlmCaption.Transport
             ("red", new Rgba32(255, 0, 0)), ("green", new Rgba32(0, 255, 0)), ("blue", new Rgba32(0, 0, 255)), ("yellow", new Rgba32(255, 255, 0)),
         };
 
-        /// <summary>Runs every check it can and says what is wrong; never throws for a server problem.</summary>
-        public static async Task<EndpointTestResult> TestAsync(string baseUrl, string apiKey, string model, TimeSpan timeout, CancellationToken cancellationToken)
+        /// <summary>Runs every check it can against <see cref="CaptionSettings.BaseUrl"/> and says what is wrong; never throws for a server problem.</summary>
+        /// <param name="settings">What the run would send; an empty model means the only one listed.</param>
+        /// <param name="cancellationToken">Cancels the checks.</param>
+        public static async Task<EndpointTestResult> TestAsync(CaptionSettings settings, CancellationToken cancellationToken)
         {
-            var result = new EndpointTestResult { BaseUrl = baseUrl, Model = model };
+            var result = new EndpointTestResult { BaseUrl = settings.BaseUrl, Model = settings.Model };
             var diagnosis = new List<string>();
-            if (EndpointUrl.Problem(baseUrl) is string problem)
+            var notes = new List<string>();
+            if (EndpointUrl.Problem(settings.BaseUrl) is string problem)
             {
                 result.Diagnosis = new[] { problem };
                 return result;
@@ -33,60 +40,62 @@ namespace VlmCaption.Transport
 
             try
             {
-                await ProbeAsync(result, apiKey, timeout, diagnosis, cancellationToken).ConfigureAwait(false);
+                await ProbeAsync(result, settings, diagnosis, notes, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
                 result.Diagnosis = diagnosis.ToArray();
+                result.Notes = notes.ToArray();
                 result.Passed = diagnosis.Count == 0;
             }
 
             return result;
         }
 
-        private static async Task ProbeAsync(EndpointTestResult result, string apiKey, TimeSpan timeout, List<string> diagnosis, CancellationToken cancellationToken)
+        private static async Task ProbeAsync(EndpointTestResult result, CaptionSettings settings, List<string> diagnosis, List<string> notes, CancellationToken cancellationToken)
         {
+            string model = result.Model;
             try
             {
-                IReadOnlyList<VlmModel> models = await ModelLister.ListAsync(result.BaseUrl, apiKey, timeout, cancellationToken).ConfigureAwait(false);
+                var warnings = new List<string>();
+                PreflightResult checkedModel = await Preflight.CheckAsync(new[] { result.BaseUrl }, settings.ApiKey, model, settings.Timeout, warnings, cancellationToken).ConfigureAwait(false);
+                notes.AddRange(warnings);
                 result.Reachable = true;
-                result.ListedModels = models.Select(m => m.Id).ToArray();
-                if (result.Model.Length == 0)
+                result.Model = checkedModel.Model;
+                result.ModelListed = checkedModel.ModelListedByEndpoint.TryGetValue(result.BaseUrl, out bool listed) && listed ? true : (bool?)null;
+                model = checkedModel.ModelByEndpoint.TryGetValue(result.BaseUrl, out string? id) ? id : checkedModel.Model;
+                if (result.ModelListed == true)
                 {
-                    if (models.Count != 1)
-                    {
-                        diagnosis.Add($"Name the model to test with -Model; the server {(models.Count == 0 ? "lists none (is one loaded?)" : "lists " + string.Join(", ", result.ListedModels))}.");
-                        return;
-                    }
-
-                    result.Model = models[0].Id;
-                }
-
-                result.ModelListed = Preflight.IsListed(models, result.Model);
-                if (result.ModelListed == false)
-                {
-                    diagnosis.Add($"The model '{result.Model}' is not listed; the server lists {(models.Count == 0 ? "none (is one loaded?)" : string.Join(", ", result.ListedModels))}.");
+                    result.ListedModels = (await ModelLister.ListAsync(result.BaseUrl, settings.ApiKey, settings.Timeout, cancellationToken).ConfigureAwait(false))
+                        .Take(ModelMatch.MaxNamesShown).Select(m => m.Id).ToArray();
                 }
             }
             catch (CaptionException e)
             {
                 result.Reachable = e.ErrorId != "ConnectionFailed" && e.ErrorId != "RequestTimedOut";
+                result.ModelListed = e.ErrorId is "ModelNotFound" or "ModelAmbiguous" ? false : (bool?)null;
                 diagnosis.Add(e.Message);
-                if (!result.Reachable || e.StatusCode is 401 or 403 || result.Model.Length == 0)
+                if (!result.Reachable || e.StatusCode is 401 or 403 or 404 || e.ErrorId is "ModelNotSpecified" or "InvalidBaseUrl" || result.Model.Length == 0)
                 {
                     return;
                 }
             }
 
-            await VisionAsync(result, apiKey, timeout, diagnosis, cancellationToken).ConfigureAwait(false);
+            await VisionAsync(result, settings, model, diagnosis, notes, cancellationToken).ConfigureAwait(false);
         }
 
-        private static async Task VisionAsync(EndpointTestResult result, string apiKey, TimeSpan timeout, List<string> diagnosis, CancellationToken cancellationToken)
+        private static async Task VisionAsync(EndpointTestResult result, CaptionSettings settings, string model, List<string> diagnosis, List<string> notes, CancellationToken cancellationToken)
         {
             (string colour, Rgba32 value) = Colours[new Random().Next(Colours.Length)];
-            var settings = new CaptionSettings { BaseUrl = result.BaseUrl, Model = result.Model, ApiKey = apiKey, MaxTokens = 1024, MaxRetries = 0, Timeout = timeout };
-            var endpoint = new ChatEndpoint(settings, result.BaseUrl);
-            var messages = new[] { ChatMessage.User("What colour is this square? Answer with one word.", Square(value)) };
+            CaptionSettings probe = settings with { BaseUrl = result.BaseUrl, Model = model, MaxRetries = 0 };
+            var endpoint = new ChatEndpoint(probe, result.BaseUrl, model, result.ModelListed ?? false) { Notice = notes.Add };
+            var messages = new List<ChatMessage>();
+            if (settings.SystemPrompt.Length > 0)
+            {
+                messages.Add(ChatMessage.System(settings.SystemPrompt));
+            }
+
+            messages.Add(ChatMessage.User("What colour is this square? Answer with one word.", Square(value)));
             var clock = Stopwatch.StartNew();
             ChatAnswer answer;
             try
@@ -104,6 +113,21 @@ namespace VlmCaption.Transport
             result.ThinkTags = answer.Content.IndexOf("<think>", StringComparison.Ordinal) >= 0 || answer.Content.IndexOf("</think>", StringComparison.Ordinal) >= 0;
             result.ReasoningContent = !string.IsNullOrEmpty(answer.ReasoningContent);
             result.Answer = AnswerCleaner.Clean(answer.Content);
+            try
+            {
+                AnswerCheck.Check(answer, result.Answer, "the test image", endpoint.Quirks.MaxTokens, notes.Add);
+            }
+            catch (CaptionException e)
+            {
+                diagnosis.Add(e.Message);
+                return;
+            }
+
+            if (AnswerCheck.Classify(answer.FinishReason) == AnswerCheck.Outcome.Truncated)
+            {
+                diagnosis.Add($"The answer was cut off by the answer limit of {endpoint.Quirks.MaxTokens} tokens (finish_reason '{answer.FinishReason}'): captions would be too. Raise -MaxTokens.");
+            }
+
             result.SeesImages = result.Answer.IndexOf(colour, StringComparison.OrdinalIgnoreCase) >= 0;
             if (result.SeesImages == false)
             {

@@ -28,14 +28,15 @@ namespace VlmCaption.Transport
                 ClientResult result = await client.GetModelsAsync(new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow }).ConfigureAwait(false);
                 response = result.GetRawResponse();
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && ChatEndpoint.ToTransportFailure(e, baseUrl, timeout) is CaptionException failure)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && ServerFailure.FromTransport(e, baseUrl, timeout) is CaptionException failure)
             {
                 throw failure;
             }
 
             if (response.Status < 200 || response.Status >= 300)
             {
-                throw ChatEndpoint.FromStatus(response, baseUrl, apiKey);
+                string text = ServerError.Redact(ServerError.ReadMessage(response.Content.ToMemory()), apiKey);
+                throw ServerFailure.FromAnswer(response.Status, response.ReasonPhrase, text, baseUrl + "/models");
             }
 
             return Parse(response.Content.ToMemory(), baseUrl);
@@ -49,6 +50,12 @@ namespace VlmCaption.Transport
                 using JsonDocument document = JsonDocument.Parse(body);
                 JsonElement root = document.RootElement;
                 JsonElement data = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("data", out JsonElement d) ? d : root;
+                if (data.ValueKind == JsonValueKind.Null)
+                {
+                    // Ollama with nothing pulled: {"object":"list","data":null} (middleware/openai_test.go).
+                    return models;
+                }
+
                 if (data.ValueKind != JsonValueKind.Array)
                 {
                     throw new FormatException("no 'data' list");
@@ -66,6 +73,9 @@ namespace VlmCaption.Transport
                                 ? DateTimeOffset.FromUnixTimeSeconds(seconds)
                                 : (DateTimeOffset?)null,
                             BaseUrl = baseUrl,
+                            Status = item.TryGetProperty("status", out JsonElement status)
+                                ? (status.ValueKind == JsonValueKind.Object && status.TryGetProperty("value", out JsonElement value) ? value.ToString() : status.ToString())
+                                : null,
                         });
                     }
                 }

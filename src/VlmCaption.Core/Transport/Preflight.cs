@@ -6,24 +6,93 @@ using System.Threading.Tasks;
 
 namespace VlmCaption.Transport
 {
+    /// <summary>What the check before the first image found.</summary>
+    public sealed class PreflightResult
+    {
+        /// <summary>The model to report and to key jsonl lines by: the name given, or the only one listed.</summary>
+        public string Model { get; set; } = "";
+
+        /// <summary>Per endpoint, the name to send when its list names the model differently.</summary>
+        public Dictionary<string, string> ModelByEndpoint { get; } = new Dictionary<string, string>();
+
+        /// <summary>Per endpoint, true when its list named the model, false when no list could be read.</summary>
+        public Dictionary<string, bool> ModelListedByEndpoint { get; } = new Dictionary<string, bool>();
+    }
+
     /// <summary>
     /// The check before the first image: every endpoint answers and lists the model. An unreachable server or
-    /// an unknown model is then one clear error instead of one per image.
+    /// an unknown model is then one clear error instead of one per image. A list that cannot be read while chat
+    /// may still work (Anthropic refuses a Bearer key on /v1/models only) is a warning, and the first answer decides.
     /// </summary>
     public static class Preflight
     {
+        /// <summary>How long a server that answers "Loading model" at /models is waited for.</summary>
+        private static readonly TimeSpan LoadingWait = TimeSpan.FromMinutes(10);
+
         /// <summary>
-        /// Checks the endpoints and returns the model to use: <paramref name="model"/>, or the only one listed when
-        /// it is empty. Servers without a model list (404 at /models) pass with a line added to <paramref name="warnings"/>.
+        /// Checks the endpoints and returns the model to use: <paramref name="model"/> as each endpoint names it, or
+        /// the only one listed when it is empty. Lines for the run to hear go to <paramref name="warnings"/>.
         /// </summary>
-        public static async Task<string> CheckAsync(IReadOnlyList<string> baseUrls, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, CancellationToken cancellationToken)
+        public static async Task<PreflightResult> CheckAsync(IReadOnlyList<string> baseUrls, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, CancellationToken cancellationToken)
         {
+            var result = new PreflightResult { Model = model };
             foreach (string baseUrl in baseUrls)
             {
-                IReadOnlyList<VlmModel> models;
+                IReadOnlyList<VlmModel>? models = await ListOrExplainAsync(baseUrl, apiKey, result.Model, timeout, warnings, cancellationToken).ConfigureAwait(false);
+                if (models is null)
+                {
+                    result.ModelListedByEndpoint[baseUrl] = false;
+                    continue;
+                }
+
+                if (result.Model.Length == 0)
+                {
+                    result.Model = models.Count == 1
+                        ? models[0].Id
+                        : throw new CaptionException("ModelNotSpecified", CaptionErrorCategory.InvalidArgument, $"No model was named and {baseUrl} {ModelMatch.Listing(models)}. Name one with -Model (or 'model' in caption.yaml).");
+                }
+
+                (string id, string? note) = ModelMatch.Resolve(models, result.Model, baseUrl);
+                if (note is not null)
+                {
+                    warnings.Add(note);
+                }
+
+                result.ModelByEndpoint[baseUrl] = id;
+                result.ModelListedByEndpoint[baseUrl] = true;
+            }
+
+            return result;
+        }
+
+        /// <summary>True when the model is listed as is, or by a name the server resolves to it.</summary>
+        public static bool IsListed(IReadOnlyList<VlmModel> models, string model)
+        {
+            try
+            {
+                ModelMatch.Resolve(models, model, "");
+                return true;
+            }
+            catch (CaptionException)
+            {
+                return false;
+            }
+        }
+
+        /// <summary>The list; null (with a warning) when it cannot be read but chat may work; throws when nothing can.</summary>
+        private static async Task<IReadOnlyList<VlmModel>?> ListOrExplainAsync(string baseUrl, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, CancellationToken cancellationToken)
+        {
+            DateTime loadingUntil = DateTime.UtcNow + LoadingWait;
+            while (true)
+            {
                 try
                 {
-                    models = await ModelLister.ListAsync(baseUrl, apiKey, timeout, cancellationToken).ConfigureAwait(false);
+                    return await ModelLister.ListAsync(baseUrl, apiKey, timeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (CaptionException e) when (e.StatusCode == 503 && DateTime.UtcNow < loadingUntil && e.Message.IndexOf("loading", StringComparison.OrdinalIgnoreCase) >= 0)
+                {
+                    // llama-server answers 503 "Loading model" on every route until the model is in memory.
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
                 }
                 catch (CaptionException e) when (e.StatusCode == 404)
                 {
@@ -36,31 +105,28 @@ namespace VlmCaption.Transport
                         };
                     }
 
-                    if (model.Length == 0)
-                    {
-                        throw new CaptionException("ModelNotSpecified", CaptionErrorCategory.InvalidArgument, $"{baseUrl}/models answered HTTP 404, so no model could be chosen. Check that the URL is the API root (it usually ends in /v1), and name the model with -Model (or 'model' in caption.yaml).")
-                        {
-                            StatusCode = 404,
-                        };
-                    }
-
-                    warnings.Add($"{baseUrl} has no model list (HTTP 404 at /models), so the model '{model}' could not be checked before the first image. If the first image fails with HTTP 404 too, the URL is not the API root (it usually ends in /v1).");
-                    continue;
+                    return Unlisted(e, baseUrl, model, warnings, "If the first image fails with HTTP 404 too, the URL is not the API root (it usually ends in /v1).");
                 }
-
-                if (model.Length == 0)
+                catch (CaptionException e) when (e.StatusCode is 401 or 403)
                 {
-                    model = models.Count == 1
-                        ? models[0].Id
-                        : throw new CaptionException("ModelNotSpecified", CaptionErrorCategory.InvalidArgument, $"No model was named and {baseUrl} {Listing(models)}. Name one with -Model (or 'model' in caption.yaml).");
-                }
-                else if (!IsListed(models, model))
-                {
-                    throw new CaptionException("ModelNotFound", CaptionErrorCategory.ObjectNotFound, $"{baseUrl} does not list the model '{model}'; it {Listing(models)}. Load the model on the server, or name one of those.");
+                    // Anthropic's /v1/models wants x-api-key and refuses the Bearer key its chat accepts (dnakov/anon-kode#14).
+                    return Unlisted(e, baseUrl, model, warnings, "If the first image is refused too, check the API key.");
                 }
             }
+        }
 
-            return model;
+        private static IReadOnlyList<VlmModel>? Unlisted(CaptionException e, string baseUrl, string model, ICollection<string> warnings, string advice)
+        {
+            if (model.Length == 0)
+            {
+                throw new CaptionException("ModelNotSpecified", CaptionErrorCategory.InvalidArgument, $"{e.Message.TrimEnd('.')}, so no model could be chosen. Name the model with -Model (or 'model' in caption.yaml).")
+                {
+                    StatusCode = e.StatusCode,
+                };
+            }
+
+            warnings.Add($"The model list of {baseUrl} could not be read (HTTP {e.StatusCode}), so '{model}' is not checked before the first image; its answer decides. {advice}");
+            return null;
         }
 
         /// <summary>The URL with /v1 added when that one lists models and the URL itself does not end in /v1; else null.</summary>
@@ -82,12 +148,5 @@ namespace VlmCaption.Transport
                 return null;
             }
         }
-
-        /// <summary>Listed as is, or with a "models/" style prefix (Gemini lists "models/gemini-2.0-flash").</summary>
-        public static bool IsListed(IEnumerable<VlmModel> models, string model) =>
-            models.Any(m => m.Id == model || m.Id.EndsWith("/" + model, StringComparison.Ordinal));
-
-        private static string Listing(IReadOnlyList<VlmModel> models) =>
-            models.Count == 0 ? "lists no models (is one loaded?)" : "lists " + string.Join(", ", models.Select(m => m.Id));
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Text;
 using System.Text.Json;
 
@@ -9,7 +10,12 @@ namespace VlmCaption.Transport
     {
         private const int MaxServerText = 400;
 
-        /// <summary>The server's own error text: error.message, error, message or detail, else the raw body.</summary>
+        /// <summary>
+        /// The server's own error text, in any of the shapes servers use: {"error": {"message"}} (OpenAI, Ollama,
+        /// llama.cpp, LM Studio), {"error": "..."}, {"object": "error", "message"} (older vLLM, SGLang), Gemini's list
+        /// [{"error": {...}}], FastAPI's {"detail": [{"loc", "msg"}]} (TabbyAPI, text-generation-webui, Mistral's
+        /// message.detail) or KoboldCpp's {"detail": {"msg"}}; else the raw body.
+        /// </summary>
         public static string ReadMessage(ReadOnlyMemory<byte> body)
         {
             if (body.IsEmpty)
@@ -20,29 +26,9 @@ namespace VlmCaption.Transport
             try
             {
                 using JsonDocument document = JsonDocument.Parse(body);
-                JsonElement root = document.RootElement;
-                if (root.ValueKind == JsonValueKind.Object)
+                if (FromElement(document.RootElement) is string text)
                 {
-                    if (root.TryGetProperty("error", out JsonElement error))
-                    {
-                        if (error.ValueKind == JsonValueKind.String)
-                        {
-                            return Shorten(error.GetString());
-                        }
-
-                        if (error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out JsonElement nested) && nested.ValueKind == JsonValueKind.String)
-                        {
-                            return Shorten(nested.GetString());
-                        }
-                    }
-
-                    foreach (string name in new[] { "message", "detail" })
-                    {
-                        if (root.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String)
-                        {
-                            return Shorten(value.GetString());
-                        }
-                    }
+                    return Shorten(text);
                 }
             }
             catch (JsonException)
@@ -56,6 +42,44 @@ namespace VlmCaption.Transport
         /// <summary>Replaces every occurrence of the key, since servers sometimes echo it back.</summary>
         public static string Redact(string text, string apiKey) =>
             string.IsNullOrEmpty(apiKey) ? text : text.Replace(apiKey, "***");
+
+        private static string? FromElement(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    return element.GetString();
+                case JsonValueKind.Array:
+                    return element.GetArrayLength() == 0 ? null : string.Join("; ", element.EnumerateArray().Select(Detail).Where(d => d.Length > 0));
+                case JsonValueKind.Object:
+                    foreach (string name in new[] { "error", "message", "detail", "msg" })
+                    {
+                        if (element.TryGetProperty(name, out JsonElement inner) && FromElement(inner) is string text && text.Length > 0)
+                        {
+                            return text;
+                        }
+                    }
+
+                    return null;
+                default:
+                    return null;
+            }
+        }
+
+        // One item of a list: FastAPI's {"type", "loc", "msg"} as "loc: msg (type)", else whatever text it holds.
+        private static string Detail(JsonElement item)
+        {
+            if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("msg", out JsonElement msg) && msg.ValueKind == JsonValueKind.String)
+            {
+                string location = item.TryGetProperty("loc", out JsonElement loc) && loc.ValueKind == JsonValueKind.Array
+                    ? string.Join(".", loc.EnumerateArray().Select(l => l.ValueKind == JsonValueKind.String ? l.GetString() : l.GetRawText())) + ": "
+                    : "";
+                string type = item.TryGetProperty("type", out JsonElement t) && t.ValueKind == JsonValueKind.String ? $" ({t.GetString()})" : "";
+                return location + msg.GetString() + type;
+            }
+
+            return FromElement(item) ?? "";
+        }
 
         private static string Shorten(string? text)
         {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
@@ -103,6 +104,16 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         [ValidateRange(0.0, 2.0)]
         public double Temperature { get; set; }
+
+        /// <summary>reasoning_effort sent with every request: none turns thinking off where the server supports it.</summary>
+        [Parameter]
+        [ValidateSet("none", "minimal", "low", "medium", "high")]
+        public string? ReasoningEffort { get; set; }
+
+        /// <summary>Fields merged into every request body, e.g. @{ chat_template_kwargs = @{ enable_thinking = $false }; top_p = 0.9 }.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable? AdditionalBody { get; set; }
 
         /// <summary>Images failing in a row for reasons not about the image (server down, key refused) before the command stops; 0 never stops.</summary>
         [Parameter]
@@ -259,8 +270,9 @@ namespace VlmCaption.PowerShell.Commands
 
             try
             {
-                model = Preflight(config);
-                StartBatch(config, model, keepHistory: false, globalMetadata);
+                Transport.PreflightResult checkedModel = Preflight(config);
+                model = checkedModel.Model;
+                StartBatch(config, checkedModel, keepHistory: false, globalMetadata);
                 started = true;
             }
             catch (CaptionException e)
@@ -282,6 +294,8 @@ namespace VlmCaption.PowerShell.Commands
             effective.Model = Model ?? config.Model;
             effective.UseMaxCompletionTokens = UseMaxCompletionTokens || config.UseMaxCompletionTokens;
             effective.Temperature = Bound(nameof(Temperature)) ? Temperature : config.Temperature;
+            effective.ReasoningEffort = ReasoningEffort ?? config.ReasoningEffort;
+            effective.ExtraBody = PlainData.From(AdditionalBody) ?? config.ExtraBody;
             effective.GlobalMetadataFile = GlobalMetadataPath is null ? config.GlobalMetadataFile : ConfigLoader.ResolveFile(this, GlobalMetadataPath);
             effective.BaseUrl = BaseUrl ?? config.BaseUrl;
             effective.SkipIfCaptionExists = Bound(nameof(SkipExisting)) ? SkipExisting.IsPresent : config.SkipIfCaptionExists;

@@ -205,12 +205,12 @@ namespace VlmCaption.PowerShell.Commands
 
             // jsonl skips by model, so the model must be known first; otherwise the server is asked only when
             // some image needs it, and a run over a finished folder sends nothing.
-            bool checkedEndpoints = false;
+            PreflightResult? checkedModel = null;
             model = config.Model;
             if (config.OutputFormat == "jsonl" && config.SkipIfCaptionExists && !Force && model.Length == 0 && !whatIf)
             {
-                model = Preflight(config);
-                checkedEndpoints = true;
+                checkedModel = Preflight(config);
+                model = checkedModel.Model;
             }
 
             // Images are sent as they are met, so nothing but the walk's list grows with the folder; the
@@ -256,8 +256,9 @@ namespace VlmCaption.PowerShell.Commands
 
                 if (!started)
                 {
-                    model = checkedEndpoints ? model : Preflight(config);
-                    StartBatch(config, model, keepHistory: config.ChatHistoryDir is not null, metadata);
+                    checkedModel ??= Preflight(config);
+                    model = checkedModel.Model;
+                    StartBatch(config, checkedModel, keepHistory: config.ChatHistoryDir is not null, metadata);
                     started = true;
                 }
 

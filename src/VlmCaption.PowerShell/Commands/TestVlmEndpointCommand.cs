@@ -1,33 +1,70 @@
-using VlmCaption.Config;
 using System;
+using System.Collections;
 using System.Management.Automation;
 using System.Security;
 using System.Threading;
+using VlmCaption.Config;
 using VlmCaption.Transport;
 
 namespace VlmCaption.PowerShell.Commands
 {
-    /// <summary>Checks that an endpoint answers, lists the model, and that the model really sees images; says what to fix.</summary>
+    /// <summary>
+    /// Checks that an endpoint answers, lists the model, and that the model really sees images, asking with what a
+    /// run would send (the same parameters, or -Config); says what to fix.
+    /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "VlmEndpoint")]
     [OutputType(typeof(EndpointTestResult))]
     public sealed class TestVlmEndpointCommand : PSCmdlet, IDisposable
     {
         private readonly CancellationTokenSource cancellation = new CancellationTokenSource();
 
-        /// <summary>The endpoints to test; default $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
+        /// <summary>The endpoints to test; default caption.yaml's, else $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true)]
         [ValidateNotNullOrEmpty]
-        public string[] BaseUrl { get; set; } = SessionDefaults.BaseUrls();
+        public string[]? BaseUrl { get; set; }
 
-        /// <summary>The model to test; when omitted, $env:VLMCAPTION_MODEL, else the only one the server lists.</summary>
+        /// <summary>The model to test; when omitted, caption.yaml's, else $env:VLMCAPTION_MODEL, else the only one the server lists.</summary>
         [Parameter]
         [ArgumentCompleter(typeof(ModelNameCompleter))]
-        public string Model { get; set; } = SessionDefaults.Model();
+        public string? Model { get; set; }
 
         /// <summary>The API key; local servers need none.</summary>
         [Parameter]
         [ApiKeyTransformation]
         public SecureString? ApiKey { get; set; }
+
+        /// <summary>The answer limit, as a run sends it.</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int MaxTokens { get; set; } = 4096;
+
+        /// <summary>Send the limit as max_completion_tokens.</summary>
+        [Parameter]
+        public SwitchParameter UseMaxCompletionTokens { get; set; }
+
+        /// <summary>The system message a run sends.</summary>
+        [Parameter]
+        public string? SystemPrompt { get; set; }
+
+        /// <summary>Sampling temperature; sent only when given.</summary>
+        [Parameter]
+        [ValidateRange(0.0, 2.0)]
+        public double Temperature { get; set; }
+
+        /// <summary>reasoning_effort, as a run sends it.</summary>
+        [Parameter]
+        [ValidateSet("none", "minimal", "low", "medium", "high")]
+        public string? ReasoningEffort { get; set; }
+
+        /// <summary>Fields merged into the request body, as a run merges them.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable? AdditionalBody { get; set; }
+
+        /// <summary>A caption.yaml path or object whose endpoint, model, key, answer limit, system prompt, temperature, reasoning and extra body are tested; parameters win over it.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public object? Config { get; set; }
 
         /// <summary>Seconds each request may take.</summary>
         [Parameter]
@@ -40,11 +77,39 @@ namespace VlmCaption.PowerShell.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            string apiKey = ApiKeyTransformationAttribute.Reveal(ApiKey ?? ApiKeyTransformationAttribute.FromEnvironment());
-            foreach (string url in BaseUrl)
+            CaptionConfig config;
+            try
+            {
+                config = Config is null ? SessionDefaults.NewConfig() : ConfigLoader.Load(this, Config);
+            }
+            catch (CaptionException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e, Config!));
+                return;
+            }
+
+            bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
+            var settings = new CaptionSettings
+            {
+                Model = Model ?? config.Model,
+                ApiKey = ApiKeyTransformationAttribute.Reveal(ApiKey ?? config.ApiKey ?? ApiKeyTransformationAttribute.FromEnvironment()),
+                MaxTokens = Bound(nameof(MaxTokens)) || Config is null ? MaxTokens : config.MaxTokens,
+                UseMaxCompletionTokens = UseMaxCompletionTokens || config.UseMaxCompletionTokens,
+                SystemPrompt = SystemPrompt ?? config.SystemPrompt,
+                Temperature = Bound(nameof(Temperature)) ? Temperature : config.Temperature,
+                ReasoningEffort = ReasoningEffort ?? config.ReasoningEffort,
+                ExtraBody = ConfigSettings.PlainBody(PlainData.From(AdditionalBody) ?? config.ExtraBody),
+                Timeout = TimeSpan.FromSeconds(TimeoutSec),
+            };
+            foreach (string url in BaseUrl ?? config.BaseUrl)
             {
                 WriteVerbose($"Testing {url}.");
-                EndpointTestResult result = EndpointProbe.TestAsync(url, apiKey, Model, TimeSpan.FromSeconds(TimeoutSec), cancellation.Token).GetAwaiter().GetResult();
+                EndpointTestResult result = EndpointProbe.TestAsync(settings with { BaseUrl = url }, cancellation.Token).GetAwaiter().GetResult();
+                foreach (string note in result.Notes)
+                {
+                    WriteVerbose(note);
+                }
+
                 foreach (string problem in result.Diagnosis)
                 {
                     WriteVerbose(problem);

@@ -1,0 +1,67 @@
+namespace VlmCaption.Transport
+{
+    /// <summary>
+    /// What one endpoint was found to need, learned from its refusals and kept for the rest of the run, so every
+    /// later request is right the first time. Read and changed from many images at once.
+    /// </summary>
+    internal sealed class EndpointQuirks
+    {
+        private readonly object gate = new object();
+
+        public EndpointQuirks(CaptionSettings settings, string model)
+        {
+            UseMaxCompletionTokens = settings.UseMaxCompletionTokens;
+            SendsTemperature = settings.Temperature is not null;
+            MaxTokens = settings.MaxTokens;
+            Model = model;
+        }
+
+        /// <summary>The model name this endpoint is sent (its listed id when the name given matched it loosely).</summary>
+        public string Model { get; }
+
+        public bool UseMaxCompletionTokens { get; private set; }
+
+        public bool SendsTemperature { get; private set; }
+
+        /// <summary>The answer limit sent: the setting, or less where the model's context is smaller.</summary>
+        public int MaxTokens { get; private set; }
+
+        /// <summary>A copy to write one request from, so a change in flight cannot tear it.</summary>
+        public EndpointQuirks Snapshot()
+        {
+            lock (gate)
+            {
+                return (EndpointQuirks)MemberwiseClone();
+            }
+        }
+
+        /// <summary>True when a request written from either would be the same.</summary>
+        public bool SameRequestAs(EndpointQuirks other) =>
+            UseMaxCompletionTokens == other.UseMaxCompletionTokens && SendsTemperature == other.SendsTemperature && MaxTokens == other.MaxTokens && Model == other.Model;
+
+        /// <summary>Applies a change; false when another request already made it (or a stronger one), so it is reported once.</summary>
+        public bool Apply(RequestAdjustment.Change change)
+        {
+            lock (gate)
+            {
+                switch (change.Kind)
+                {
+                    case RequestAdjustment.ChangeKind.UseMaxCompletionTokens when !UseMaxCompletionTokens:
+                        UseMaxCompletionTokens = true;
+                        return true;
+                    case RequestAdjustment.ChangeKind.UseMaxTokens when UseMaxCompletionTokens:
+                        UseMaxCompletionTokens = false;
+                        return true;
+                    case RequestAdjustment.ChangeKind.DropTemperature when SendsTemperature:
+                        SendsTemperature = false;
+                        return true;
+                    case RequestAdjustment.ChangeKind.LowerLimit when change.Limit < MaxTokens:
+                        MaxTokens = change.Limit;
+                        return true;
+                    default:
+                        return false;
+                }
+            }
+        }
+    }
+}

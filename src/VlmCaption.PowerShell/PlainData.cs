@@ -1,0 +1,44 @@
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+
+namespace VlmCaption.PowerShell
+{
+    /// <summary>
+    /// A hashtable from the command line as plain .NET values (dictionaries, lists, numbers, text), so the core,
+    /// which knows nothing of PowerShell, writes it as JSON with the right types.
+    /// </summary>
+    internal static class PlainData
+    {
+        public static IDictionary? From(Hashtable? table) => table is null ? null : (IDictionary)Plain(table)!;
+
+        private static object? Plain(object? value)
+        {
+            value = value is PSObject wrapped ? wrapped.BaseObject : value;
+            switch (value)
+            {
+                case null:
+                case string _:
+                    return value;
+                case IDictionary map:
+                    var plain = new Dictionary<string, object?>();
+                    foreach (DictionaryEntry entry in map)
+                    {
+                        plain[entry.Key?.ToString() ?? ""] = Plain(entry.Value);
+                    }
+
+                    return plain;
+                case IEnumerable list:
+                    var items = new List<object?>();
+                    foreach (object? item in list)
+                    {
+                        items.Add(Plain(item));
+                    }
+
+                    return items;
+                default:
+                    return value;
+            }
+        }
+    }
+}
