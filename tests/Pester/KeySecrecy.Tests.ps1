@@ -48,7 +48,13 @@ chat_history_dir: history
                 Get-VlmCaption -LiteralPath (Join-Path $images 'k1.png') -BaseUrl $Url -Model test
                 try { Invoke-VlmCaptionRun (Join-Path $Folder 'caption.yaml') -BaseUrl $EchoUrl -Force } catch { $_ }
             }).AddArgument($env:VLMCAPTION_MODULE).AddArgument($server.BaseUrl).AddArgument($echoing.BaseUrl).AddArgument($folder.FullName).AddArgument($sentinel)
-        $output = $ps.Invoke()
+        try {
+            $output = $ps.Invoke()
+        }
+        finally {
+            # Environment variables belong to the process, not the runspace: leave none for the files after this one.
+            Remove-Item Env:VLMCAPTION_API_KEY, Env:SENTINEL_KEY -ErrorAction Ignore
+        }
 
         $texts = [Collections.Generic.List[string]]::new()
         foreach ($item in $output) {

@@ -42,6 +42,13 @@ public sealed class ChatHandler(ServerState state)
     private async Task AnswerAsync(HttpContext context, int number, JsonObject entry)
     {
         ServerOptions options = state.Options;
+        Persona persona = state.Persona;
+        if (state.IsLoading)
+        {
+            await LoadingAsync(context);
+            return;
+        }
+
         if (!state.IsAuthorized(context))
         {
             await UnauthorizedAsync(context, state);
@@ -73,11 +80,19 @@ public sealed class ChatHandler(ServerState state)
         }
 
         entry["turn"] = request.Turn;
-        if (!options.Models.Contains(model))
+        if (await RefusesFieldAsync(context, persona, body))
         {
-            await ErrorAsync(context, 404, $"The model '{model}' does not exist or is not loaded.", "model_not_found");
             return;
         }
+
+        if (persona.Resolve(model, options.Models) is null)
+        {
+            await persona.ErrorAsync(context, 404, string.Format(persona.ModelNotFound, model), "model_not_found");
+            return;
+        }
+
+        // Ollama and KoboldCpp read max_tokens only (openai/openai.go, koboldcpp.py); the others either field.
+        int? limit = body["max_tokens"]?.GetValue<int>() ?? (persona.ReadsMaxCompletionTokens ? body["max_completion_tokens"]?.GetValue<int>() : null);
 
         ImageFacts? image = null;
         if (request.ImageUrl is string url && options.NoImageDecode)
@@ -103,6 +118,23 @@ public sealed class ChatHandler(ServerState state)
                 await ErrorAsync(context, 400, $"Image declared as {image.DeclaredType} is really {image.MimeType}.", "invalid_image");
                 return;
             }
+
+            if (await RefusesImageAsync(context, persona, image, url2))
+            {
+                return;
+            }
+
+            if (persona.DropsImages)
+            {
+                image = null;
+            }
+        }
+
+        // vLLM's check of prompt plus answer limit against max_model_len, in its newer wording.
+        if (options.ContextTokens is int window && request.PromptTokens + (limit ?? 0) > window)
+        {
+            await persona.ErrorAsync(context, 400, $"'max_tokens' or 'max_completion_tokens' is too large: {limit}. This model's maximum context length is {window} tokens and your request has {request.PromptTokens} input tokens ({limit} > {window} - {request.PromptTokens}). None", "BadRequestError");
+            return;
         }
 
         FaultRule? fault = state.MatchFault(number, request, image);
@@ -126,13 +158,33 @@ public sealed class ChatHandler(ServerState state)
             return;
         }
 
-        string content = image is null
+        string content = image is null && persona.DropsImages
+            ? $"I see no picture. Turn {request.Turn}. Text {Digest(request.LastUserText)}."
+            : image is null
             ? $"No image. Turn {request.Turn}. Text {Digest(request.LastUserText)}."
             : $"{Capitalise(image.Colour)} {image.Format} image, {image.Width}x{image.Height} pixels. Turn {request.Turn}. Text {Digest(request.LastUserText)}.";
         string finish = "stop";
         string? reasoning = null;
+        string? choiceError = null;
         switch (fault?.Kind)
         {
+            case "reasoning-only":
+                reasoning = "The user wants a caption. Let me think about every pixel at great length first.";
+                content = "";
+                finish = persona.TruncatedFinish;
+                break;
+            case "finish-error":
+                // OpenRouter: a provider error mid-answer is finish_reason "error" with choices[].error.
+                finish = "error";
+                choiceError = "Upstream provider returned an error: overloaded";
+                break;
+            case "abort":
+                finish = "abort";
+                break;
+            case "content-filter":
+                finish = "content_filter";
+                content = "";
+                break;
             case "empty":
                 content = "";
                 break;
@@ -150,19 +202,19 @@ public sealed class ChatHandler(ServerState state)
                 break;
         }
 
-        int maxTokens = body["max_tokens"]?.GetValue<int>() ?? body["max_completion_tokens"]?.GetValue<int>() ?? int.MaxValue;
+        int maxTokens = limit ?? int.MaxValue;
         string[] words = content.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (words.Length > maxTokens)
         {
             words = words[..maxTokens];
             content = string.Join(' ', words);
-            finish = "length";
+            finish = persona.TruncatedFinish;
         }
 
-        var usage = new Usage(request.PromptTokens, words.Length);
+        var usage = new Usage(request.PromptTokens, words.Length + (reasoning is null ? 0 : Math.Min(maxTokens, 1000)), reasoning is null ? 0 : Math.Min(maxTokens, 1000));
         bool stream = body["stream"]?.GetValue<bool>() == true;
         bool includeUsage = body["stream_options"]?["include_usage"]?.GetValue<bool>() == true;
-        var reply = new Reply(number, model, content, reasoning, finish, usage, fault?.Kind);
+        var reply = new Reply(number, model, content, reasoning, finish, usage, fault?.Kind, persona, choiceError);
         if (stream)
         {
             await SseWriter.WriteAsync(context, reply, words, includeUsage, options.TokenLatencyMs);
@@ -181,6 +233,70 @@ public sealed class ChatHandler(ServerState state)
     public static string Digest(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..8];
 
     private static string Capitalise(string word) => word.Length == 0 ? word : char.ToUpperInvariant(word[0]) + word[1..];
+
+    /// <summary>llama-server while it loads: 503 on every route (format_error_response, ERROR_TYPE_UNAVAILABLE).</summary>
+    public static Task LoadingAsync(HttpContext context)
+    {
+        context.Response.StatusCode = 503;
+        return context.Response.WriteAsync("""{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}""");
+    }
+
+    /// <summary>A field the persona refuses, answered with its own error; true when it refused one.</summary>
+    private static async Task<bool> RefusesFieldAsync(HttpContext context, Persona persona, JsonObject body)
+    {
+        if (persona.KnownFields is IReadOnlySet<string> known && body.Select(p => p.Key).FirstOrDefault(k => !known.Contains(k)) is string unknown)
+        {
+            if (persona.Errors == ErrorShape.MistralDetail)
+            {
+                await persona.ErrorAsync(context, 422, "Extra inputs are not permitted", "extra_forbidden", unknown);
+            }
+            else
+            {
+                await persona.ErrorAsync(context, 400, $"Invalid JSON payload received. Unknown name \"{unknown}\": Cannot find field.", "INVALID_ARGUMENT");
+            }
+
+            return true;
+        }
+
+        if (persona.RefusesMaxTokens && body.ContainsKey("max_tokens"))
+        {
+            await persona.ErrorAsync(context, 400, "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", "unsupported_parameter", "max_tokens");
+            return true;
+        }
+
+        if (persona.TemperatureOnlyDefault && body["temperature"] is JsonNode temperature && temperature.GetValue<double>() != 1)
+        {
+            await persona.ErrorAsync(context, 400, $"Unsupported value: 'temperature' does not support {temperature.GetValue<double>()} with this model. Only the default (1) value is supported.", "unsupported_value", "temperature");
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>An image the persona cannot take, answered with its own error; true when it refused it.</summary>
+    private static async Task<bool> RefusesImageAsync(HttpContext context, Persona persona, ImageFacts image, string url)
+    {
+        if (persona.NoVisionStatus != 0)
+        {
+            await persona.ErrorAsync(context, persona.NoVisionStatus, persona.NoVisionMessage, persona.NoVisionStatus == 500 ? "server_error" : "invalid_request_error");
+            return true;
+        }
+
+        if (persona.ImageTypes is IReadOnlySet<string> types && !types.Contains(image.DeclaredType))
+        {
+            await persona.ErrorAsync(context, 400, "invalid image input", "invalid_request_error");
+            return true;
+        }
+
+        int base64 = url.Length - url.IndexOf(',') - 1;
+        if (persona.MaxImageBase64 is long most && base64 > most)
+        {
+            await persona.ErrorAsync(context, 400, $"messages.0.content.1.image.source.base64: image exceeds 5 MB maximum: {base64} bytes > {most} bytes", "invalid_request_error");
+            return true;
+        }
+
+        return false;
+    }
 
     /// <summary>401, echoing the key it got when the options ask for it, as some servers do.</summary>
     public static Task UnauthorizedAsync(HttpContext context, ServerState state)
@@ -273,6 +389,6 @@ public sealed class ParsedRequest
     public int PromptTokens { get; }
 }
 
-public sealed record Usage(int PromptTokens, int CompletionTokens);
+public sealed record Usage(int PromptTokens, int CompletionTokens, int ReasoningTokens = 0);
 
-public sealed record Reply(int Number, string Model, string Content, string? Reasoning, string FinishReason, Usage Usage, string? Fault);
+public sealed record Reply(int Number, string Model, string Content, string? Reasoning, string FinishReason, Usage Usage, string? Fault, Persona Persona, string? ChoiceError = null);

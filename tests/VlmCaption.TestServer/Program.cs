@@ -66,6 +66,9 @@ static async Task<int> ServeAsync(string[] args)
             case "--echo-key": options.EchoKey = true; break;
             case "--no-image-decode": options.NoImageDecode = true; break;
             case "--no-log": options.NoLog = true; break;
+            case "--persona": options.Persona = Personas.Get(Next()).Name; break;
+            case "--loading-ms": options.LoadingMs = int.Parse(Next()); break;
+            case "--context-tokens": options.ContextTokens = int.Parse(Next()); break;
             case "--parent-pid": parentPid = int.Parse(Next()); break;
             default: throw new ArgumentException($"Unknown option {args[i]}.");
         }

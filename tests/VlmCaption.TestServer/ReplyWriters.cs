@@ -9,10 +9,10 @@ public static class JsonReplyWriter
 {
     public static async Task WriteAsync(HttpContext context, Reply reply)
     {
-        var message = new JsonObject { ["role"] = "assistant", ["content"] = reply.Content };
-        if (reply.Reasoning is not null)
+        var choice = new JsonObject { ["index"] = 0, ["message"] = Message(reply), ["finish_reason"] = reply.FinishReason };
+        if (reply.ChoiceError is string error)
         {
-            message["reasoning_content"] = reply.Reasoning;
+            choice["error"] = new JsonObject { ["code"] = 502, ["message"] = error };
         }
 
         var body = new JsonObject
@@ -21,8 +21,8 @@ public static class JsonReplyWriter
             ["object"] = "chat.completion",
             ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             ["model"] = reply.Model,
-            ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["message"] = message, ["finish_reason"] = reply.FinishReason }),
-            ["usage"] = UsageNode(reply.Usage),
+            ["choices"] = new JsonArray(choice),
+            ["usage"] = UsageNode(reply.Usage, reply.Persona),
         };
         byte[] bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
         context.Response.ContentType = "application/json";
@@ -45,12 +45,42 @@ public static class JsonReplyWriter
         }
     }
 
-    public static JsonObject UsageNode(Usage usage) => new()
+    /// <summary>The assistant message, with reasoning where the persona puts it (or nowhere).</summary>
+    private static JsonObject Message(Reply reply)
     {
-        ["prompt_tokens"] = usage.PromptTokens,
-        ["completion_tokens"] = usage.CompletionTokens,
-        ["total_tokens"] = usage.PromptTokens + usage.CompletionTokens,
-    };
+        var message = new JsonObject { ["role"] = "assistant", ["content"] = reply.Content };
+        if (reply.Reasoning is null || reply.Persona.ReasoningField is null)
+        {
+            return message;
+        }
+
+        if (reply.Persona.ReasoningField == "parts")
+        {
+            // Magistral: [{"type":"thinking","thinking":[{"type":"text","text":...}]}, {"type":"text","text":...}].
+            var thinking = new JsonObject { ["type"] = "thinking", ["thinking"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = reply.Reasoning }) };
+            message["content"] = new JsonArray(thinking, new JsonObject { ["type"] = "text", ["text"] = reply.Content });
+            return message;
+        }
+
+        message[reply.Persona.ReasoningField] = reply.Reasoning;
+        return message;
+    }
+
+    public static JsonObject UsageNode(Usage usage, Persona persona)
+    {
+        var node = new JsonObject
+        {
+            ["prompt_tokens"] = usage.PromptTokens,
+            ["completion_tokens"] = usage.CompletionTokens,
+            ["total_tokens"] = usage.PromptTokens + usage.CompletionTokens,
+        };
+        if (persona.ReasoningTokensOnly)
+        {
+            node["completion_tokens_details"] = new JsonObject { ["reasoning_tokens"] = usage.ReasoningTokens };
+        }
+
+        return node;
+    }
 }
 
 /// <summary>Writes a streaming chat completion as server-sent events, one word a chunk.</summary>
@@ -97,7 +127,7 @@ public static class SseWriter
                 ["object"] = "chat.completion.chunk",
                 ["model"] = reply.Model,
                 ["choices"] = new JsonArray(),
-                ["usage"] = JsonReplyWriter.UsageNode(reply.Usage),
+                ["usage"] = JsonReplyWriter.UsageNode(reply.Usage, reply.Persona),
             };
             await SendAsync(context, usage);
         }

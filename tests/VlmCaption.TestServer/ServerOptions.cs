@@ -39,6 +39,15 @@ public sealed class ServerOptions
     /// <summary>Reject images whose data URI media type differs from their real format, as strict servers do.</summary>
     public bool StrictMediaType { get; set; }
 
+    /// <summary>The real server to behave as (see Personas); null for the reference behaviour.</summary>
+    public string? Persona { get; set; }
+
+    /// <summary>For this long after start or reset, every route answers 503 "Loading model", as llama-server does while it loads.</summary>
+    public int LoadingMs { get; set; }
+
+    /// <summary>The model's context in tokens: a request whose prompt and answer limit exceed it gets vLLM's 400.</summary>
+    public int? ContextTokens { get; set; }
+
     /// <summary>Scripted faults, first match wins.</summary>
     public List<FaultRule> Faults { get; set; } = [];
 
@@ -49,7 +58,11 @@ public sealed class ServerOptions
 /// <summary>A scripted misbehaviour and the requests it applies to.</summary>
 public sealed class FaultRule
 {
-    /// <summary>status, drop, malformed, length, empty, think, reasoning, blind (ignores the image) or delay.</summary>
+    /// <summary>
+    /// status, drop, malformed, length, empty, think, reasoning, blind (ignores the image), delay, or a finish:
+    /// reasoning-only (content empty, reasoning kept apart), finish-error (OpenRouter's finish_reason "error" with
+    /// choices[].error), abort (SGLang), content-filter.
+    /// </summary>
     public string Kind { get; set; } = "status";
 
     /// <summary>HTTP status for kind "status".</summary>

@@ -9,7 +9,14 @@ public sealed class ServerState(ServerOptions options, string? logPath)
     private int maxInFlight;
     private SemaphoreSlim? cap = options.MaxConcurrent > 0 ? new SemaphoreSlim(options.MaxConcurrent) : null;
 
+    private DateTime loadingUntil = DateTime.UtcNow.AddMilliseconds(options.LoadingMs);
+
     public ServerOptions Options { get; private set; } = options;
+
+    public Persona Persona => Personas.Get(Options.Persona);
+
+    /// <summary>True while the server plays a model that is still loading.</summary>
+    public bool IsLoading => DateTime.UtcNow < loadingUntil;
 
     public RequestLog Log { get; } = new(logPath);
 
@@ -35,6 +42,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
                 rule.Fired = 0;
             }
 
+            loadingUntil = DateTime.UtcNow.AddMilliseconds(Options.LoadingMs);
             requestCount = 0;
             maxInFlight = 0;
             Log.Clear();
@@ -42,7 +50,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
     }
 
     public bool IsAuthorized(HttpContext context) =>
-        Options.ApiKey is not string key || context.Request.Headers.Authorization.ToString() == "Bearer " + key;
+        Options.ApiKey is not string key ? !Persona.RequiresKey || context.Request.Headers.Authorization.Count > 0 : context.Request.Headers.Authorization.ToString() == "Bearer " + key;
 
     public FaultRule? MatchFault(int number, ParsedRequest request, ImageFacts? image)
     {

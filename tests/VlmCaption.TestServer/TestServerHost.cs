@@ -24,14 +24,29 @@ public static class TestServerHost
                 ["path"] = context.Request.Path.Value,
                 ["authorization"] = context.Request.Headers.Authorization.Count > 0 ? "Bearer ***" : null,
             });
+            Persona persona = state.Persona;
+            if (state.IsLoading)
+            {
+                await ChatHandler.LoadingAsync(context);
+                return;
+            }
+
             if (!state.IsAuthorized(context))
             {
                 await ChatHandler.UnauthorizedAsync(context, state);
                 return;
             }
 
-            var data = state.Options.Models.Select(id => new { id, @object = "model", created = 1700000000, owned_by = "vlmcaption-test" });
-            await context.Response.WriteAsJsonAsync(new { @object = "list", data });
+            if (persona.ListRefusesBearer && context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal))
+            {
+                // Anthropic: /v1/models wants x-api-key and anthropic-version (altic-dev/FluidVoice#137).
+                context.Response.StatusCode = 401;
+                await context.Response.WriteAsync("""{"type":"error","error":{"type":"authentication_error","message":"Invalid bearer token"}}""");
+                return;
+            }
+
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(persona.ModelList(state.Options.Models).ToJsonString());
         });
         app.MapPost("/v1/chat/completions", chat.HandleAsync);
         app.MapGet("/debug/requests", () => Results.Text(state.Log.Snapshot().ToJsonString(RequestLog.Format), "application/json"));

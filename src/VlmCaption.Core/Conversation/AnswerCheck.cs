@@ -74,13 +74,14 @@ namespace VlmCaption.Conversation
                 log?.Invoke($"The finish_reason '{answer.FinishReason}' is not one VlmCaption knows; the answer is taken as whole.");
             }
 
-            if (cleaned.Length == 0 && !string.IsNullOrEmpty(answer.ReasoningContent))
+            if (cleaned.Length == 0 && (!string.IsNullOrEmpty(answer.ReasoningContent) || answer.ReasoningTokens > 0))
             {
                 string why = outcome == Outcome.Truncated ? $"the answer limit of {maxTokens} tokens ran out while it was reasoning" : "it put everything in its reasoning";
+                string amount = string.IsNullOrEmpty(answer.ReasoningContent) ? $"{answer.ReasoningTokens} reasoning tokens" : $"{answer.ReasoningContent!.Length} characters of reasoning, kept out of the caption";
                 throw new CaptionException(
                     "ReasoningOnly",
                     CaptionErrorCategory.InvalidResult,
-                    $"The model gave no answer for {where}: {why} ({answer.ReasoningContent!.Length} characters of reasoning, kept out of the caption). Raise -MaxTokens (max_tokens), or turn reasoning off: -ReasoningEffort none, or -AdditionalBody @{{ chat_template_kwargs = @{{ enable_thinking = $false }} }} for Qwen3-style templates. Nothing was saved.");
+                    $"The model gave no answer for {where}: {why} ({amount}). Raise -MaxTokens (max_tokens), or turn reasoning off: -ReasoningEffort none, or -AdditionalBody @{{ chat_template_kwargs = @{{ enable_thinking = $false }} }} for Qwen3-style templates. Nothing was saved.");
             }
         }
     }

@@ -25,6 +25,9 @@ namespace VlmCaption.Transport
 
         public int? CompletionTokens { get; private set; }
 
+        /// <summary>usage.completion_tokens_details.reasoning_tokens: OpenAI counts reasoning it does not return.</summary>
+        public int? ReasoningTokens { get; private set; }
+
         /// <summary>
         /// Reads a non-streaming response. Throws <see cref="FormatException"/> when it is not one, and
         /// <see cref="ServerErrorAnswer"/> when it is an error object sent with a success status (LM Studio does this).
@@ -77,6 +80,9 @@ namespace VlmCaption.Transport
                 {
                     answer.PromptTokens = ReadInt(usage, "prompt_tokens");
                     answer.CompletionTokens = ReadInt(usage, "completion_tokens");
+                    answer.ReasoningTokens = usage.TryGetProperty("completion_tokens_details", out JsonElement details) && details.ValueKind == JsonValueKind.Object
+                        ? ReadInt(details, "reasoning_tokens")
+                        : null;
                 }
 
                 return answer;
