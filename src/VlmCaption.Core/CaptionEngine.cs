@@ -18,6 +18,7 @@ namespace VlmCaption
         private readonly ImagePreparer preparer;
         private readonly List<ChatEndpoint> endpoints;
         private readonly EndpointPool pool;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> notesGiven = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
 
         /// <summary>Creates an engine; throws <see cref="ArgumentException"/> when the settings are invalid.</summary>
         /// <param name="settings">What to send, and where.</param>
@@ -71,6 +72,11 @@ namespace VlmCaption
             var clock = Stopwatch.StartNew();
             PreparedImage image = await preparer.PrepareAsync(job.Path, cancellationToken).ConfigureAwait(false);
             log?.Invoke($"Prepared {image.Width}x{image.Height} {image.MediaType}, {image.ByteCount / 1024.0:0.0} KiB in {clock.Elapsed.TotalMilliseconds:0} ms.");
+            if (image.Note is string note && notesGiven.TryAdd(note.StartsWith("'", StringComparison.Ordinal) ? note : image.MediaType, 0))
+            {
+                // Said once per format for a whole run; once per image for what happened to that image.
+                Notice?.Invoke(note);
+            }
 
             (ConversationOutcome outcome, ChatEndpoint endpoint) = await ConverseAsync(job, image, log, cancellationToken).ConfigureAwait(false);
             CaptionTurn final = outcome.CaptionTurn;

@@ -73,6 +73,9 @@ namespace VlmCaption
         /// <summary>max_pixels: images declaring more are refused before decoding.</summary>
         public long MaxPixels { get; set; } = 100_000_000;
 
+        /// <summary>max_image_bytes: largest encoded image sent; larger ones are encoded again at lower quality, then smaller.</summary>
+        public long MaxImageBytes { get; set; } = 3_750_000;
+
         /// <summary>timeout_sec: network timeout of one request.</summary>
         public int TimeoutSec { get; set; } = 300;
 

@@ -133,3 +133,69 @@ public class ImagePreparerTests
         Assert.Contains("-MaxImageSize 0", e.Message);
     }
 }
+
+public class ImageByteCapTests
+{
+    private static string Noise(TempFolder folder, string name, int width, int height, bool alpha)
+    {
+        var random = new Random(7);
+        using var image = new Image<SixLabors.ImageSharp.PixelFormats.Rgba32>(width, height);
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height; y++)
+            {
+                foreach (ref SixLabors.ImageSharp.PixelFormats.Rgba32 pixel in rows.GetRowSpan(y))
+                {
+                    pixel = new SixLabors.ImageSharp.PixelFormats.Rgba32((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256), alpha ? (byte)random.Next(256) : (byte)255);
+                }
+            }
+        });
+        string path = Path.Combine(folder.Path, name);
+        image.SaveAsPng(path);
+        return path;
+    }
+
+    [Fact]
+    public void A_jpeg_over_the_byte_cap_is_encoded_again_smaller_until_it_fits()
+    {
+        using var folder = new TempFolder();
+        string path = Noise(folder, "noise.png", 900, 600, alpha: false);
+        PreparedImage image = new ImagePreparer(new ImagePreparationOptions { MaxImageBytes = 60_000 }).Prepare(path);
+        Assert.Equal("image/jpeg", image.MediaType);
+        Assert.InRange(image.ByteCount, 1, 60_000);
+        Assert.True(image.Width < 900, "noise does not fit 60 kB at 900x600 even at quality 60, so it must be scaled down");
+        Assert.InRange(image.Width * 2 - image.Height * 3, -3, 3);
+        Assert.Null(image.Note);
+    }
+
+    [Fact]
+    public void A_transparent_png_over_the_cap_is_made_smaller_then_flattened_with_a_note()
+    {
+        using var folder = new TempFolder();
+        string path = Noise(folder, "alpha.png", 700, 700, alpha: true);
+        PreparedImage small = new ImagePreparer(new ImagePreparationOptions { MaxImageBytes = 800_000 }).Prepare(path);
+        Assert.Equal("image/png", small.MediaType);
+        Assert.InRange(small.ByteCount, 1, 800_000);
+        Assert.True(small.Width < 700);
+
+        PreparedImage flat = new ImagePreparer(new ImagePreparationOptions { MaxImageBytes = 40_000 }).Prepare(path);
+        Assert.Equal("image/jpeg", flat.MediaType);
+        Assert.InRange(flat.ByteCount, 1, 40_000);
+        Assert.Contains("white background", flat.Note);
+    }
+
+    [Fact]
+    public void A_file_sent_untouched_over_the_cap_is_refused_and_an_odd_format_is_noted()
+    {
+        using var folder = new TempFolder();
+        string path = Noise(folder, "big.png", 300, 300, alpha: false);
+        var e = Assert.Throws<CaptionException>(() => new ImagePreparer(new ImagePreparationOptions { MaxImageSize = 0, MaxImageBytes = 10_000 }).Prepare(path));
+        Assert.Equal("ImageTooLarge", e.ErrorId);
+        Assert.Contains("-MaxImageBytes", e.Message);
+
+        string bmp = folder.Image("a.bmp", new VlmCaption.TestServer.ImageSpec { Width = 8, Height = 8, Format = "bmp" });
+        PreparedImage sent = new ImagePreparer(new ImagePreparationOptions { MaxImageSize = 0 }).Prepare(bmp);
+        Assert.Equal("image/bmp", sent.MediaType);
+        Assert.Contains("read only JPEG, PNG, WebP and GIF", sent.Note);
+    }
+}

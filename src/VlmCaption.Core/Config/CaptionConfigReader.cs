@@ -90,6 +90,7 @@ namespace VlmCaption.Config
                 Suffix = Text("suffix") ?? "",
                 MaxImageSize = Integer("max_image_size", 0, 65535) ?? 1536,
                 MaxPixels = Integer("max_pixels", 1, long.MaxValue) ?? 100_000_000,
+                MaxImageBytes = Integer("max_image_bytes", 10_000, 1L << 30) ?? Images.ImagePreparationOptions.DefaultMaxImageBytes,
                 TimeoutSec = Integer("timeout_sec", 1, 86400) ?? 300,
                 MaxRetries = Integer("max_retries", 0, 100) ?? 3,
                 MaxConsecutiveFailures = Integer("max_consecutive_failures", 0, int.MaxValue) ?? 5,

@@ -12,7 +12,7 @@ namespace VlmCaption.Config
             "base_url", "api_key", "api_key_env_vars", "model", "max_tokens", "use_max_completion_tokens", "concurrent_batch_size",
             "system_prompt", "global_metadata_file", "prompts", "retry_rules", "hint_sources", "base_directory", "recursive",
             "skip_if_caption_exists", "skip_if_txt_exists", "output_format", "caption_extension", "prefix", "suffix",
-            "max_image_size", "max_pixels", "timeout_sec", "max_retries", "max_consecutive_failures", "temperature", "chat_history_dir",
+            "max_image_size", "max_pixels", "max_image_bytes", "timeout_sec", "max_retries", "max_consecutive_failures", "temperature", "chat_history_dir",
             "reasoning_effort", "extra_body",
         };
 

@@ -46,6 +46,6 @@ namespace VlmCaption.Config
 
         /// <summary>Image preparation of the configuration.</summary>
         public static ImagePreparationOptions ToImageOptions(CaptionConfig config) =>
-            new ImagePreparationOptions { MaxImageSize = config.MaxImageSize, MaxPixels = config.MaxPixels };
+            new ImagePreparationOptions { MaxImageSize = config.MaxImageSize, MaxPixels = config.MaxPixels, MaxImageBytes = config.MaxImageBytes };
     }
 }

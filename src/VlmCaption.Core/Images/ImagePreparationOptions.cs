@@ -15,6 +15,15 @@ namespace VlmCaption.Images
         /// <summary>Images decoded at once, whatever the number in flight: decoding is CPU-bound, and this bounds memory.</summary>
         public int MaxConcurrentDecodes { get; init; } = System.Environment.ProcessorCount;
 
+        /// <summary>
+        /// The default byte cap: 3.75 MB of image is 5 000 000 characters of base64, under Anthropic's 5 MB measured on
+        /// the base64 (anthropics/claude-code#19631), and so under OpenAI's 20 MB and every local server's limit.
+        /// </summary>
+        public const long DefaultMaxImageBytes = 3_750_000;
+
+        /// <summary>Largest encoded image sent; a larger one is encoded again at lower quality, then smaller.</summary>
+        public long MaxImageBytes { get; init; } = DefaultMaxImageBytes;
+
         /// <summary>Quality of the JPEG sent for opaque images.</summary>
         public int JpegQuality { get; init; } = 90;
     }

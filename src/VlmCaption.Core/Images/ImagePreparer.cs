@@ -20,6 +20,10 @@ namespace VlmCaption.Images
     /// </summary>
     public sealed class ImagePreparer
     {
+        // Sizes below which a too-large image is not scaled further: the cap is then unreasonable, or transparency must go.
+        private const int MinFitSide = 64;
+        private const int FlattenSide = 512;
+
         private readonly ImagePreparationOptions options;
         private readonly Configuration configuration;
         private readonly SemaphoreSlim decodes;
@@ -88,9 +92,10 @@ namespace VlmCaption.Images
                 throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' is not in a known image format (its first bytes match none), so it cannot be sent.");
             }
 
-            if (stream.Length > options.MaxPassThroughBytes)
+            long cap = Math.Min(options.MaxPassThroughBytes, options.MaxImageBytes);
+            if (stream.Length > cap)
             {
-                throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' is {stream.Length / 1048576.0:0.#} MB, over the {options.MaxPassThroughBytes / 1048576.0:0.#} MB sent untouched. Let VlmCaption scale it down (-MaxImageSize above 0).");
+                throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' is {stream.Length / 1048576.0:0.##} MB, over the {cap / 1048576.0:0.##} MB sent untouched (-MaxImageBytes). Let VlmCaption scale it down (-MaxImageSize above 0), or raise -MaxImageBytes for a server that takes more.");
             }
 
             var data = new byte[stream.Length];
@@ -107,7 +112,7 @@ namespace VlmCaption.Images
             }
 
             IImageInfo? info = TryIdentify(new MemoryStream(data, writable: false), out _);
-            return new PreparedImage(data, sniffed, info?.Width ?? 0, info?.Height ?? 0);
+            return new PreparedImage(data, sniffed, info?.Width ?? 0, info?.Height ?? 0) { Note = PassThroughNote(sniffed) };
         }
 
         private PreparedImage Reencode(string path, FileStream stream, string? sniffed)
@@ -132,7 +137,7 @@ namespace VlmCaption.Images
             stream.Position = 0;
             try
             {
-                return mayHaveAlpha ? Encode<Rgba32>(stream) : Encode<Rgb24>(stream);
+                return mayHaveAlpha ? Encode<Rgba32>(stream, path) : Encode<Rgb24>(stream, path);
             }
             catch (Exception e) when (e is ImageFormatException || e is InvalidImageContentException || e is NotSupportedException || e is InvalidMemoryOperationException || e is EndOfStreamException)
             {
@@ -140,7 +145,7 @@ namespace VlmCaption.Images
             }
         }
 
-        private PreparedImage Encode<TPixel>(Stream stream)
+        private PreparedImage Encode<TPixel>(Stream stream, string path)
             where TPixel : unmanaged, IPixel<TPixel>
         {
             using Image<TPixel> image = Image.Load<TPixel>(configuration, stream);
@@ -163,22 +168,78 @@ namespace VlmCaption.Images
             image.Metadata.ExifProfile = null;
             image.Metadata.IccProfile = null;
             image.Metadata.XmpProfile = null;
-
-            using var output = new MemoryStream();
-            string mediaType;
-            if (HasTransparency(image))
-            {
-                image.SaveAsPng(output, new PngEncoder { ColorType = PngColorType.RgbWithAlpha, CompressionLevel = PngCompressionLevel.BestSpeed });
-                mediaType = "image/png";
-            }
-            else
-            {
-                image.SaveAsJpeg(output, new JpegEncoder { Quality = options.JpegQuality });
-                mediaType = "image/jpeg";
-            }
-
-            return new PreparedImage(output.ToArray(), mediaType, image.Width, image.Height);
+            return HasTransparency(image) ? FitPng((Image<Rgba32>)(object)image, path) : FitJpeg(image, path, null);
         }
+
+        /// <summary>A JPEG within the byte cap: the set quality, then lower qualities, then smaller sizes.</summary>
+        private PreparedImage FitJpeg<TPixel>(Image<TPixel> image, string path, string? note)
+            where TPixel : unmanaged, IPixel<TPixel>
+        {
+            foreach (int quality in new[] { options.JpegQuality, 80, 70, 60 })
+            {
+                if (quality <= options.JpegQuality && Jpeg(image, quality) is byte[] fits)
+                {
+                    return new PreparedImage(fits, "image/jpeg", image.Width, image.Height) { Note = note };
+                }
+            }
+
+            while (Math.Max(image.Width, image.Height) > MinFitSide)
+            {
+                image.Mutate(x => x.Resize(Math.Max(1, image.Width * 3 / 4), Math.Max(1, image.Height * 3 / 4)));
+                if (Jpeg(image, 60) is byte[] fits)
+                {
+                    return new PreparedImage(fits, "image/jpeg", image.Width, image.Height) { Note = note };
+                }
+            }
+
+            throw TooLargeEncoded(path, image.Width, image.Height);
+        }
+
+        /// <summary>A PNG within the byte cap: smaller sizes, then, if even a small one is too large, a JPEG on white.</summary>
+        private PreparedImage FitPng(Image<Rgba32> image, string path)
+        {
+            while (true)
+            {
+                using var output = new MemoryStream();
+                image.SaveAsPng(output, new PngEncoder { ColorType = PngColorType.RgbWithAlpha, CompressionLevel = PngCompressionLevel.BestSpeed });
+                if (output.Length <= options.MaxImageBytes)
+                {
+                    return new PreparedImage(output.ToArray(), "image/png", image.Width, image.Height);
+                }
+
+                if (Math.Max(image.Width, image.Height) <= FlattenSide)
+                {
+                    break;
+                }
+
+                image.Mutate(x => x.Resize(Math.Max(1, image.Width * 3 / 4), Math.Max(1, image.Height * 3 / 4)));
+            }
+
+            image.Mutate(x => x.BackgroundColor(Color.White));
+            string note = $"'{path}' has transparency but was over the byte cap as PNG even at {image.Width}x{image.Height}, so it was sent as JPEG on a white background. Raise -MaxImageBytes to keep it a PNG.";
+            return FitJpeg(image, path, note);
+        }
+
+        private byte[]? Jpeg<TPixel>(Image<TPixel> image, int quality)
+            where TPixel : unmanaged, IPixel<TPixel>
+        {
+            using var output = new MemoryStream();
+            image.SaveAsJpeg(output, new JpegEncoder { Quality = quality });
+            return output.Length <= options.MaxImageBytes ? output.ToArray() : null;
+        }
+
+        private CaptionException TooLargeEncoded(string path, int width, int height) =>
+            new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' stays over the byte cap of {options.MaxImageBytes} bytes even as a {width}x{height} JPEG; raise -MaxImageBytes.");
+
+        /// <summary>A warning for a format sent untouched that the common servers do not read; null when they all do.</summary>
+        private static string? PassThroughNote(string mediaType) => mediaType switch
+        {
+            "image/jpeg" or "image/png" or "image/gif" => null,
+
+            // llama.cpp decodes with stb_image, which has no WebP; Ollama converts WebP itself (llm/llama_server.go).
+            "image/webp" => "WebP is sent untouched (-MaxImageSize 0); llama.cpp's server cannot read it. Let VlmCaption re-encode (-MaxImageSize above 0) if captions come back wrong.",
+            _ => $"{mediaType} is sent untouched (-MaxImageSize 0), but Ollama, llama.cpp, OpenAI, Anthropic and Gemini read only JPEG, PNG, WebP and GIF; such a server will refuse it or not see it. Let VlmCaption re-encode (-MaxImageSize above 0).",
+        };
 
         private static bool HasTransparency<TPixel>(Image<TPixel> image)
             where TPixel : unmanaged, IPixel<TPixel>

@@ -39,5 +39,8 @@ namespace VlmCaption.Images
 
         /// <summary>The data URI as a quoted UTF-8 JSON string.</summary>
         internal byte[] DataUriJson { get; }
+
+        /// <summary>What the run should hear about how the image was sent (a format few servers read, a flattened PNG); null for nothing.</summary>
+        internal string? Note { get; init; }
     }
 }

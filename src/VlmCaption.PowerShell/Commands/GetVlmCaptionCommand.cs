@@ -145,6 +145,11 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateRange(1, long.MaxValue)]
         public long MaxPixels { get; set; } = 100_000_000;
 
+        /// <summary>Largest encoded image sent, in bytes; a larger one is encoded again at lower quality, then smaller.</summary>
+        [Parameter]
+        [ValidateRange(10_000, 1L << 30)]
+        public long MaxImageBytes { get; set; } = ImagePreparationOptions.DefaultMaxImageBytes;
+
         /// <summary>Skip images that already have a non-empty caption file (caption.yaml's skip_if_caption_exists when not given).</summary>
         [Parameter]
         public SwitchParameter SkipExisting { get; set; }
@@ -308,6 +313,7 @@ namespace VlmCaption.PowerShell.Commands
             effective.TimeoutSec = Use(nameof(TimeoutSec)) ? TimeoutSec : config.TimeoutSec;
             effective.MaxImageSize = Use(nameof(MaxImageSize)) ? MaxImageSize : config.MaxImageSize;
             effective.MaxPixels = Use(nameof(MaxPixels)) ? MaxPixels : config.MaxPixels;
+            effective.MaxImageBytes = Use(nameof(MaxImageBytes)) ? MaxImageBytes : config.MaxImageBytes;
             effective.CaptionExtension = Use(nameof(Extension)) ? Extension : config.CaptionExtension;
             return effective;
         }
