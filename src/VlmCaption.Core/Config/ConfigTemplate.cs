@@ -95,9 +95,12 @@ caption_extension: .txt
 prefix: ''
 suffix: ''
 
-# Longest side sent, in pixels (0 sends files untouched), and the pixel budget of one image.
+# Longest side sent, in pixels (0 sends files untouched), the pixel budget of one image, and the largest
+# encoded image sent (3.75 MB fits Anthropic's 5 MB of base64 and every other server; larger images are
+# encoded again at lower quality, then smaller).
 max_image_size: 1536
 max_pixels: 100000000
+max_image_bytes: 3750000
 
 # Seconds one request may take, and retries for connection failures, 408, 429 and 5xx.
 timeout_sec: 300
@@ -108,6 +111,17 @@ max_consecutive_failures: 5
 
 # Sampling temperature; leave empty to send none.
 temperature:
+
+# reasoning_effort sent with every request (none, minimal, low, medium, high); none turns thinking off on
+# OpenAI's reasoning models and Gemini 2.5. Empty sends none.
+reasoning_effort:
+
+# Fields merged into every request body, for what a server reads beyond the common ones. Empty sends none
+# (Gemini and Mistral refuse fields they do not know). For example, thinking off for Qwen3 on vLLM or llama.cpp:
+# extra_body:
+#   chat_template_kwargs:
+#     enable_thinking: false
+extra_body:
 
 # Keep the most recent image's conversation here (messages_1.txt …), image data left out. Empty: off.
 chat_history_dir: ''
