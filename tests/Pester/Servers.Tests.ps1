@@ -145,6 +145,27 @@ Describe 'Servers that cannot caption' {
         $test.Diagnosis -join ' ' | Should -BeLike '*cannot read images*'
     }
 
+    It 'says both sides when the model list names the model and chat does not know it' {
+        Reset-TestServer $server -Options @{ models = @('listed-model'); persona = 'vllm'; faults = @(@{ kind = 'status'; status = 404 }) }
+        $folder = New-Images 2
+        { Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model listed-model -ErrorAction SilentlyContinue } |
+            Should -Throw -ErrorId 'TooManyEndpointFailures,*' -ExpectedMessage '*HTTP 404*model list named this model but the chat endpoint does not know it*'
+        (Get-ChatRequest).Count | Should -Be 1
+    }
+
+    It 'fails Test-VlmEndpoint with what the run would send, so it cannot pass while the run fails' {
+        Reset-TestServer $server -Options @{ models = @('models/gemini-2.5-flash'); persona = 'gemini' }
+        (Test-VlmEndpoint -BaseUrl $server.BaseUrl -Model gemini-2.5-flash).Passed | Should -BeTrue
+        $refused = Test-VlmEndpoint -BaseUrl $server.BaseUrl -Model gemini-2.5-flash -AdditionalBody @{ top_k = 40 }
+        $refused.Passed | Should -BeFalse
+        $refused.Diagnosis -join ' ' | Should -BeLike '*Unknown name "top_k"*'
+        $config = Join-Path $TestDrive 'gemini.yaml'
+        Set-Content $config "base_url: $($server.BaseUrl)`nmodel: gemini-2.5-flash`nprompts: [a]`nextra_body:`n  top_k: 40"
+        (Test-VlmEndpoint -Config $config).Passed | Should -BeFalse
+        Reset-TestServer $server -Options @{ models = @('m'); persona = 'lmstudio'; faults = @(@{ kind = 'reasoning-only' }) }
+        (Test-VlmEndpoint -BaseUrl $server.BaseUrl -Model m -MaxTokens 64).Diagnosis -join ' ' | Should -BeLike '*no answer*reasoning*'
+    }
+
     It 'finds with Test-VlmEndpoint that TabbyAPI without vision drops the image' {
         Reset-TestServer $server -Options @{ models = @('Qwen2-VL'); persona = 'tabby-novision' }
         $test = Test-VlmEndpoint -BaseUrl $server.BaseUrl -Model Qwen2-VL
