@@ -54,6 +54,21 @@ namespace VlmCaption
             return next;
         }
 
+        /// <summary>Waits up to <paramref name="wait"/> for the next event; throws <see cref="OperationCanceledException"/> when the batch is cancelled.</summary>
+        public bool TryTake(TimeSpan wait, out CaptionEvent? next)
+        {
+            if (events.TryTake(out next, (int)wait.TotalMilliseconds, cancellationToken))
+            {
+                Count(next);
+                return true;
+            }
+
+            return false;
+        }
+
+        /// <summary>Streamed chunks of text received so far, for the progress bar.</summary>
+        public long TokensReceived => engine.TokensReceived;
+
         /// <summary>Takes an event if one is waiting.</summary>
         public bool TryTake(out CaptionEvent? next)
         {

@@ -18,6 +18,7 @@ namespace VlmCaption
         private readonly ImagePreparer preparer;
         private readonly List<ChatEndpoint> endpoints;
         private readonly EndpointPool pool;
+        private long tokensReceived;
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> notesGiven = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
 
         /// <summary>Creates an engine; throws <see cref="ArgumentException"/> when the settings are invalid.</summary>
@@ -38,12 +39,16 @@ namespace VlmCaption
                 settings.ModelListedByEndpoint.TryGetValue(url, out bool listed) ? listed : null)
             {
                 Notice = text => Notice?.Invoke(text),
+                OnTokens = count => Interlocked.Add(ref tokensReceived, count),
             }).ToList();
             pool = new EndpointPool(endpoints, limitPerEndpoint);
         }
 
         /// <summary>Raised from worker threads with what the run should hear once, such as a field an endpoint refused.</summary>
         public event Action<string>? Notice;
+
+        /// <summary>Streamed chunks of text received so far by every image, for the progress bar.</summary>
+        public long TokensReceived => Interlocked.Read(ref tokensReceived);
 
         /// <summary>The first backoff step between retries.</summary>
         public TimeSpan RetryBaseDelay

@@ -64,8 +64,26 @@ namespace VlmCaption
         /// <summary>Fields merged into every request body (e.g. chat_template_kwargs); they replace ours of the same name.</summary>
         public IReadOnlyDictionary<string, object?> ExtraBody { get; init; } = new Dictionary<string, object?>();
 
-        /// <summary>Network timeout of one request.</summary>
+        /// <summary>
+        /// The longest silence allowed: a request fails (RequestTimedOut, retried) when no byte arrives for this long.
+        /// Streaming, a model that is writing is never cut off by it; without streaming it bounds the whole answer.
+        /// </summary>
         public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(300);
+
+        /// <summary>The longest one request may take in all, however steadily it streams.</summary>
+        public TimeSpan MaxRequestTime { get; init; } = TimeSpan.FromSeconds(DefaultMaxRequestSec);
+
+        /// <summary>The default of <see cref="MaxRequestTime"/>, in seconds: an hour.</summary>
+        public const int DefaultMaxRequestSec = 3600;
+
+        /// <summary>Send stream: true and read the answer as it is written (the default); false for servers that mishandle streaming.</summary>
+        public bool Stream { get; init; } = true;
+
+        /// <summary>The most answer text read, in bytes; a longer answer fails with AnswerTooLarge and is not retried.</summary>
+        public long MaxAnswerBytes { get; init; } = DefaultMaxAnswerBytes;
+
+        /// <summary>The default of <see cref="MaxAnswerBytes"/>: 8 MiB.</summary>
+        public const long DefaultMaxAnswerBytes = 8L * 1024 * 1024;
 
         /// <summary>Retries after the first attempt for connection failures, 408, 429 and 5xx.</summary>
         public int MaxRetries { get; init; } = 3;
@@ -114,9 +132,14 @@ namespace VlmCaption
                 throw new ArgumentException($"MaxRetries must be 0 or more, not {MaxRetries}.");
             }
 
-            if (Timeout <= TimeSpan.Zero)
+            if (Timeout <= TimeSpan.Zero || MaxRequestTime <= TimeSpan.Zero)
             {
-                throw new ArgumentException("Timeout must be positive.");
+                throw new ArgumentException("Timeout and MaxRequestTime must be positive.");
+            }
+
+            if (MaxAnswerBytes < 1024)
+            {
+                throw new ArgumentException($"MaxAnswerBytes must be at least 1024, not {MaxAnswerBytes}.");
             }
         }
     }

@@ -116,7 +116,14 @@ namespace VlmCaption.PowerShell
         {
             try
             {
-                return batch!.Take();
+                // While answers stream in, the bar shows the tokens a few times a second.
+                CaptionEvent? next;
+                while (!batch!.TryTake(TimeSpan.FromMilliseconds(250), out next))
+                {
+                    Progress.Streaming(batch.TokensReceived, batch.InFlight);
+                }
+
+                return next!;
             }
             catch (OperationCanceledException)
             {

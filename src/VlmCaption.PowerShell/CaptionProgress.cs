@@ -6,7 +6,7 @@ namespace VlmCaption.PowerShell
 {
     /// <summary>
     /// Counts outcomes and writes one progress bar: "N of M" and percent whenever the total is known, the rate and
-    /// the ETA only once they mean something, and one Completed record at the end.
+    /// the ETA only once they mean something, the tokens streaming in, and one Completed record at the end.
     /// </summary>
     internal sealed class CaptionProgress
     {
@@ -22,6 +22,11 @@ namespace VlmCaption.PowerShell
         private int skipped;
         private int truncated;
         private bool written;
+        private string lastPath = "";
+        private string? streamLine;
+        private long lastTokens;
+        private TimeSpan lastSample;
+        private double? rate;
 
         public CaptionProgress(Cmdlet cmdlet) => this.cmdlet = cmdlet;
 
@@ -36,6 +41,27 @@ namespace VlmCaption.PowerShell
         public void Failed(string path) => Write(ref failed, path);
 
         public void Skipped(string path) => Write(ref skipped, path);
+
+        /// <summary>Shows the tokens streamed so far and their rate over the last seconds, while images are in flight.</summary>
+        public void Streaming(long tokens, int inFlight)
+        {
+            TimeSpan now = clock.Elapsed;
+            if (tokens == lastTokens || inFlight == 0)
+            {
+                return;
+            }
+
+            double seconds = (now - lastSample).TotalSeconds;
+            if (seconds >= 1)
+            {
+                rate = (tokens - lastTokens) / seconds;
+                lastSample = now;
+                lastTokens = tokens;
+            }
+
+            streamLine = $"{inFlight} in flight: {tokens} tokens{(rate is double r ? $", {r:0.0} tokens/s" : "")}";
+            WriteRecord(lastPath);
+        }
 
         /// <summary>Ends the bar, once, and only if one was shown.</summary>
         public void Complete()
@@ -52,13 +78,20 @@ namespace VlmCaption.PowerShell
         private void Write(ref int counter, string path)
         {
             counter++;
+            lastPath = path;
+            WriteRecord(path);
+        }
+
+        private void WriteRecord(string path)
+        {
             int sent = captioned + failed + truncated;
             int processed = sent + skipped;
             TimeSpan elapsed = clock.Elapsed;
             double? perMinute = sent >= 2 && elapsed >= RateAfter ? sent / elapsed.TotalMinutes : null;
             string counts = $"{captioned} captioned, {failed} failed, {skipped} skipped{(truncated > 0 ? $", {truncated} truncated" : "")}";
             string done = Total is int known ? $"{processed} of {known}" : $"{processed}";
-            var record = new ProgressRecord(0, Activity, $"{done}: {counts}{(perMinute is double shown ? $", {shown:0.0} images/min" : "")}")
+            string streaming = streamLine is null ? "" : $" | {streamLine}";
+            var record = new ProgressRecord(0, Activity, $"{done}: {counts}{(perMinute is double shown ? $", {shown:0.0} images/min" : "")}{streaming}")
             {
                 CurrentOperation = System.IO.Path.GetFileName(path),
             };

@@ -76,7 +76,16 @@ namespace VlmCaption
         /// <summary>max_image_bytes: largest encoded image sent; larger ones are encoded again at lower quality, then smaller.</summary>
         public long MaxImageBytes { get; set; } = 3_750_000;
 
-        /// <summary>timeout_sec: network timeout of one request.</summary>
+        /// <summary>stream: read answers as they are written (true, the default); false for servers that mishandle streaming.</summary>
+        public bool Stream { get; set; } = true;
+
+        /// <summary>max_request_sec: the longest one request may take in all.</summary>
+        public int MaxRequestSec { get; set; } = 3600;
+
+        /// <summary>max_answer_bytes: the most answer text read; a longer answer fails with AnswerTooLarge.</summary>
+        public long MaxAnswerBytes { get; set; } = 8L * 1024 * 1024;
+
+        /// <summary>timeout_sec: the longest silence allowed in one request (the whole answer without streaming).</summary>
         public int TimeoutSec { get; set; } = 300;
 
         /// <summary>max_retries: retries for connection failures, 408, 429 and 5xx.</summary>

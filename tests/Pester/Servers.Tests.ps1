@@ -21,13 +21,14 @@ AfterAll {
 
 Describe 'Servers that can caption' {
     It '<Persona> captions every image' -ForEach @(
+        # Mistral refuses stream_options as an extra field: one refusal, then each image takes one request.
+        @{ Persona = 'mistral'; Models = @('pixtral-12b-2409'); Model = 'pixtral-12b-2409'; Extra = @{}; Requests = 4 }
         @{ Persona = 'lmstudio'; Models = @('qwen2.5-vl-7b-instruct'); Model = 'qwen2.5-vl-7b-instruct'; Extra = @{} }
         @{ Persona = 'ollama'; Models = @('qwen2.5vl:latest', 'llava:13b'); Model = 'qwen2.5vl'; Extra = @{} }
         @{ Persona = 'llamacpp'; Models = @('gemma-3-4b-it-Q4_K_M.gguf'); Model = 'whatever-i-call-it'; Extra = @{} }
         @{ Persona = 'vllm'; Models = @('Qwen/Qwen2.5-VL-7B-Instruct'); Model = 'Qwen/Qwen2.5-VL-7B-Instruct'; Extra = @{} }
         @{ Persona = 'openai'; Models = @('gpt-4o-mini', 'gpt-4o'); Model = 'gpt-4o-mini'; Extra = @{ Temperature = 0.2 } }
         @{ Persona = 'gemini'; Models = @('models/gemini-2.5-flash'); Model = 'gemini-2.5-flash'; Extra = @{} }
-        @{ Persona = 'mistral'; Models = @('pixtral-12b-2409'); Model = 'pixtral-12b-2409'; Extra = @{} }
         @{ Persona = 'openrouter'; Models = @('qwen/qwen2.5-vl-72b-instruct'); Model = 'qwen/qwen2.5-vl-72b-instruct'; Extra = @{} }
         @{ Persona = 'koboldcpp'; Models = @('koboldcpp/gemma-3-12b'); Model = 'gemma'; Extra = @{} }
         @{ Persona = 'jan'; Models = @('gemma3:4b'); Model = 'gemma3:4b'; Extra = @{ ApiKey = 'jan-key' } }
@@ -40,7 +41,8 @@ Describe 'Servers that can caption' {
         $errors | Should -BeNullOrEmpty
         $results.Count | Should -Be 3
         Get-Content -LiteralPath (Join-Path $folder 's1.txt') -Raw | Should -BeLike 'Red JPEG image, 41x48 pixels. Turn 1.*'
-        (Get-ChatRequest).Count | Should -Be 3 -Because 'each image takes one request when the server is asked the right way'
+        $expected = if ($Requests) { $Requests } else { 3 }
+        (Get-ChatRequest).Count | Should -Be $expected -Because 'each image takes one request once the server is asked the right way'
         (Test-VlmEndpoint -BaseUrl $server.BaseUrl -Model $Model @Extra).Passed | Should -BeTrue
     }
 
@@ -64,7 +66,9 @@ Describe 'Servers that can caption' {
         $results = @(Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model pixtral-12b-2409 -UseMaxCompletionTokens -WarningVariable warnings)
         $results.Count | Should -Be 3
         $warnings -join ' ' | Should -BeLike '*body.max_completion_tokens: Extra inputs are not permitted*sent max_tokens instead*'
-        (Get-ChatRequest).Count | Should -Be 4
+        $warnings -join ' ' | Should -BeLike '*body.stream_options: Extra inputs are not permitted*sent no stream_options*'
+        (Get-ChatRequest).Count | Should -Be 5 -Because 'two refusals on the first image, then one request per image'
+        (Get-ChatRequest)[-1].body.stream | Should -BeTrue
     }
 
     It 'sends vLLM and OpenRouter the listed id for a short or differently cased name, with a note' -ForEach @(

@@ -397,7 +397,7 @@ Describe 'Progress' {
         $records = @($ps.Streams.Progress | Where-Object Activity -eq 'Captioning images')
         $ps.Dispose()
         $output.Count | Should -Be 3
-        $running = @($records | Where-Object RecordType -eq 'Processing')
+        $running = @($records | Where-Object { $_.RecordType -eq 'Processing' -and $_.StatusDescription -notlike '*in flight*' })
         $running.Count | Should -Be 3
         $running[0].StatusDescription | Should -BeLike '1 of 3: 1 captioned*'
         $running[0].StatusDescription | Should -Not -BeLike '*images/min*'

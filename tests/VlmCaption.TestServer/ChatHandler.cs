@@ -85,6 +85,12 @@ public sealed class ChatHandler(ServerState state)
             return;
         }
 
+        if (options.RejectsStreamOptions && body.ContainsKey("stream_options"))
+        {
+            await persona.ErrorAsync(context, 400, "Unrecognized request argument supplied: stream_options", "invalid_request_error", "stream_options");
+            return;
+        }
+
         if (persona.Resolve(model, options.Models) is null)
         {
             await persona.ErrorAsync(context, 404, string.Format(persona.ModelNotFound, model), "model_not_found");
@@ -185,6 +191,9 @@ public sealed class ChatHandler(ServerState state)
                 finish = "content_filter";
                 content = "";
                 break;
+            case "long":
+                content = string.Join(' ', Enumerable.Repeat("word", Math.Max(1, fault.Words)));
+                break;
             case "empty":
                 content = "";
                 break;
@@ -212,12 +221,16 @@ public sealed class ChatHandler(ServerState state)
         }
 
         var usage = new Usage(request.PromptTokens, words.Length + (reasoning is null ? 0 : Math.Min(maxTokens, 1000)), reasoning is null ? 0 : Math.Min(maxTokens, 1000));
-        bool stream = body["stream"]?.GetValue<bool>() == true;
+        bool stream = body["stream"]?.GetValue<bool>() == true && !options.IgnoresStream;
         bool includeUsage = body["stream_options"]?["include_usage"]?.GetValue<bool>() == true;
         var reply = new Reply(number, model, content, reasoning, finish, usage, fault?.Kind, persona, choiceError);
-        if (stream)
+        if (fault?.Kind == "huge")
         {
-            await SseWriter.WriteAsync(context, reply, words, includeUsage, options.TokenLatencyMs);
+            await HugeReplyWriter.WriteAsync(context, reply, fault.Bytes, stream);
+        }
+        else if (stream)
+        {
+            await SseWriter.WriteAsync(context, reply, words, includeUsage, options.TokenLatencyMs, fault?.DelayMs ?? 0);
         }
         else
         {

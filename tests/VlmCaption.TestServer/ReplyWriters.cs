@@ -86,14 +86,14 @@ public static class JsonReplyWriter
 /// <summary>Writes a streaming chat completion as server-sent events, one word a chunk.</summary>
 public static class SseWriter
 {
-    public static async Task WriteAsync(HttpContext context, Reply reply, string[] words, bool includeUsage, double tokenLatencyMs)
+    public static async Task WriteAsync(HttpContext context, Reply reply, string[] words, bool includeUsage, double tokenLatencyMs, int stallMs)
     {
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
         await SendAsync(context, Chunk(reply, new JsonObject { ["role"] = "assistant", ["content"] = "" }, null));
-        if (reply.Reasoning is not null)
+        if (reply.Reasoning is not null && reply.Persona.ReasoningField is string field && field != "parts")
         {
-            await SendAsync(context, Chunk(reply, new JsonObject { ["reasoning_content"] = reply.Reasoning }, null));
+            await SendAsync(context, Chunk(reply, new JsonObject { [field] = reply.Reasoning }, null));
         }
 
         for (int i = 0; i < words.Length; i++)
@@ -102,6 +102,23 @@ public static class SseWriter
             {
                 context.Abort();
                 return;
+            }
+
+            if (i == words.Length / 2)
+            {
+                switch (reply.Fault)
+                {
+                    case "stall":
+                        // Silent mid-answer: the headers and half the answer are out, then nothing.
+                        await Task.Delay(stallMs, context.RequestAborted);
+                        break;
+                    case "stream-error":
+                        // LM Studio sends errors that arise mid-answer as an event of their own, then ends the stream.
+                        await SendAsync(context, new JsonObject { ["error"] = new JsonObject { ["message"] = "Model crashed while generating (exit code 139)." } });
+                        return;
+                    case "no-done":
+                        return;
+                }
             }
 
             if (tokenLatencyMs > 0)
@@ -118,7 +135,14 @@ public static class SseWriter
             await context.Response.WriteAsync("data: {\"choices\": [\n\n");
         }
 
-        await SendAsync(context, Chunk(reply, new JsonObject(), reply.FinishReason));
+        var last = Chunk(reply, new JsonObject(), reply.FinishReason);
+        if (reply.ChoiceError is string error)
+        {
+            // OpenRouter: a provider failure mid-stream is a chunk with finish_reason "error" and choices[].error.
+            last["choices"]![0]!["error"] = new JsonObject { ["code"] = 502, ["message"] = error };
+        }
+
+        await SendAsync(context, last);
         if (includeUsage)
         {
             var usage = new JsonObject
@@ -148,5 +172,35 @@ public static class SseWriter
     {
         await context.Response.WriteAsync("data: " + data.ToJsonString(new JsonSerializerOptions()) + "\n\n");
         await context.Response.Body.FlushAsync();
+    }
+}
+
+/// <summary>An answer of a given size, written in pieces so that the server itself holds little of it.</summary>
+public static class HugeReplyWriter
+{
+    public static async Task WriteAsync(HttpContext context, Reply reply, long bytes, bool stream)
+    {
+        string piece = new string('x', 65536);
+        if (stream)
+        {
+            context.Response.ContentType = "text/event-stream";
+            for (long sent = 0; sent < bytes && !context.RequestAborted.IsCancellationRequested; sent += piece.Length)
+            {
+                string chunk = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + piece + "\"},\"finish_reason\":null}]}\n\n";
+                await context.Response.WriteAsync(chunk, context.RequestAborted);
+            }
+
+            await context.Response.WriteAsync("data: [DONE]\n\n");
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync($"{{\"id\":\"chatcmpl-{reply.Number}\",\"object\":\"chat.completion\",\"choices\":[{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":\"", context.RequestAborted);
+        for (long sent = 0; sent < bytes && !context.RequestAborted.IsCancellationRequested; sent += piece.Length)
+        {
+            await context.Response.WriteAsync(piece, context.RequestAborted);
+        }
+
+        await context.Response.WriteAsync("\"},\"finish_reason\":\"stop\"}]}");
     }
 }

@@ -45,6 +45,12 @@ public sealed class ServerOptions
     /// <summary>For this long after start or reset, every route answers 503 "Loading model", as llama-server does while it loads.</summary>
     public int LoadingMs { get; set; }
 
+    /// <summary>Answer plain JSON even when asked to stream, as some servers do.</summary>
+    public bool IgnoresStream { get; set; }
+
+    /// <summary>Refuse stream_options with 400, as older servers do ("Unrecognized request argument supplied: stream_options").</summary>
+    public bool RejectsStreamOptions { get; set; }
+
     /// <summary>The model's context in tokens: a request whose prompt and answer limit exceed it gets vLLM's 400.</summary>
     public int? ContextTokens { get; set; }
 
@@ -61,7 +67,9 @@ public sealed class FaultRule
     /// <summary>
     /// status, drop, malformed, length, empty, think, reasoning, blind (ignores the image), delay, or a finish:
     /// reasoning-only (content empty, reasoning kept apart), finish-error (OpenRouter's finish_reason "error" with
-    /// choices[].error), abort (SGLang), content-filter.
+    /// choices[].error), abort (SGLang), content-filter; or a stream's: long (an answer of Words words), stall
+    /// (silent for DelayMs halfway), stream-error (LM Studio's {"error"} event), no-done (the stream stops without
+    /// a finish reason or [DONE]), huge (an answer of Bytes bytes, streamed or not).
     /// </summary>
     public string Kind { get; set; } = "status";
 
@@ -71,8 +79,14 @@ public sealed class FaultRule
     /// <summary>Retry-After seconds sent with kind "status".</summary>
     public int? RetryAfter { get; set; }
 
-    /// <summary>Extra milliseconds for kind "delay".</summary>
+    /// <summary>Extra milliseconds for kind "delay"; how long kind "stall" goes silent mid-stream.</summary>
     public int DelayMs { get; set; }
+
+    /// <summary>For kind "long": the answer is this many words.</summary>
+    public int Words { get; set; }
+
+    /// <summary>For kind "huge": the answer is this many bytes, sent in pieces so the server holds little of it.</summary>
+    public long Bytes { get; set; }
 
     /// <summary>Only these request numbers (1-based, counted since start or reset).</summary>
     public List<int>? Requests { get; set; }

@@ -25,6 +25,9 @@ namespace VlmCaption.Config
             ReasoningEffort = config.ReasoningEffort,
             ExtraBody = PlainBody(config.ExtraBody),
             Timeout = TimeSpan.FromSeconds(config.TimeoutSec),
+            MaxRequestTime = TimeSpan.FromSeconds(config.MaxRequestSec),
+            Stream = config.Stream,
+            MaxAnswerBytes = config.MaxAnswerBytes,
             MaxRetries = config.MaxRetries,
             KeepHistory = keepHistory,
         };

@@ -28,6 +28,18 @@ namespace VlmCaption.Transport
         /// <summary>usage.completion_tokens_details.reasoning_tokens: OpenAI counts reasoning it does not return.</summary>
         public int? ReasoningTokens { get; private set; }
 
+        /// <summary>An answer put together from a stream's chunks.</summary>
+        internal static ChatAnswer FromParts(string content, string? reasoning, string finishReason, string? choiceError, int? promptTokens, int? completionTokens, int? reasoningTokens) => new ChatAnswer
+        {
+            Content = content,
+            ReasoningContent = reasoning,
+            FinishReason = finishReason,
+            ChoiceError = choiceError,
+            PromptTokens = promptTokens,
+            CompletionTokens = completionTokens,
+            ReasoningTokens = reasoningTokens,
+        };
+
         /// <summary>
         /// Reads a non-streaming response. Throws <see cref="FormatException"/> when it is not one, and
         /// <see cref="ServerErrorAnswer"/> when it is an error object sent with a success status (LM Studio does this).
@@ -91,7 +103,7 @@ namespace VlmCaption.Transport
 
         // Content is usually a string. Some servers send an array of parts: only text parts are the answer;
         // Mistral's Magistral sends [{"type":"thinking","thinking":[{"type":"text","text":...}]}, {"type":"text",...}].
-        private static string ReadContent(JsonElement message, StringBuilder reasoning)
+        internal static string ReadContent(JsonElement message, StringBuilder reasoning)
         {
             if (!message.TryGetProperty("content", out JsonElement content))
             {
@@ -150,10 +162,10 @@ namespace VlmCaption.Transport
             }
         }
 
-        private static string? ReadString(JsonElement element, string name) =>
+        internal static string? ReadString(JsonElement element, string name) =>
             element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-        private static int? ReadInt(JsonElement element, string name) =>
+        internal static int? ReadInt(JsonElement element, string name) =>
             element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number) ? number : null;
     }
 

@@ -2,6 +2,7 @@ using System;
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Generic;
+using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using OpenAI;
@@ -20,6 +21,9 @@ namespace VlmCaption.Transport
     {
         // Changes of the request one answer may call for before giving up: field, temperature, limit, and a spare.
         private const int MaxAdjustments = 4;
+
+        // An error text longer than this is cut; what servers say fits in far less.
+        private const int MaxErrorBytes = 65536;
 
         private readonly ChatClient client;
         private readonly CaptionSettings settings;
@@ -82,23 +86,34 @@ namespace VlmCaption.Transport
                 CaptionException failure;
                 TimeSpan? retryAfter = null;
                 bool transient;
+
+                // The network timeout bounds each silence (the response is read unbuffered); this bounds the whole request.
+                using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                whole.CancelAfter(settings.MaxRequestTime);
                 try
                 {
-                    var options = new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow };
+                    var options = new RequestOptions { CancellationToken = whole.Token, ErrorOptions = ClientErrorBehaviors.NoThrow, BufferResponse = false };
                     ClientResult result = await client.CompleteChatAsync(BinaryContent.Create(body), options).ConfigureAwait(false);
-                    PipelineResponse response = result.GetRawResponse();
+                    using PipelineResponse response = result.GetRawResponse();
                     int status = response.Status;
                     string serverText;
                     if (status >= 200 && status < 300)
                     {
                         try
                         {
-                            return ChatAnswer.Parse(response.Content.ToMemory());
+                            return await ReadAnswerAsync(response, whole.Token).ConfigureAwait(false);
                         }
                         catch (FormatException e)
                         {
                             failure = new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"{BaseUrl} answered with HTTP {status} but {e.Message}", e);
                             transient = true;
+                            goto Failed;
+                        }
+                        catch (CaptionException e)
+                        {
+                            // A stream cut short is worth another try; an answer past the size limit is not.
+                            failure = e;
+                            transient = e.ErrorId == "ConnectionFailed";
                             goto Failed;
                         }
                         catch (ServerErrorAnswer e)
@@ -109,7 +124,8 @@ namespace VlmCaption.Transport
                     }
                     else
                     {
-                        serverText = ServerError.Redact(ServerError.ReadMessage(response.Content.ToMemory()), settings.ApiKey);
+                        byte[] errorBody = response.ContentStream is Stream errorStream ? await BoundedRead.ReadPrefixAsync(errorStream, MaxErrorBytes, whole.Token).ConfigureAwait(false) : Array.Empty<byte>();
+                        serverText = ServerError.Redact(ServerError.ReadMessage(errorBody), settings.ApiKey);
                         response.Headers.TryGetValue("retry-after-ms", out string? retryAfterMs);
                         response.Headers.TryGetValue("Retry-After", out string? retryAfterText);
                         retryAfter = RetryDelay.Parse(retryAfterMs, retryAfterText, DateTimeOffset.UtcNow);
@@ -137,6 +153,11 @@ namespace VlmCaption.Transport
                     failure = ServerFailure.FromAnswer(status, response.ReasonPhrase, serverText, BaseUrl, ModelListed);
                     transient = RetryDelay.IsTransientStatus(status) && !failure.SameForEveryImage;
                 }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && whole.IsCancellationRequested)
+                {
+                    failure = new CaptionException("RequestTimedOut", CaptionErrorCategory.OperationTimeout, $"{BaseUrl} took longer than {settings.MaxRequestTime.TotalSeconds:0} s for one answer (-MaxRequestSec), though it kept sending. Raise -MaxRequestSec, or lower -MaxTokens for a model that does not stop.", e);
+                    transient = false;
+                }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested && ServerFailure.FromTransport(e, BaseUrl, settings.Timeout) is CaptionException transportFailure)
                 {
                     failure = transportFailure;
@@ -154,6 +175,28 @@ namespace VlmCaption.Transport
                 log?.Invoke($"{failure.Message} Retry {attempt} of {settings.MaxRetries} in {delay.TotalSeconds:0.0} s.");
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        /// <summary>Told of each streamed chunk that carried text, for the progress bar; called from worker threads.</summary>
+        public Action<int>? OnTokens { get; set; }
+
+        /// <summary>
+        /// A success: Server-Sent Events when the server streams, else one JSON body (servers that ignore
+        /// stream: true); either way never more than the answer limit is read.
+        /// </summary>
+        private async Task<ChatAnswer> ReadAnswerAsync(PipelineResponse response, CancellationToken cancellationToken)
+        {
+            Stream content = response.ContentStream ?? Stream.Null;
+            response.Headers.TryGetValue("Content-Type", out string? contentType);
+            if (contentType is not null && contentType.IndexOf("event-stream", StringComparison.OrdinalIgnoreCase) >= 0)
+            {
+                return await StreamedAnswer.ReadAsync(content, BaseUrl, settings.MaxAnswerBytes, OnTokens, cancellationToken).ConfigureAwait(false);
+            }
+
+            // The answer text plus room for the JSON around it.
+            byte[] body = await BoundedRead.ReadAsync(content, settings.MaxAnswerBytes + (1 << 20), cancellationToken).ConfigureAwait(false)
+                ?? throw StreamedAnswer.TooLarge(BaseUrl, settings.MaxAnswerBytes);
+            return ChatAnswer.Parse(body);
         }
 
         /// <summary>SDK options for an endpoint: no SDK retries (ours honour Retry-After), our timeout.</summary>

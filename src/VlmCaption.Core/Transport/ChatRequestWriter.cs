@@ -55,7 +55,14 @@ namespace VlmCaption.Transport
 
                 if (Ours("stream"))
                 {
-                    json.WriteBoolean("stream", false);
+                    json.WriteBoolean("stream", quirks.Streams);
+                }
+
+                if (quirks.Streams && quirks.SendsStreamOptions && Ours("stream_options"))
+                {
+                    json.WriteStartObject("stream_options");
+                    json.WriteBoolean("include_usage", true);
+                    json.WriteEndObject();
                 }
 
                 foreach (KeyValuePair<string, object?> field in extra)

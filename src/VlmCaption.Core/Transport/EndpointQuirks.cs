@@ -14,7 +14,15 @@ namespace VlmCaption.Transport
             SendsTemperature = settings.Temperature is not null;
             MaxTokens = settings.MaxTokens;
             Model = model;
+            Streams = settings.Stream;
+            SendsStreamOptions = settings.Stream;
         }
+
+        /// <summary>Requests ask for a stream.</summary>
+        public bool Streams { get; }
+
+        /// <summary>Streamed requests carry stream_options.include_usage (older servers refuse it).</summary>
+        public bool SendsStreamOptions { get; private set; }
 
         /// <summary>The model name this endpoint is sent (its listed id when the name given matched it loosely).</summary>
         public string Model { get; }
@@ -37,7 +45,8 @@ namespace VlmCaption.Transport
 
         /// <summary>True when a request written from either would be the same.</summary>
         public bool SameRequestAs(EndpointQuirks other) =>
-            UseMaxCompletionTokens == other.UseMaxCompletionTokens && SendsTemperature == other.SendsTemperature && MaxTokens == other.MaxTokens && Model == other.Model;
+            UseMaxCompletionTokens == other.UseMaxCompletionTokens && SendsTemperature == other.SendsTemperature && MaxTokens == other.MaxTokens && Model == other.Model
+            && SendsStreamOptions == other.SendsStreamOptions;
 
         /// <summary>Applies a change; false when another request already made it (or a stronger one), so it is reported once.</summary>
         public bool Apply(RequestAdjustment.Change change)
@@ -54,6 +63,9 @@ namespace VlmCaption.Transport
                         return true;
                     case RequestAdjustment.ChangeKind.DropTemperature when SendsTemperature:
                         SendsTemperature = false;
+                        return true;
+                    case RequestAdjustment.ChangeKind.DropStreamOptions when SendsStreamOptions:
+                        SendsStreamOptions = false;
                         return true;
                     case RequestAdjustment.ChangeKind.LowerLimit when change.Limit < MaxTokens:
                         MaxTokens = change.Limit;

@@ -2,6 +2,7 @@ using System;
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Generic;
+using System.IO;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
@@ -22,25 +23,31 @@ namespace VlmCaption.Transport
                 ? new OpenAIModelClient(new NoAuthenticationPolicy(), options)
                 : new OpenAIModelClient(new ApiKeyCredential(apiKey), options);
 #pragma warning restore OPENAI001
-            PipelineResponse response;
             try
             {
-                ClientResult result = await client.GetModelsAsync(new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow }).ConfigureAwait(false);
-                response = result.GetRawResponse();
+                var request = new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow, BufferResponse = false };
+                ClientResult result = await client.GetModelsAsync(request).ConfigureAwait(false);
+                using PipelineResponse response = result.GetRawResponse();
+                Stream content = response.ContentStream ?? Stream.Null;
+                if (response.Status < 200 || response.Status >= 300)
+                {
+                    byte[] error = await BoundedRead.ReadPrefixAsync(content, 65536, cancellationToken).ConfigureAwait(false);
+                    string text = ServerError.Redact(ServerError.ReadMessage(error), apiKey);
+                    throw ServerFailure.FromAnswer(response.Status, response.ReasonPhrase, text, baseUrl + "/models");
+                }
+
+                byte[] body = await BoundedRead.ReadAsync(content, MaxListBytes, cancellationToken).ConfigureAwait(false)
+                    ?? throw new CaptionException("AnswerTooLarge", CaptionErrorCategory.LimitsExceeded, $"{baseUrl}/models sent a model list of more than {MaxListBytes / 1048576} MiB; reading stopped there.");
+                return Parse(body, baseUrl);
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && ServerFailure.FromTransport(e, baseUrl, timeout) is CaptionException failure)
+            catch (Exception e) when (e is not CaptionException && !cancellationToken.IsCancellationRequested && ServerFailure.FromTransport(e, baseUrl, timeout) is CaptionException failure)
             {
                 throw failure;
             }
-
-            if (response.Status < 200 || response.Status >= 300)
-            {
-                string text = ServerError.Redact(ServerError.ReadMessage(response.Content.ToMemory()), apiKey);
-                throw ServerFailure.FromAnswer(response.Status, response.ReasonPhrase, text, baseUrl + "/models");
-            }
-
-            return Parse(response.Content.ToMemory(), baseUrl);
         }
+
+        /// <summary>The largest model list read: some hundred thousand names, far more than any server lists.</summary>
+        public const int MaxListBytes = 16 * 1024 * 1024;
 
         internal static IReadOnlyList<VlmModel> Parse(ReadOnlyMemory<byte> body, string baseUrl)
         {

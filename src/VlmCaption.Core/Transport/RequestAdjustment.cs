@@ -39,6 +39,12 @@ namespace VlmCaption.Transport
                 return new Change(ChangeKind.UseMaxTokens, "max_tokens instead of max_completion_tokens");
             }
 
+            if (sent.SendsStreamOptions && Mentions(lower, "stream_options"))
+            {
+                // Older servers (vLLM before 0.5, llama-cpp-python) refuse the field: "Unrecognized request argument supplied: stream_options".
+                return new Change(ChangeKind.DropStreamOptions, "no stream_options (usage is then not reported while streaming)");
+            }
+
             if (sent.SendsTemperature && Mentions(lower, "temperature") && (Refuses(lower) || lower.Contains("only the default")))
             {
                 return new Change(ChangeKind.DropTemperature, "no temperature (the model takes only its default)");
@@ -70,6 +76,7 @@ namespace VlmCaption.Transport
             UseMaxCompletionTokens,
             UseMaxTokens,
             DropTemperature,
+            DropStreamOptions,
             LowerLimit,
         }
 

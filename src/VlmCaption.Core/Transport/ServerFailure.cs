@@ -75,7 +75,7 @@ namespace VlmCaption.Transport
         {
             if (e is OperationCanceledException)
             {
-                return new CaptionException("RequestTimedOut", CaptionErrorCategory.OperationTimeout, $"{baseUrl} did not answer within {timeout.TotalSeconds:0} s. Local models can be slow: raise -TimeoutSec.", e);
+                return new CaptionException("RequestTimedOut", CaptionErrorCategory.OperationTimeout, $"{baseUrl} sent nothing for {timeout.TotalSeconds:0} s (-TimeoutSec, the longest silence allowed). A slow server, or one that takes long to read a large image, needs a higher -TimeoutSec.", e);
             }
 
             if (e is HttpRequestException || e is IOException || (e is ClientResultException c && c.Status == 0))

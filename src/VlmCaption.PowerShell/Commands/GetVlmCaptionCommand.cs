@@ -130,10 +130,24 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateRange(0, 100)]
         public int MaxRetries { get; set; } = 3;
 
-        /// <summary>Network timeout of one request, in seconds.</summary>
+        /// <summary>The longest silence allowed in one request, in seconds: streaming, a model that is writing is never cut off.</summary>
         [Parameter]
         [ValidateRange(1, 86400)]
         public int TimeoutSec { get; set; } = 300;
+
+        /// <summary>The longest one request may take in all, in seconds.</summary>
+        [Parameter]
+        [ValidateRange(1, 604800)]
+        public int MaxRequestSec { get; set; } = CaptionSettings.DefaultMaxRequestSec;
+
+        /// <summary>The most answer text read, in bytes; a longer answer fails with AnswerTooLarge.</summary>
+        [Parameter]
+        [ValidateRange(1024, 1L << 30)]
+        public long MaxAnswerBytes { get; set; } = CaptionSettings.DefaultMaxAnswerBytes;
+
+        /// <summary>Send stream: false and read each answer whole, for servers that mishandle streaming.</summary>
+        [Parameter]
+        public SwitchParameter NoStream { get; set; }
 
         /// <summary>Longest side sent, in pixels; 0 sends the file untouched.</summary>
         [Parameter]
@@ -311,6 +325,9 @@ namespace VlmCaption.PowerShell.Commands
             effective.ConcurrentBatchSize = Use(nameof(ThrottleLimit)) ? ThrottleLimit : config.ConcurrentBatchSize;
             effective.MaxRetries = Use(nameof(MaxRetries)) ? MaxRetries : config.MaxRetries;
             effective.TimeoutSec = Use(nameof(TimeoutSec)) ? TimeoutSec : config.TimeoutSec;
+            effective.MaxRequestSec = Use(nameof(MaxRequestSec)) ? MaxRequestSec : config.MaxRequestSec;
+            effective.MaxAnswerBytes = Use(nameof(MaxAnswerBytes)) ? MaxAnswerBytes : config.MaxAnswerBytes;
+            effective.Stream = Bound(nameof(NoStream)) ? !NoStream.IsPresent : config.Stream;
             effective.MaxImageSize = Use(nameof(MaxImageSize)) ? MaxImageSize : config.MaxImageSize;
             effective.MaxPixels = Use(nameof(MaxPixels)) ? MaxPixels : config.MaxPixels;
             effective.MaxImageBytes = Use(nameof(MaxImageBytes)) ? MaxImageBytes : config.MaxImageBytes;

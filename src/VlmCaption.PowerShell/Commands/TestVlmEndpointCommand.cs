@@ -66,7 +66,11 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateNotNull]
         public object? Config { get; set; }
 
-        /// <summary>Seconds each request may take.</summary>
+        /// <summary>Send stream: false, as a run with -NoStream does.</summary>
+        [Parameter]
+        public SwitchParameter NoStream { get; set; }
+
+        /// <summary>Seconds each request may stay silent.</summary>
         [Parameter]
         [ValidateRange(1, 3600)]
         public int TimeoutSec { get; set; } = 120;
@@ -100,6 +104,8 @@ namespace VlmCaption.PowerShell.Commands
                 ReasoningEffort = ReasoningEffort ?? config.ReasoningEffort,
                 ExtraBody = ConfigSettings.PlainBody(PlainData.From(AdditionalBody) ?? config.ExtraBody),
                 Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                Stream = Bound(nameof(NoStream)) ? !NoStream.IsPresent : config.Stream,
+                MaxAnswerBytes = config.MaxAnswerBytes,
             };
             foreach (string url in BaseUrl ?? config.BaseUrl)
             {
