@@ -96,7 +96,7 @@ namespace VlmCaption
                 Caption = final.Response,
                 Status = AnswerCheck.Classify(final.FinishReason) == AnswerCheck.Outcome.Truncated ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
                 Model = endpoint.Quirks.Model,
-                BaseUrl = endpoint.BaseUrl,
+                BaseUrl = endpoint.ShownUrl,
                 Turns = new CaptionTurnList(outcome.Turns),
                 PromptTokens = Sum(outcome.Turns.Select(t => t.PromptTokens)),
                 CompletionTokens = Sum(outcome.Turns.Select(t => t.CompletionTokens)),
@@ -131,7 +131,7 @@ namespace VlmCaption
                         throw;
                     }
 
-                    log?.Invoke($"{endpoint.BaseUrl} failed ({e.Message}); trying another endpoint.");
+                    log?.Invoke($"{endpoint.ShownUrl} failed ({e.Message}); trying another endpoint.");
                 }
                 finally
                 {

@@ -48,7 +48,7 @@ namespace VlmCaption.PowerShell
             notes.ForEach(WriteWarning);
             if (config.Model.Length == 0)
             {
-                WriteVerbose($"Using the model '{checkedModel.Model}', the only one {config.BaseUrl[0]} lists.");
+                WriteVerbose($"Using the model '{checkedModel.Model}', the only one {Transport.EndpointUrl.Display(config.BaseUrl[0])} lists.");
             }
 
             return checkedModel;

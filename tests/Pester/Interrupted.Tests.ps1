@@ -59,12 +59,14 @@ Describe 'Interrupted runs' {
         $summary.Succeeded | Should -Be (40 - $before.Count)
         (Get-Captioned).Count | Should -Be 40
         Assert-WholeCaptions
-        Get-ChildItem $images -Force -Filter *.tmp | Should -BeNullOrEmpty -Because 'a run removes what killed runs left mid-write'
+        # A killed write can leave its temporary file; it is marked as ours, and removed once it is old.
+        Get-ChildItem $images -Force -Filter *.tmp | Where-Object Name -notmatch '^\.vlmcaption-[0-9a-f]{16}\.tmp$' | Should -BeNullOrEmpty
         Write-Host "    killed after $($killedAfter -join ', ') requests; $($before.Count) images were done before the last run"
     }
 
     It 'stops promptly on Ctrl+C and leaves only whole captions' {
         Get-ChildItem $images -Filter *.txt | Remove-Item
+        $leftBefore = @(Get-ChildItem $images -Force -Filter *.tmp).Name
         Reset-TestServer $server -Options @{ models = @('test'); latencyMs = 20000 }
         $ps = [powershell]::Create()
         $null = $ps.AddScript({ param($Module, $Config) Import-Module $Module; Invoke-VlmCaptionRun $Config }).AddArgument($env:VLMCAPTION_MODULE).AddArgument($config)
@@ -79,7 +81,7 @@ Describe 'Interrupted runs' {
         $handle.IsCompleted | Should -BeTrue
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 10 -Because 'requests in flight are cancelled, not awaited for 20 s'
         Get-ChildItem $images -Filter *.txt | Should -BeNullOrEmpty
-        Get-ChildItem $images -Force -Filter *.tmp | Should -BeNullOrEmpty
+        Get-ChildItem $images -Force -Filter *.tmp | Where-Object Name -notin $leftBefore | Should -BeNullOrEmpty -Because 'Ctrl+C leaves no temporary file of its own'
         $ps.Dispose()
         Write-Host "    Invoke-VlmCaptionRun stopped in $([int]$clock.Elapsed.TotalMilliseconds) ms"
     }

@@ -78,12 +78,24 @@ Describe 'Save-VlmCaption' {
         Get-Content (Join-Path $folder 'a.txt') -Raw | Should -BeLike '*30x30 pixels*'
     }
 
-    It 'removes temporary caption files a killed write left in the folder' {
+    It "removes the temporary caption files a killed write left long ago, and nothing that may be another run's or a user's" {
         $image = New-TestImage $server (Join-Path $folder 'k.png')
-        Set-Content (Join-Path $folder '.old.txt.0a1b2c3d.tmp') 'half a capt'
+        Set-Content (Join-Path $folder '.vlmcaption-0a1b2c3d4e5f6a7b.tmp') 'half a capt'
+        Set-Content (Join-Path $folder '.vlmcaption-00000000000000ff.tmp') 'another run is writing this'
+        Set-Content (Join-Path $folder '.notes.txt.0badf00d.tmp') 'a user file that looks like an old temporary name'
         Set-Content (Join-Path $folder '.keep.tmp') 'not ours'
+        foreach ($name in '.vlmcaption-0a1b2c3d4e5f6a7b.tmp', '.notes.txt.0badf00d.tmp', '.keep.tmp') {
+            (Get-Item -Force (Join-Path $folder $name)).LastWriteTimeUtc = [datetime]::UtcNow.AddHours(-1)
+        }
         Get-Caption $image.FullName | Save-VlmCaption
-        (Get-ChildItem $folder -Force -Filter '*.tmp').Name | Should -Be '.keep.tmp'
+        (Get-ChildItem $folder -Force -Filter '*.tmp').Name | Sort-Object | Should -Be @('.keep.tmp', '.notes.txt.0badf00d.tmp', '.vlmcaption-00000000000000ff.tmp')
+    }
+
+    It 'captions an image whose name is 250 bytes long' {
+        $name = ('n' * 246) + '.png'
+        $image = New-TestImage $server (Join-Path $folder $name)
+        Get-Caption $image.FullName | Save-VlmCaption
+        Get-Content -LiteralPath (Join-Path $folder (('n' * 246) + '.txt')) -Raw | Should -BeLike 'Red JPEG image*'
     }
 
     It 'honours -Extension' {

@@ -14,6 +14,19 @@ public class AnswerCleanerTests
     [InlineData("  \n A cat. \n ", "A cat.")]
     [InlineData("<think>only thinking</think>", "")]
     [InlineData(null, "")]
+    [InlineData("<think>a<think>b</think>c", "c")]
+    [InlineData("<think>never closed. A cat.", "<think>never closed. A cat.")]
+    [InlineData("A <think>b</think>cat <think>open", "A cat <think>open")]
     public void Clean_removes_reasoning_and_box_tokens(string? answer, string expected) =>
         Assert.Equal(expected, AnswerCleaner.Clean(answer));
+
+    [Fact]
+    public void A_megabyte_of_unclosed_think_tags_is_cleaned_without_hanging()
+    {
+        // Quadratic cleaning took over 200 s for this; the bound only guards against a hang.
+        string answer = string.Concat(Enumerable.Repeat("<think>", 150_000)) + "A cat.";
+        var cleaning = Task.Run(() => AnswerCleaner.Clean(answer));
+        Assert.True(cleaning.Wait(TimeSpan.FromSeconds(60)), "cleaning did not finish within 60 s");
+        Assert.Equal(answer, cleaning.Result);
+    }
 }

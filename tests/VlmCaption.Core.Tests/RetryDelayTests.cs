@@ -19,6 +19,14 @@ public class RetryDelayTests
     public void Retry_after_http_date_is_read() =>
         Assert.Equal(TimeSpan.FromSeconds(30), RetryDelay.Parse(null, "Thu, 01 Jan 2026 12:00:30 GMT", Now));
 
+    [Theory]
+    [InlineData(null, "1e20")]
+    [InlineData(null, "Infinity")]
+    [InlineData("1e300", null)]
+    [InlineData(null, "99999999999999999999999")]
+    public void Huge_retry_after_is_clamped_to_the_longest_wait(string? ms, string? seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(60), RetryDelay.Next(0, TimeSpan.FromSeconds(1), RetryDelay.Parse(ms, seconds, Now)));
+
     [Fact]
     public void Garbage_retry_after_is_ignored() => Assert.Null(RetryDelay.Parse("x", "soon", Now));
 

@@ -28,17 +28,24 @@ public class ImageWalkerTests
     }
 
     [Fact]
-    public void Walk_reports_temporary_caption_files_left_by_a_killed_run()
+    public void Walk_reports_only_our_temporary_files_old_enough_to_be_a_killed_runs()
     {
         using var folder = new TempFolder();
-        foreach (string file in new[] { ".a.txt.0123abcd.tmp", ".b.jsonl.deadbeef.tmp", "notes.tmp", ".a.txt.tmp", "a.png" })
+        // Ours and old enough; ours but being written now (another run's); a user's file that only looks alike.
+        string[] old = [".vlmcaption-0123456789abcdef.tmp", ".vlmcaption-fedcba9876543210.tmp", ".notes.txt.0badf00d.tmp", "notes.tmp"];
+        foreach (string file in old.Append(".vlmcaption-00000000000000aa.tmp").Append("a.png"))
         {
             File.WriteAllText(Path.Combine(folder.Path, file), "x");
         }
 
+        foreach (string file in old)
+        {
+            File.SetLastWriteTimeUtc(Path.Combine(folder.Path, file), DateTime.UtcNow.AddHours(-1));
+        }
+
         var leftovers = new List<string>();
         ImageWalker.Find(folder.Path, recursive: false, leftovers: leftovers.Add);
-        Assert.Equal([".a.txt.0123abcd.tmp", ".b.jsonl.deadbeef.tmp"], leftovers.Select(Path.GetFileName).Order());
+        Assert.Equal([".vlmcaption-0123456789abcdef.tmp", ".vlmcaption-fedcba9876543210.tmp"], leftovers.Select(Path.GetFileName).Order());
     }
 }
 

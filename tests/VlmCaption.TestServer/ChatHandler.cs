@@ -315,8 +315,16 @@ public sealed class ChatHandler(ServerState state)
     public static Task UnauthorizedAsync(HttpContext context, ServerState state)
     {
         string received = context.Request.Headers.Authorization.ToString();
-        string message = state.Options.EchoKey && received.Length > 0 ? $"Incorrect API key provided: {received["Bearer ".Length..]}." : "Incorrect API key provided.";
-        return ErrorAsync(context, 401, message, "invalid_api_key");
+        if (!state.Options.EchoKey || received.Length == 0)
+        {
+            return ErrorAsync(context, 401, "Incorrect API key provided.", "invalid_api_key");
+        }
+
+        // The key repeated in the reason phrase, and late in a long text, where a client that cuts before it
+        // redacts would show part of it.
+        string key = received["Bearer ".Length..];
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>()!.ReasonPhrase = "Unauthorized " + key;
+        return ErrorAsync(context, 401, $"{new string('-', 360)} Incorrect API key provided: {key}.", "invalid_api_key");
     }
 
     public static async Task ErrorAsync(HttpContext context, int status, string message, string code)

@@ -433,6 +433,12 @@ namespace VlmCaption.Config
                 return null;
             }
 
+            // Checked without opening it: a FIFO would block the check, /dev/zero would never end.
+            if (Conversation.GlobalMetadata.Problem(file) is string problem)
+            {
+                throw Error(Value("global_metadata_file")!, $"'global_metadata_file' '{file}' {problem}.");
+            }
+
             try
             {
                 using (File.OpenRead(file))

@@ -86,16 +86,26 @@ namespace VlmCaption.Hints
             return text.ToString();
         }
 
+        /// <summary>The most read of a sidecar or metadata.json: hints are short, and a crafted 500 MB file must not cost gigabytes.</summary>
+        public const long MaxHintFileBytes = 1024 * 1024;
+
         private static JsonDocument? Read(string path)
         {
-            if (!File.Exists(path))
+            switch (RegularFile.Check(path, MaxHintFileBytes, stayInFolder: true))
             {
-                return null;
+                case RegularFile.Kind.Missing:
+                    return null;
+                case RegularFile.Kind.EmptyOrSpecial:
+                    throw new CaptionException("HintFailed", CaptionErrorCategory.InvalidData, $"'{path}' is empty, or not a regular file (a FIFO or a device), so it was not read.");
+                case RegularFile.Kind.TooLarge:
+                    throw new CaptionException("HintFailed", CaptionErrorCategory.LimitsExceeded, $"'{path}' is larger than the {MaxHintFileBytes / 1048576} MiB read for a hint, so it was not read.");
+                case RegularFile.Kind.LinkLeavesFolder:
+                    throw new CaptionException("HintFailed", CaptionErrorCategory.InvalidData, $"'{path}' is a link to a file outside the image's folder, so it was not followed.");
             }
 
             try
             {
-                byte[] bytes = File.ReadAllBytes(path);
+                byte[] bytes = RegularFile.ReadAllBytes(path, MaxHintFileBytes);
                 int start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
                 return JsonDocument.Parse(new ReadOnlyMemory<byte>(bytes, start, bytes.Length - start), ReadOptions);
             }

@@ -65,14 +65,15 @@ namespace VlmCaption.Images
         /// <summary>Prepares the image at <paramref name="path"/> now; throws <see cref="CaptionException"/> for a file that cannot be sent.</summary>
         public PreparedImage Prepare(string path)
         {
+            // Checked before opening: opening a FIFO named like an image would block this decoding place for good.
+            if (RegularFile.Check(path, long.MaxValue) == RegularFile.Kind.EmptyOrSpecial)
+            {
+                throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' is empty (0 bytes), or not a regular file (a FIFO or a device), so it was not opened.");
+            }
+
             try
             {
                 using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 81920);
-                if (stream.Length == 0)
-                {
-                    throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' is empty (0 bytes).");
-                }
-
                 var header = new byte[MediaTypeSniffer.HeaderLength];
                 int read = stream.Read(header, 0, header.Length);
                 string? sniffed = MediaTypeSniffer.Sniff(new ReadOnlySpan<byte>(header, 0, read));

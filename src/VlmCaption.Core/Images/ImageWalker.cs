@@ -37,7 +37,7 @@ namespace VlmCaption.Images
                 images.AddRange(files.Where(ImageExtensions.IsImage).OrderBy(f => f, StringComparer.Ordinal));
                 if (leftovers is not null)
                 {
-                    foreach (string file in files.Where(f => Output.CaptionFile.IsLeftover(Path.GetFileName(f))))
+                    foreach (string file in files.Where(Output.CaptionFile.IsLeftover))
                     {
                         leftovers(file);
                     }

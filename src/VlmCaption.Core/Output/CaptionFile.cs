@@ -9,12 +9,35 @@ namespace VlmCaption.Output
     {
         private static readonly UTF8Encoding Utf8NoBom = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
 
-        // ".<caption file name>.<8 hex digits>.tmp": what WriteAtomic leaves only when the process dies mid-write.
+        // ".vlmcaption-<16 hex digits>.tmp": unmistakably ours, and short whatever the image's name (a name of
+        // 250 bytes plus a suffix would pass the file system's 255-byte limit). Only a killed write leaves one.
+        private const string TemporaryPrefix = ".vlmcaption-";
         private static readonly System.Text.RegularExpressions.Regex Leftover =
-            new System.Text.RegularExpressions.Regex(@"^\..+\.[0-9a-f]{8}\.tmp$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+            new System.Text.RegularExpressions.Regex(@"^\.vlmcaption-[0-9a-f]{16}\.tmp$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
-        /// <summary>True for the name of a temporary file that a killed write left behind.</summary>
-        public static bool IsLeftover(string fileName) => Leftover.IsMatch(fileName);
+        /// <summary>How old a temporary file must be before clean-up takes it for a killed write's: another run may be writing it.</summary>
+        public static readonly TimeSpan LeftoverAge = TimeSpan.FromMinutes(10);
+
+        /// <summary>True for the name of one of our temporary files (written now or left by a killed write).</summary>
+        public static bool IsOurTemporary(string fileName) => Leftover.IsMatch(fileName);
+
+        /// <summary>True for one of our temporary files old enough that no write can still be using it.</summary>
+        public static bool IsLeftover(string path)
+        {
+            if (!IsOurTemporary(System.IO.Path.GetFileName(path)))
+            {
+                return false;
+            }
+
+            try
+            {
+                return DateTime.UtcNow - File.GetLastWriteTimeUtc(path) > LeftoverAge;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
 
         /// <summary>The image path without its extension, plus <paramref name="extension"/> (e.g. ".txt").</summary>
         public static string PathFor(string imagePath, string extension)
@@ -57,7 +80,7 @@ namespace VlmCaption.Output
             }
 
             string folder = System.IO.Path.GetDirectoryName(path) ?? ".";
-            string temporary = System.IO.Path.Combine(folder, "." + System.IO.Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
+            string temporary = System.IO.Path.Combine(folder, TemporaryPrefix + Guid.NewGuid().ToString("N").Substring(0, 16) + ".tmp");
             try
             {
                 byte[] bytes = Utf8NoBom.GetBytes(text);
@@ -91,7 +114,7 @@ namespace VlmCaption.Output
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                // Best effort: the temporary name starts with a dot and ends in .tmp, so it is easy to spot.
+                // Best effort: the temporary name is marked as ours, and a later clean-up removes it.
             }
         }
     }

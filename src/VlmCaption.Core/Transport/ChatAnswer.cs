@@ -58,47 +58,59 @@ namespace VlmCaption.Transport
 
             using (document)
             {
-                JsonElement root = document.RootElement;
-                if (root.ValueKind == JsonValueKind.Object && !root.TryGetProperty("choices", out _) && root.TryGetProperty("error", out _))
+                try
                 {
-                    // lmstudio-ai/lms#362: HTTP 200 with {"error": {"message": ...}} for a missing vision add-on or context overflow.
-                    throw new ServerErrorAnswer(ServerError.ReadMessage(body));
+                    return Read(document.RootElement, body);
                 }
-
-                if (root.ValueKind != JsonValueKind.Object
-                    || !root.TryGetProperty("choices", out JsonElement choices)
-                    || choices.ValueKind != JsonValueKind.Array
-                    || choices.GetArrayLength() == 0)
+                catch (InvalidOperationException e)
                 {
-                    throw new FormatException("The server's answer has no choices.");
+                    // GetString refuses text that is not valid UTF-8: the server's fault, not a bug of ours.
+                    throw new FormatException($"The server's answer is not valid UTF-8 text: {e.Message}", e);
                 }
-
-                JsonElement choice = choices[0];
-                var answer = new ChatAnswer();
-                if (choice.TryGetProperty("message", out JsonElement message) && message.ValueKind == JsonValueKind.Object)
-                {
-                    var reasoning = new StringBuilder(ReadString(message, "reasoning_content") ?? ReadString(message, "reasoning") ?? "");
-                    answer.Content = ReadContent(message, reasoning);
-                    answer.ReasoningContent = reasoning.Length > 0 ? reasoning.ToString() : null;
-                }
-
-                answer.FinishReason = ReadString(choice, "finish_reason") ?? "";
-                if (choice.TryGetProperty("error", out JsonElement error) && error.ValueKind == JsonValueKind.Object)
-                {
-                    answer.ChoiceError = ReadString(error, "message") ?? error.GetRawText();
-                }
-
-                if (root.TryGetProperty("usage", out JsonElement usage) && usage.ValueKind == JsonValueKind.Object)
-                {
-                    answer.PromptTokens = ReadInt(usage, "prompt_tokens");
-                    answer.CompletionTokens = ReadInt(usage, "completion_tokens");
-                    answer.ReasoningTokens = usage.TryGetProperty("completion_tokens_details", out JsonElement details) && details.ValueKind == JsonValueKind.Object
-                        ? ReadInt(details, "reasoning_tokens")
-                        : null;
-                }
-
-                return answer;
             }
+        }
+
+        private static ChatAnswer Read(JsonElement root, ReadOnlyMemory<byte> body)
+        {
+            if (root.ValueKind == JsonValueKind.Object && !root.TryGetProperty("choices", out _) && root.TryGetProperty("error", out _))
+            {
+                // lmstudio-ai/lms#362: HTTP 200 with {"error": {"message": ...}} for a missing vision add-on or context overflow.
+                throw new ServerErrorAnswer(ServerError.ReadMessage(body));
+            }
+
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("choices", out JsonElement choices)
+                || choices.ValueKind != JsonValueKind.Array
+                || choices.GetArrayLength() == 0)
+            {
+                throw new FormatException("The server's answer has no choices.");
+            }
+
+            JsonElement choice = choices[0];
+            var answer = new ChatAnswer();
+            if (choice.TryGetProperty("message", out JsonElement message) && message.ValueKind == JsonValueKind.Object)
+            {
+                var reasoning = new StringBuilder(ReadString(message, "reasoning_content") ?? ReadString(message, "reasoning") ?? "");
+                answer.Content = ReadContent(message, reasoning);
+                answer.ReasoningContent = reasoning.Length > 0 ? reasoning.ToString() : null;
+            }
+
+            answer.FinishReason = ReadString(choice, "finish_reason") ?? "";
+            if (choice.TryGetProperty("error", out JsonElement error) && error.ValueKind == JsonValueKind.Object)
+            {
+                answer.ChoiceError = ReadString(error, "message") ?? error.GetRawText();
+            }
+
+            if (root.TryGetProperty("usage", out JsonElement usage) && usage.ValueKind == JsonValueKind.Object)
+            {
+                answer.PromptTokens = ReadInt(usage, "prompt_tokens");
+                answer.CompletionTokens = ReadInt(usage, "completion_tokens");
+                answer.ReasoningTokens = usage.TryGetProperty("completion_tokens_details", out JsonElement details) && details.ValueKind == JsonValueKind.Object
+                    ? ReadInt(details, "reasoning_tokens")
+                    : null;
+            }
+
+            return answer;
         }
 
         // Content is usually a string. Some servers send an array of parts: only text parts are the answer;

@@ -51,6 +51,9 @@ namespace VlmCaption.Transport
         /// <summary>The endpoint's base URL.</summary>
         public string BaseUrl { get; }
 
+        /// <summary>The base URL as messages and results show it, credentials in it replaced (<see cref="EndpointUrl.Display"/>).</summary>
+        public string ShownUrl => EndpointUrl.Display(BaseUrl);
+
         /// <summary>What this endpoint was found to need.</summary>
         public EndpointQuirks Quirks { get; }
 
@@ -105,7 +108,7 @@ namespace VlmCaption.Transport
                         }
                         catch (FormatException e)
                         {
-                            failure = new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"{BaseUrl} answered with HTTP {status} but {e.Message}", e);
+                            failure = new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"{ShownUrl} answered with HTTP {status} but {e.Message}", e);
                             transient = true;
                             goto Failed;
                         }
@@ -119,13 +122,13 @@ namespace VlmCaption.Transport
                         catch (ServerErrorAnswer e)
                         {
                             status = 200;
-                            serverText = ServerError.Redact(e.Message, settings.ApiKey);
+                            serverText = ServerError.Describe(e.Message, settings.ApiKey);
                         }
                     }
                     else
                     {
                         byte[] errorBody = response.ContentStream is Stream errorStream ? await BoundedRead.ReadPrefixAsync(errorStream, MaxErrorBytes, whole.Token).ConfigureAwait(false) : Array.Empty<byte>();
-                        serverText = ServerError.Redact(ServerError.ReadMessage(errorBody), settings.ApiKey);
+                        serverText = ServerError.Describe(ServerError.ReadMessage(errorBody), settings.ApiKey);
                         response.Headers.TryGetValue("retry-after-ms", out string? retryAfterMs);
                         response.Headers.TryGetValue("Retry-After", out string? retryAfterText);
                         retryAfter = RetryDelay.Parse(retryAfterMs, retryAfterText, DateTimeOffset.UtcNow);
@@ -135,7 +138,7 @@ namespace VlmCaption.Transport
                     {
                         if (Quirks.Apply(change))
                         {
-                            Notice?.Invoke($"{BaseUrl} refused the request ({serverText.TrimEnd('.')}); it is sent {change.Description} from now on.");
+                            Notice?.Invoke($"{ShownUrl} refused the request ({serverText.TrimEnd('.')}); it is sent {change.Description} from now on.");
                         }
 
                         if (!Quirks.Snapshot().SameRequestAs(sent))
@@ -150,15 +153,15 @@ namespace VlmCaption.Transport
                         continue;
                     }
 
-                    failure = ServerFailure.FromAnswer(status, response.ReasonPhrase, serverText, BaseUrl, ModelListed);
+                    failure = ServerFailure.FromAnswer(status, ServerError.Redact(response.ReasonPhrase, settings.ApiKey), serverText, ShownUrl, ModelListed);
                     transient = RetryDelay.IsTransientStatus(status) && !failure.SameForEveryImage;
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested && whole.IsCancellationRequested)
                 {
-                    failure = new CaptionException("RequestTimedOut", CaptionErrorCategory.OperationTimeout, $"{BaseUrl} took longer than {settings.MaxRequestTime.TotalSeconds:0} s for one answer (-MaxRequestSec), though it kept sending. Raise -MaxRequestSec, or lower -MaxTokens for a model that does not stop.", e);
+                    failure = new CaptionException("RequestTimedOut", CaptionErrorCategory.OperationTimeout, $"{ShownUrl} took longer than {settings.MaxRequestTime.TotalSeconds:0} s for one answer (-MaxRequestSec), though it kept sending. Raise -MaxRequestSec, or lower -MaxTokens for a model that does not stop.", e);
                     transient = false;
                 }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested && ServerFailure.FromTransport(e, BaseUrl, settings.Timeout) is CaptionException transportFailure)
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && ServerFailure.FromTransport(e, ShownUrl, settings.Timeout) is CaptionException transportFailure)
                 {
                     failure = transportFailure;
                     transient = true;
@@ -190,12 +193,12 @@ namespace VlmCaption.Transport
             response.Headers.TryGetValue("Content-Type", out string? contentType);
             if (contentType is not null && contentType.IndexOf("event-stream", StringComparison.OrdinalIgnoreCase) >= 0)
             {
-                return await StreamedAnswer.ReadAsync(content, BaseUrl, settings.MaxAnswerBytes, OnTokens, cancellationToken).ConfigureAwait(false);
+                return await StreamedAnswer.ReadAsync(content, ShownUrl, settings.MaxAnswerBytes, OnTokens, cancellationToken).ConfigureAwait(false);
             }
 
             // The answer text plus room for the JSON around it.
             byte[] body = await BoundedRead.ReadAsync(content, settings.MaxAnswerBytes + (1 << 20), cancellationToken).ConfigureAwait(false)
-                ?? throw StreamedAnswer.TooLarge(BaseUrl, settings.MaxAnswerBytes);
+                ?? throw StreamedAnswer.TooLarge(ShownUrl, settings.MaxAnswerBytes);
             return ChatAnswer.Parse(body);
         }
 
@@ -226,7 +229,7 @@ namespace VlmCaption.Transport
 
             TimeSpan wait = retryAfter ?? RetryBaseDelay;
             wait = wait < left ? wait : left;
-            log?.Invoke($"{BaseUrl} is loading its model; asking again in {wait.TotalSeconds:0.0} s.");
+            log?.Invoke($"{ShownUrl} is loading its model; asking again in {wait.TotalSeconds:0.0} s.");
             await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
             return true;
         }

@@ -29,7 +29,7 @@ namespace VlmCaption.Transport
         /// <param name="cancellationToken">Cancels the checks.</param>
         public static async Task<EndpointTestResult> TestAsync(CaptionSettings settings, CancellationToken cancellationToken)
         {
-            var result = new EndpointTestResult { BaseUrl = settings.BaseUrl, Model = settings.Model };
+            var result = new EndpointTestResult { BaseUrl = EndpointUrl.Display(settings.BaseUrl), Model = settings.Model };
             var diagnosis = new List<string>();
             var notes = new List<string>();
             if (EndpointUrl.Problem(settings.BaseUrl) is string problem)
@@ -58,15 +58,15 @@ namespace VlmCaption.Transport
             try
             {
                 var warnings = new List<string>();
-                PreflightResult checkedModel = await Preflight.CheckAsync(new[] { result.BaseUrl }, settings.ApiKey, model, settings.Timeout, warnings, cancellationToken).ConfigureAwait(false);
+                PreflightResult checkedModel = await Preflight.CheckAsync(new[] { settings.BaseUrl }, settings.ApiKey, model, settings.Timeout, warnings, cancellationToken).ConfigureAwait(false);
                 notes.AddRange(warnings);
                 result.Reachable = true;
                 result.Model = checkedModel.Model;
-                result.ModelListed = checkedModel.ModelListedByEndpoint.TryGetValue(result.BaseUrl, out bool listed) && listed ? true : (bool?)null;
-                model = checkedModel.ModelByEndpoint.TryGetValue(result.BaseUrl, out string? id) ? id : checkedModel.Model;
+                result.ModelListed = checkedModel.ModelListedByEndpoint.TryGetValue(settings.BaseUrl, out bool listed) && listed ? true : (bool?)null;
+                model = checkedModel.ModelByEndpoint.TryGetValue(settings.BaseUrl, out string? id) ? id : checkedModel.Model;
                 if (result.ModelListed == true)
                 {
-                    result.ListedModels = (await ModelLister.ListAsync(result.BaseUrl, settings.ApiKey, settings.Timeout, cancellationToken).ConfigureAwait(false))
+                    result.ListedModels = (await ModelLister.ListAsync(settings.BaseUrl, settings.ApiKey, settings.Timeout, cancellationToken).ConfigureAwait(false))
                         .Take(ModelMatch.MaxNamesShown).Select(m => m.Id).ToArray();
                 }
             }
@@ -87,8 +87,8 @@ namespace VlmCaption.Transport
         private static async Task VisionAsync(EndpointTestResult result, CaptionSettings settings, string model, List<string> diagnosis, List<string> notes, CancellationToken cancellationToken)
         {
             (string colour, Rgba32 value) = Colours[new Random().Next(Colours.Length)];
-            CaptionSettings probe = settings with { BaseUrl = result.BaseUrl, Model = model, MaxRetries = 0 };
-            var endpoint = new ChatEndpoint(probe, result.BaseUrl, model, result.ModelListed ?? false) { Notice = notes.Add };
+            CaptionSettings probe = settings with { Model = model, MaxRetries = 0 };
+            var endpoint = new ChatEndpoint(probe, settings.BaseUrl, model, result.ModelListed ?? false) { Notice = notes.Add };
             var messages = new List<ChatMessage>();
             if (settings.SystemPrompt.Length > 0)
             {

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 
 namespace VlmCaption.Transport
 {
@@ -24,6 +25,22 @@ namespace VlmCaption.Transport
         /// <summary>The URL as a <see cref="Uri"/>; throws <see cref="CaptionException"/> (InvalidBaseUrl) with the problem.</summary>
         public static Uri Parse(string url) =>
             Problem(url) is string problem ? throw new CaptionException("InvalidBaseUrl", CaptionErrorCategory.InvalidArgument, problem) : new Uri(url);
+
+        /// <summary>
+        /// The URL as messages and results show it: credentials in its user info (user:pass@) and the values of its
+        /// query (?key=...) replaced by ***, since some services take a key there.
+        /// </summary>
+        public static string Display(string url)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.UserInfo.Length == 0 && uri.Query.Length == 0))
+            {
+                return url;
+            }
+
+            string query = uri.Query.Length == 0 ? "" : "?" + string.Join("&", uri.Query.TrimStart('?').Split('&').Select(pair => pair.Split('=')[0] + (pair.Contains("=") ? "=***" : "")));
+            string user = uri.UserInfo.Length == 0 ? "" : "***@";
+            return $"{uri.Scheme}://{user}{uri.Authority}{uri.AbsolutePath}{query}";
+        }
 
         /// <summary>True for LM Studio's default address, where its advice fits.</summary>
         internal static bool IsLmStudioDefault(string url) =>

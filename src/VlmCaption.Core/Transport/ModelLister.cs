@@ -32,15 +32,15 @@ namespace VlmCaption.Transport
                 if (response.Status < 200 || response.Status >= 300)
                 {
                     byte[] error = await BoundedRead.ReadPrefixAsync(content, 65536, cancellationToken).ConfigureAwait(false);
-                    string text = ServerError.Redact(ServerError.ReadMessage(error), apiKey);
-                    throw ServerFailure.FromAnswer(response.Status, response.ReasonPhrase, text, baseUrl + "/models");
+                    string text = ServerError.Describe(ServerError.ReadMessage(error), apiKey);
+                    throw ServerFailure.FromAnswer(response.Status, ServerError.Redact(response.ReasonPhrase, apiKey), text, EndpointUrl.Display(baseUrl) + "/models");
                 }
 
                 byte[] body = await BoundedRead.ReadAsync(content, MaxListBytes, cancellationToken).ConfigureAwait(false)
-                    ?? throw new CaptionException("AnswerTooLarge", CaptionErrorCategory.LimitsExceeded, $"{baseUrl}/models sent a model list of more than {MaxListBytes / 1048576} MiB; reading stopped there.");
-                return Parse(body, baseUrl);
+                    ?? throw new CaptionException("AnswerTooLarge", CaptionErrorCategory.LimitsExceeded, $"{EndpointUrl.Display(baseUrl)}/models sent a model list of more than {MaxListBytes / 1048576} MiB; reading stopped there.");
+                return Parse(body, EndpointUrl.Display(baseUrl));
             }
-            catch (Exception e) when (e is not CaptionException && !cancellationToken.IsCancellationRequested && ServerFailure.FromTransport(e, baseUrl, timeout) is CaptionException failure)
+            catch (Exception e) when (e is not CaptionException && !cancellationToken.IsCancellationRequested && ServerFailure.FromTransport(e, EndpointUrl.Display(baseUrl), timeout) is CaptionException failure)
             {
                 throw failure;
             }

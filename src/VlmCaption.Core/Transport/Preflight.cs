@@ -49,10 +49,10 @@ namespace VlmCaption.Transport
                 {
                     result.Model = models.Count == 1
                         ? models[0].Id
-                        : throw new CaptionException("ModelNotSpecified", CaptionErrorCategory.InvalidArgument, $"No model was named and {baseUrl} {ModelMatch.Listing(models)}. Name one with -Model (or 'model' in caption.yaml).");
+                        : throw new CaptionException("ModelNotSpecified", CaptionErrorCategory.InvalidArgument, $"No model was named and {EndpointUrl.Display(baseUrl)} {ModelMatch.Listing(models)}. Name one with -Model (or 'model' in caption.yaml).");
                 }
 
-                (string id, string? note) = ModelMatch.Resolve(models, result.Model, baseUrl);
+                (string id, string? note) = ModelMatch.Resolve(models, result.Model, EndpointUrl.Display(baseUrl));
                 if (note is not null)
                 {
                     warnings.Add(note);
@@ -99,7 +99,7 @@ namespace VlmCaption.Transport
                     // A base URL without /v1 is the usual cause: then every chat request would be a 404 too.
                     if (await MissingV1Async(baseUrl, apiKey, timeout, cancellationToken).ConfigureAwait(false) is string fixedUrl)
                     {
-                        throw new CaptionException("BaseUrlMissingV1", CaptionErrorCategory.InvalidArgument, $"{baseUrl}/models answered HTTP 404 but {fixedUrl}/models lists models: the base URL needs /v1. Use -BaseUrl {fixedUrl} (base_url in caption.yaml).")
+                        throw new CaptionException("BaseUrlMissingV1", CaptionErrorCategory.InvalidArgument, $"{EndpointUrl.Display(baseUrl)}/models answered HTTP 404 but {EndpointUrl.Display(fixedUrl)}/models lists models: the base URL needs /v1. Use -BaseUrl {EndpointUrl.Display(fixedUrl)} (base_url in caption.yaml).")
                         {
                             StatusCode = 404,
                         };
@@ -125,7 +125,7 @@ namespace VlmCaption.Transport
                 };
             }
 
-            warnings.Add($"The model list of {baseUrl} could not be read (HTTP {e.StatusCode}), so '{model}' is not checked before the first image; its answer decides. {advice}");
+            warnings.Add($"The model list of {EndpointUrl.Display(baseUrl)} could not be read (HTTP {e.StatusCode}), so '{model}' is not checked before the first image; its answer decides. {advice}");
             return null;
         }
 

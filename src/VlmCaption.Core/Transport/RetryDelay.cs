@@ -34,9 +34,10 @@ namespace VlmCaption.Transport
         /// <summary>Reads retry-after-ms (OpenAI) or Retry-After in seconds or as an HTTP date.</summary>
         public static TimeSpan? Parse(string? retryAfterMs, string? retryAfter, DateTimeOffset now)
         {
+            // Clamped before conversion: "1e20" or "Infinity" must not overflow TimeSpan; Next caps the wait at MaxDelay.
             if (double.TryParse(retryAfterMs, NumberStyles.Float, CultureInfo.InvariantCulture, out double ms) && ms >= 0)
             {
-                return TimeSpan.FromMilliseconds(ms);
+                return TimeSpan.FromMilliseconds(Math.Min(ms, MaxDelay.TotalMilliseconds));
             }
 
             if (string.IsNullOrWhiteSpace(retryAfter))
@@ -46,7 +47,7 @@ namespace VlmCaption.Transport
 
             if (double.TryParse(retryAfter, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds >= 0)
             {
-                return TimeSpan.FromSeconds(seconds);
+                return TimeSpan.FromSeconds(Math.Min(seconds, MaxDelay.TotalSeconds));
             }
 
             if (DateTimeOffset.TryParse(retryAfter, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset when))

@@ -11,7 +11,13 @@ namespace VlmCaption.Transport
         private const int MaxServerText = 400;
 
         /// <summary>
-        /// The server's own error text, in any of the shapes servers use: {"error": {"message"}} (OpenAI, Ollama,
+        /// The server's text as a message may show it: the key redacted first, then cut to a few hundred characters,
+        /// so that no part of a key echoed late in a long text survives the cut.
+        /// </summary>
+        public static string Describe(string text, string apiKey) => Shorten(Redact(text, apiKey));
+
+        /// <summary>
+        /// The server's own error text, whole (the caller bounds what is read), in any of the shapes servers use: {"error": {"message"}} (OpenAI, Ollama,
         /// llama.cpp, LM Studio), {"error": "..."}, {"object": "error", "message"} (older vLLM, SGLang), Gemini's list
         /// [{"error": {...}}], FastAPI's {"detail": [{"loc", "msg"}]} (TabbyAPI, text-generation-webui, Mistral's
         /// message.detail) or KoboldCpp's {"detail": {"msg"}}; else the raw body.
@@ -28,7 +34,7 @@ namespace VlmCaption.Transport
                 using JsonDocument document = JsonDocument.Parse(body);
                 if (FromElement(document.RootElement) is string text)
                 {
-                    return Shorten(text);
+                    return text.Trim();
                 }
             }
             catch (JsonException)
@@ -36,12 +42,12 @@ namespace VlmCaption.Transport
                 // Not JSON: fall through to the raw text.
             }
 
-            return Shorten(Encoding.UTF8.GetString(body.ToArray()));
+            return Encoding.UTF8.GetString(body.ToArray()).Trim();
         }
 
         /// <summary>Replaces every occurrence of the key, since servers sometimes echo it back.</summary>
         public static string Redact(string text, string apiKey) =>
-            string.IsNullOrEmpty(apiKey) ? text : text.Replace(apiKey, "***");
+            string.IsNullOrEmpty(apiKey) || string.IsNullOrEmpty(text) ? text : text.Replace(apiKey, "***");
 
         private static string? FromElement(JsonElement element)
         {

@@ -105,30 +105,14 @@ namespace VlmCaption.Transport
 
             using (document)
             {
-                JsonElement root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object)
+                try
                 {
-                    return false;
+                    TakeChunk(document.RootElement, data);
                 }
-
-                if (root.TryGetProperty("error", out _) && !root.TryGetProperty("choices", out _))
+                catch (InvalidOperationException e)
                 {
-                    throw new ServerErrorAnswer(ServerError.ReadMessage(data));
-                }
-
-                if (root.TryGetProperty("choices", out JsonElement choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
-                {
-                    TakeChoice(choices[0]);
-                }
-
-                if (root.TryGetProperty("usage", out JsonElement usage) && usage.ValueKind == JsonValueKind.Object)
-                {
-                    promptTokens = ChatAnswer.ReadInt(usage, "prompt_tokens") ?? promptTokens;
-                    completionTokens = ChatAnswer.ReadInt(usage, "completion_tokens") ?? completionTokens;
-                    if (usage.TryGetProperty("completion_tokens_details", out JsonElement details) && details.ValueKind == JsonValueKind.Object)
-                    {
-                        reasoningTokens = ChatAnswer.ReadInt(details, "reasoning_tokens") ?? reasoningTokens;
-                    }
+                    // GetString refuses text that is not valid UTF-8: the server's fault, not a bug of ours.
+                    throw new FormatException($"a stream chunk is not valid UTF-8 text: {e.Message}", e);
                 }
             }
 
@@ -139,6 +123,34 @@ namespace VlmCaption.Transport
             }
 
             return false;
+        }
+
+        private void TakeChunk(JsonElement root, ReadOnlyMemory<byte> data)
+        {
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return;
+            }
+
+            if (root.TryGetProperty("error", out _) && !root.TryGetProperty("choices", out _))
+            {
+                throw new ServerErrorAnswer(ServerError.ReadMessage(data));
+            }
+
+            if (root.TryGetProperty("choices", out JsonElement choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
+            {
+                TakeChoice(choices[0]);
+            }
+
+            if (root.TryGetProperty("usage", out JsonElement usage) && usage.ValueKind == JsonValueKind.Object)
+            {
+                promptTokens = ChatAnswer.ReadInt(usage, "prompt_tokens") ?? promptTokens;
+                completionTokens = ChatAnswer.ReadInt(usage, "completion_tokens") ?? completionTokens;
+                if (usage.TryGetProperty("completion_tokens_details", out JsonElement details) && details.ValueKind == JsonValueKind.Object)
+                {
+                    reasoningTokens = ChatAnswer.ReadInt(details, "reasoning_tokens") ?? reasoningTokens;
+                }
+            }
         }
 
         private void TakeChoice(JsonElement choice)

@@ -189,7 +189,7 @@ namespace VlmCaption.PowerShell.Commands
             }
             catch (CaptionException e)
             {
-                ThrowTerminatingError(ErrorRecords.From(e, config?.Path ?? string.Join(", ", BaseUrl)));
+                ThrowTerminatingError(ErrorRecords.From(e, config?.Path ?? string.Join(", ", (BaseUrl ?? Array.Empty<string>()).Select(Transport.EndpointUrl.Display))));
             }
         }
 
@@ -296,7 +296,7 @@ namespace VlmCaption.PowerShell.Commands
             }
             catch (CaptionException e)
             {
-                ThrowTerminatingError(ErrorRecords.From(e, string.Join(", ", config.BaseUrl)));
+                ThrowTerminatingError(ErrorRecords.From(e, string.Join(", ", config.BaseUrl.Select(Transport.EndpointUrl.Display))));
             }
             catch (ArgumentException e)
             {

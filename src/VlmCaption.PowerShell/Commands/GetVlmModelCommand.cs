@@ -38,7 +38,7 @@ namespace VlmCaption.PowerShell.Commands
                 }
                 catch (CaptionException e)
                 {
-                    WriteError(ErrorRecords.From(e, url));
+                    WriteError(ErrorRecords.From(e, EndpointUrl.Display(url)));
                 }
             }
         }

@@ -204,9 +204,9 @@ namespace VlmCaption.PowerShell.Commands
 
             try
             {
-                foreach (string file in Directory.EnumerateFiles(folder, ".*.tmp"))
+                foreach (string file in Directory.EnumerateFiles(folder, ".vlmcaption-*.tmp"))
                 {
-                    if (CaptionFile.IsLeftover(Path.GetFileName(file)))
+                    if (CaptionFile.IsLeftover(file))
                     {
                         WriteVerbose($"Removing '{file}', left by a write that was stopped.");
                         File.Delete(file);

@@ -109,7 +109,7 @@ namespace VlmCaption.PowerShell.Commands
             };
             foreach (string url in BaseUrl ?? config.BaseUrl)
             {
-                WriteVerbose($"Testing {url}.");
+                WriteVerbose($"Testing {EndpointUrl.Display(url)}.");
                 EndpointTestResult result = EndpointProbe.TestAsync(settings with { BaseUrl = url }, cancellation.Token).GetAwaiter().GetResult();
                 foreach (string note in result.Notes)
                 {
