@@ -47,7 +47,7 @@ try {
     try {
         Import-Module $ModulePath
         # Per-image failures are non-terminating: they are counted in the summary and the run goes on.
-        $summary = Invoke-VlmCaptionRun -ConfigPath $ConfigPath -ErrorAction Continue -ErrorVariable imageErrors
+        $summary = Invoke-VlmCaptionRun -ConfigPath $ConfigPath -ErrorAction Continue -ErrorVariable imageErrors -SummaryVariable soFar
         $exitCode = if ($summary.Failed + $summary.Truncated -gt 0) { 1 } else { 0 }
     }
     catch {
@@ -73,7 +73,9 @@ try {
 finally {
     if ($exitCode -eq 3) {
         # The pipeline is stopping, so 'exit' would be ignored here: end the process with the code itself.
-        Write-RunLog @{ Error = 'The run was interrupted before it finished.'; ErrorId = 'Interrupted' }
+        $entry = [ordered]@{ Error = 'The run was interrupted before it finished.'; ErrorId = 'Interrupted' }
+        if ($soFar) { $entry += [ordered]@{ Total = $soFar.Total; Succeeded = $soFar.Succeeded; Skipped = $soFar.Skipped; Failed = $soFar.Failed } }
+        Write-RunLog $entry
         [Environment]::Exit(3)
     }
 }

@@ -97,6 +97,11 @@ namespace VlmCaption.PowerShell
         /// <summary>Handles a captioned image (output, files).</summary>
         private protected abstract void OnCompleted(CaptionEvent completed);
 
+        /// <summary>Called when Ctrl+C stops the run, before the pipeline stops; nothing can be written any more.</summary>
+        private protected virtual void OnInterrupted()
+        {
+        }
+
         /// <summary>Called when the circuit breaker stops the run, before the terminating error.</summary>
         private protected virtual void OnStopping()
         {
@@ -127,6 +132,7 @@ namespace VlmCaption.PowerShell
             }
             catch (OperationCanceledException)
             {
+                OnInterrupted();
                 throw new PipelineStoppedException();
             }
         }

@@ -32,6 +32,9 @@ namespace VlmCaption
         /// <summary>Images captioned or failed per minute of wall time.</summary>
         public double ImagesPerMinute { get; set; }
 
+        /// <summary>True when the run was stopped (Ctrl+C, the circuit breaker) before it went through every image.</summary>
+        public bool Stopped { get; set; }
+
         /// <summary>Each failed image with its error.</summary>
         public CaptionFailure[] Failures { get; set; } = Array.Empty<CaptionFailure>();
     }

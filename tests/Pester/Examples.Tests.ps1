@@ -79,7 +79,10 @@ Describe 'examples/Invoke-NightlyCaption.ps1' {
             & kill -INT $process.Id
             $process.WaitForExit(20000) | Should -BeTrue
             $process.ExitCode | Should -Be 3
-            (Get-Content $log | ConvertFrom-Json).ErrorId | Should -Be 'Interrupted'
+            $entry = Get-Content $log | ConvertFrom-Json
+            $entry.ErrorId | Should -Be 'Interrupted'
+            $entry.Total | Should -Be 4 -Because 'the summary of what was done so far is logged'
+            $entry.Succeeded | Should -Be 0
         }
         finally {
             if (-not $process.HasExited) { $process.Kill() }

@@ -152,6 +152,35 @@ public class CaptionConfigReaderTests
     }
 
     [Fact]
+    public void An_alias_bomb_is_refused_before_it_is_expanded()
+    {
+        // Each level lists the one before ten times: 10^9 values from under 600 bytes.
+        var yaml = new System.Text.StringBuilder("prompts: [a]\nl0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for (int i = 1; i <= 9; i++)
+        {
+            yaml.Append($"l{i}: &l{i} [{string.Join(", ", Enumerable.Repeat($"*l{i - 1}", 10))}]\n");
+        }
+
+        yaml.Append("? *l9\n: key\n");
+        var reading = Task.Run(() => Record.Exception(() => Read(yaml.ToString())));
+        Assert.True(reading.Wait(TimeSpan.FromSeconds(30)), "the alias bomb was expanded");
+        var e = Assert.IsType<CaptionException>(reading.Result);
+        Assert.Equal("InvalidConfig", e.ErrorId);
+        Assert.Contains("alias", e.Message);
+        Assert.Contains("line ", e.Message);
+    }
+
+    [Fact]
+    public void Nesting_a_hundred_thousand_levels_deep_is_an_error_not_a_crash()
+    {
+        string yaml = "prompts: [a]\nextra_body: " + new string('[', 100_000) + new string(']', 100_000) + "\n";
+        CaptionException e = Fails(yaml);
+        Assert.Contains("line 2", e.Message);
+        Assert.Contains("in 'extra_body'", e.Message);
+        Assert.Contains("nest more than 32 levels", e.Message);
+    }
+
+    [Fact]
     public void An_extension_without_its_dot_is_taken_with_one()
     {
         Assert.Equal(".caption", Read("prompts: [a]\ncaption_extension: caption\n").Config.CaptionExtension);

@@ -28,6 +28,20 @@ public class ImageWalkerTests
     }
 
     [Fact]
+    public void Walk_goes_on_past_entries_that_vanish_or_cannot_be_read()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // /proc/self changes while it is walked (its fd entries come and go); the walk must warn and go on.
+        var skipped = new List<string>();
+        Exception? e = Record.Exception(() => ImageWalker.Find("/proc/self", recursive: true, (folder, why) => skipped.Add(why)));
+        Assert.Null(e);
+    }
+
+    [Fact]
     public void Walk_reports_only_our_temporary_files_old_enough_to_be_a_killed_runs()
     {
         using var folder = new TempFolder();
@@ -76,6 +90,55 @@ public class JsonlCaptionFileTests
         JsonlCaptionFile.Append(image, "Whole.", "m", "p");
         Assert.True(JsonlCaptionFile.HasCaption(image, "m", "p"));
         Assert.Equal(2, File.ReadAllLines(Path.Combine(folder.Path, "a.jsonl")).Length);
+    }
+
+    [Fact]
+    public void On_a_full_disk_a_line_is_appended_whole_or_not_at_all_and_no_empty_file_is_left()
+    {
+        // A real full file system: a 64 KiB tmpfs, which needs root; elsewhere there is nothing to test this on.
+        string mount = Path.Combine(Path.GetTempPath(), "vlmcaption-full-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(mount);
+        if (!OperatingSystem.IsLinux() || !Run("mount", $"-t tmpfs -o size=64k tmpfs {mount}"))
+        {
+            Directory.Delete(mount);
+            return;
+        }
+
+        try
+        {
+            string first = Path.Combine(mount, "first.png");
+            JsonlCaptionFile.Append(first, "Small.", "m", "p");
+            string jsonl = Path.Combine(mount, "first.jsonl");
+            long whole = new FileInfo(jsonl).Length;
+
+            // Far larger than the space left: the line must not go in part.
+            string big = new string('x', 200_000);
+            Assert.Equal("CaptionWriteFailed", Assert.Throws<CaptionException>(() => JsonlCaptionFile.Append(first, big, "m", "p")).ErrorId);
+            Assert.Equal(whole, new FileInfo(jsonl).Length);
+            Assert.Single(File.ReadAllLines(jsonl));
+
+            Assert.Throws<CaptionException>(() => JsonlCaptionFile.Append(Path.Combine(mount, "second.png"), big, "m", "p"));
+            Assert.False(File.Exists(Path.Combine(mount, "second.jsonl")), "a failed write left a new file");
+        }
+        finally
+        {
+            Run("umount", mount);
+            Directory.Delete(mount, recursive: true);
+        }
+    }
+
+    private static bool Run(string command, string arguments)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(command, arguments) { RedirectStandardError = true })!;
+            process.WaitForExit();
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
     }
 }
 

@@ -118,12 +118,21 @@ namespace VlmCaption.Config
             return config;
         }
 
+        /// <summary>The largest caption.yaml read.</summary>
+        private const long MaxConfigBytes = 1024 * 1024;
+
         private YamlMappingNode Load()
         {
             string text;
             try
             {
-                text = File.ReadAllText(path, new UTF8Encoding(false));
+                text = RegularFile.Check(path, MaxConfigBytes) switch
+                {
+                    RegularFile.Kind.Missing => throw new FileNotFoundException($"Could not find file '{path}'."),
+                    RegularFile.Kind.TooLarge => throw new CaptionException("InvalidConfig", CaptionErrorCategory.LimitsExceeded, $"{FileName} is larger than {MaxConfigBytes / 1048576} MiB, far more than a configuration; it was not read."),
+                    RegularFile.Kind.EmptyOrSpecial => "",
+                    _ => new UTF8Encoding(false).GetString(RegularFile.ReadAllBytes(path, MaxConfigBytes)).TrimStart('\uFEFF'),
+                };
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
@@ -133,6 +142,7 @@ namespace VlmCaption.Config
             var stream = new YamlStream();
             try
             {
+                YamlLimits.Check(text, FileName);
                 stream.Load(new StringReader(text));
             }
             catch (YamlException e)

@@ -46,7 +46,19 @@ namespace VlmCaption.Images
                 // Pushed in reverse so that subfolders are walked in name order.
                 foreach (string sub in folders.OrderByDescending(f => f, StringComparer.Ordinal))
                 {
-                    if ((File.GetAttributes(sub) & FileAttributes.ReparsePoint) != 0)
+                    FileAttributes attributes;
+                    try
+                    {
+                        attributes = File.GetAttributes(sub);
+                    }
+                    catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                    {
+                        // Gone since it was listed (a folder deleted during the walk, a process's /proc entry).
+                        skipped?.Invoke(sub, $"cannot be read: {e.Message}");
+                        continue;
+                    }
+
+                    if ((attributes & FileAttributes.ReparsePoint) != 0)
                     {
                         skipped?.Invoke(sub, "is a link to another folder and is not followed");
                         continue;

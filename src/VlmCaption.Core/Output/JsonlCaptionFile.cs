@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -70,25 +71,57 @@ namespace VlmCaption.Output
             }
 
             buffer.WriteByte((byte)'\n');
+
+            // Whole or not at all: the line goes in one write, and a failed write (a full disk) is cut back to the
+            // length the file had, or the file removed if this call made it.
+            bool existed = File.Exists(path);
+            long before = -1;
+            FileStream? stream = null;
             try
             {
-                using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-                if (stream.Length > 0)
+                // Unbuffered, so a failed write leaves nothing pending that closing the file would try again.
+                stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 1);
+                before = stream.Length;
+                byte[] line = buffer.ToArray();
+                if (before > 0)
                 {
                     stream.Seek(-1, SeekOrigin.End);
                     if (stream.ReadByte() != '\n')
                     {
-                        stream.WriteByte((byte)'\n');
+                        line = new[] { (byte)'\n' }.Concat(line).ToArray();
                     }
                 }
 
                 stream.Seek(0, SeekOrigin.End);
-                stream.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
+                stream.Write(line, 0, line.Length);
                 stream.Flush(flushToDisk: true);
+                stream.Dispose();
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
+                Undo(path, stream, existed, before);
                 throw new CaptionException("CaptionWriteFailed", CaptionErrorCategory.WriteError, $"Cannot append to '{path}': {e.Message}", e);
+            }
+        }
+
+        private static void Undo(string path, FileStream? stream, bool existed, long before)
+        {
+            try
+            {
+                if (stream is not null && before >= 0)
+                {
+                    stream.SetLength(before);
+                }
+
+                stream?.Dispose();
+                if (!existed)
+                {
+                    File.Delete(path);
+                }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                // Best effort: the caller reports the failed write either way.
             }
         }
     }

@@ -148,12 +148,25 @@ namespace VlmCaption.PowerShell.Commands
         private protected override void OnFailed(CaptionEvent failed) => Fail(failed.Path, failed.Error!);
 
         /// <inheritdoc />
-        private protected override void OnStopping() => WriteSummary();
+        private protected override void OnStopping() => WriteSummary(stopped: true);
+
+        /// <inheritdoc />
+        private protected override void OnInterrupted()
+        {
+            // The output is closed once the pipeline stops, but the variable still takes what was done so far.
+            if (SummaryVariable is not null && tally is not null)
+            {
+                RunSummary summary = tally.ToSummary();
+                summary.Stopped = true;
+                SessionState.PSVariable.Set(SummaryVariable, summary);
+            }
+        }
 
         /// <summary>The summary goes to the output unless -PassThru fills it with results, and to -SummaryVariable when named.</summary>
-        private void WriteSummary()
+        private void WriteSummary(bool stopped = false)
         {
             RunSummary summary = tally.ToSummary();
+            summary.Stopped = stopped;
             if (SummaryVariable is not null)
             {
                 SessionState.PSVariable.Set(SummaryVariable, summary);
