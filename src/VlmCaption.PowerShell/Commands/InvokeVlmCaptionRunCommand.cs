@@ -25,6 +25,7 @@ namespace VlmCaption.PowerShell.Commands
         private RunTally tally = null!;
         private string model = "";
         private string promptField = "";
+        private CaptionClaims? claims;
 
         /// <summary>The caption.yaml to run.</summary>
         [Parameter(Position = 0, ParameterSetName = PathSet)]
@@ -138,6 +139,8 @@ namespace VlmCaption.PowerShell.Commands
                 Progress.Captioned(result.Path);
             }
 
+            claims?.Release(result.Path);
+
             if (PassThru)
             {
                 WriteObject(result);
@@ -180,6 +183,7 @@ namespace VlmCaption.PowerShell.Commands
 
         private void Fail(string path, CaptionException error)
         {
+            claims?.Release(path);
             WriteError(ErrorRecords.From(error, path));
             tally.Failed(path, error.ErrorId, error.Message);
             Progress.Failed(path);
@@ -226,63 +230,106 @@ namespace VlmCaption.PowerShell.Commands
                 model = checkedModel.Model;
             }
 
-            // Images are sent as they are met, so nothing but the walk's list grows with the folder; the
-            // server is first asked when some image needs it.
-            bool started = false;
-            var captionOwners = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            string? folderOfOwners = null;
-            foreach (string image in images)
+            // With skip on, each image is claimed before it is sent, so two runs over one folder never caption it twice.
+            claims = config.SkipIfCaptionExists && !Force && !whatIf ? new CaptionClaims() : null;
+            try
             {
-                if (config.OutputFormat == "txt")
+                // Images are sent as they are met, so nothing but the walk's list grows with the folder; the
+                // server is first asked when some image needs it.
+                bool started = false;
+                var captionOwners = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                string? folderOfOwners = null;
+                foreach (string image in images)
                 {
-                    // Same-stem images share a folder, and the walk lists a folder's files together.
-                    string folder = Path.GetDirectoryName(image) ?? "";
-                    if (folder != folderOfOwners)
+                    if (config.OutputFormat == "txt")
                     {
-                        captionOwners.Clear();
-                        folderOfOwners = folder;
+                        // Same-stem images share a folder, and the walk lists a folder's files together.
+                        string folder = Path.GetDirectoryName(image) ?? "";
+                        if (folder != folderOfOwners)
+                        {
+                            captionOwners.Clear();
+                            folderOfOwners = folder;
+                        }
+
+                        if (!ClaimCaptionPath(image, captionOwners))
+                        {
+                            continue;
+                        }
                     }
 
-                    if (!ClaimCaptionPath(image, captionOwners))
+                    if (!Force && HasCaption(image))
+                    {
+                        tally.Skipped();
+                        Progress.Skipped(image);
+                        WriteVerbose($"Skipping '{image}': it has a caption.");
+                        if (whatIf)
+                        {
+                            ShouldProcess(image, "Skip (it has a caption)");
+                        }
+
+                        continue;
+                    }
+
+                    if (!ShouldProcess(image, "Caption"))
                     {
                         continue;
                     }
-                }
 
-                if (!Force && HasCaption(image))
-                {
-                    tally.Skipped();
-                    Progress.Skipped(image);
-                    WriteVerbose($"Skipping '{image}': it has a caption.");
-                    if (whatIf)
+                    if (!Claim(image))
                     {
-                        ShouldProcess(image, "Skip (it has a caption)");
+                        continue;
                     }
 
-                    continue;
+                    if (!started)
+                    {
+                        checkedModel ??= Preflight(config);
+                        model = checkedModel.Model;
+                        StartBatch(config, checkedModel, keepHistory: config.ChatHistoryDir is not null, metadata);
+                        started = true;
+                    }
+
+                    Enqueue(new CaptionJob(image, hints.Build(image, image)));
                 }
 
-                if (!ShouldProcess(image, "Caption"))
-                {
-                    continue;
-                }
-
-                if (!started)
-                {
-                    checkedModel ??= Preflight(config);
-                    model = checkedModel.Model;
-                    StartBatch(config, checkedModel, keepHistory: config.ChatHistoryDir is not null, metadata);
-                    started = true;
-                }
-
-                Enqueue(new CaptionJob(image, hints.Build(image, image)));
+                DrainAll();
+            }
+            finally
+            {
+                claims?.Dispose();
             }
 
-            DrainAll();
             if (!whatIf)
             {
                 WriteSummary();
             }
+        }
+
+        /// <summary>Claims the image for this run; false (counted as skipped) when another run is captioning it or has just captioned it.</summary>
+        private bool Claim(string image)
+        {
+            if (claims is null)
+            {
+                return true;
+            }
+
+            if (claims.TryClaim(image) is string holder)
+            {
+                WriteVerbose($"Skipping '{image}': another run is captioning it ({holder}).");
+            }
+            else if (HasCaption(image))
+            {
+                // Captioned by another run between the check and the claim.
+                claims.Release(image);
+                WriteVerbose($"Skipping '{image}': another run has just captioned it.");
+            }
+            else
+            {
+                return true;
+            }
+
+            tally.Skipped();
+            Progress.Skipped(image);
+            return false;
         }
 
         /// <summary>For txt output, the first image of a caption file owns it; a same-stem sibling (a.jpg, a.png) fails instead of overwriting.</summary>

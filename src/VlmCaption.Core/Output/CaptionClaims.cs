@@ -1,0 +1,149 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace VlmCaption.Output
+{
+    /// <summary>
+    /// Claims on images, so that runs over one folder at once (a second machine on the same share, a run started
+    /// twice) never caption an image twice. A claim is a file created exclusively beside the image, holding the
+    /// host, the process and the time. A claim is stale, and may be taken over, when its process is gone from this
+    /// host or it is older than <see cref="StaleAfter"/> (a run killed on another machine). Claims are let go when
+    /// the image is done or the run stops.
+    /// </summary>
+    public sealed class CaptionClaims : IDisposable
+    {
+        /// <summary>How long a claim from another host holds without being let go.</summary>
+        public static readonly TimeSpan StaleAfter = TimeSpan.FromHours(2);
+
+        private const string Prefix = ".vlmcaption-claim-";
+        private static readonly string Host = Environment.MachineName;
+        private static readonly int Process = System.Diagnostics.Process.GetCurrentProcess().Id;
+
+        private readonly HashSet<string> held = new HashSet<string>(StringComparer.Ordinal);
+
+        /// <summary>The claim file of an image: short, whatever the image's name.</summary>
+        public static string PathFor(string imagePath)
+        {
+            using var sha = SHA256.Create();
+            byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(Path.GetFileName(imagePath)));
+            return Path.Combine(Path.GetDirectoryName(imagePath) ?? ".", Prefix + BitConverter.ToString(hash, 0, 8).Replace("-", "").ToLowerInvariant());
+        }
+
+        /// <summary>Claims the image; null when claimed, else who holds it ("host, process 123, since ...").</summary>
+        public string? TryClaim(string imagePath)
+        {
+            string claim = PathFor(imagePath);
+            for (int attempt = 0; attempt < 2; attempt++)
+            {
+                try
+                {
+                    using (var file = new FileStream(claim, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                    {
+                        byte[] text = Encoding.UTF8.GetBytes($"{Host}\n{Process}\n{DateTime.UtcNow:O}\n{Path.GetFileName(imagePath)}\n");
+                        file.Write(text, 0, text.Length);
+                    }
+
+                    held.Add(claim);
+                    return null;
+                }
+                catch (IOException) when (File.Exists(claim))
+                {
+                    string? holder = LiveHolder(claim);
+                    if (holder is not null)
+                    {
+                        return holder;
+                    }
+
+                    // Stale: a killed run's. Taken over; if another run takes it first, CreateNew says so.
+                    TryDelete(claim);
+                }
+            }
+
+            return "another run";
+        }
+
+        /// <summary>Lets the claim on an image go, once it is captioned, failed or skipped.</summary>
+        public void Release(string imagePath)
+        {
+            string claim = PathFor(imagePath);
+            if (held.Remove(claim))
+            {
+                TryDelete(claim);
+            }
+        }
+
+        /// <summary>Lets every claim of this run go.</summary>
+        public void Dispose()
+        {
+            foreach (string claim in held)
+            {
+                TryDelete(claim);
+            }
+
+            held.Clear();
+        }
+
+        private static string? LiveHolder(string claim)
+        {
+            string[] lines;
+            DateTime written;
+            try
+            {
+                lines = File.ReadAllText(claim).Split('\n');
+                written = File.GetLastWriteTimeUtc(claim);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return "another run";
+            }
+
+            string host = lines.Length > 0 ? lines[0] : "";
+            bool sameHost = string.Equals(host, Host, StringComparison.OrdinalIgnoreCase);
+            if (lines.Length < 2 || !int.TryParse(lines[1], out int process))
+            {
+                // Half written by a run killed while claiming: stale once it is not brand new.
+                return DateTime.UtcNow - written > TimeSpan.FromMinutes(1) ? null : "another run";
+            }
+
+            if (DateTime.UtcNow - written > StaleAfter || (sameHost && !IsRunning(process)))
+            {
+                return null;
+            }
+
+            return $"{host}, process {process}, since {written:u}";
+        }
+
+        private static bool IsRunning(int process)
+        {
+            try
+            {
+                using Process found = System.Diagnostics.Process.GetProcessById(process);
+                return !found.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
+        }
+
+        private static void TryDelete(string path)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                // A claim that cannot be removed goes stale by itself.
+            }
+        }
+    }
+}
