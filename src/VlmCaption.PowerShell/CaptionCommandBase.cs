@@ -24,9 +24,12 @@ namespace VlmCaption.PowerShell
         /// <summary>The progress bar.</summary>
         private protected CaptionProgress Progress => progress ??= new CaptionProgress(this);
 
+        private TerminationSignal? termination;
+
         /// <inheritdoc />
         public void Dispose()
         {
+            termination?.Dispose();
             batch?.Dispose();
             Cancellation.Dispose();
         }
@@ -64,6 +67,7 @@ namespace VlmCaption.PowerShell
                 limitPerEndpoint: config.ConcurrentBatchSize);
             batch?.Dispose();
             batch = new CaptionBatch(engine, config.ConcurrentBatchSize * config.BaseUrl.Length, Cancellation.Token);
+            termination ??= new TerminationSignal();
             breaker = new CircuitBreaker(config.MaxConsecutiveFailures);
         }
 

@@ -66,7 +66,8 @@ Describe 'examples/Invoke-NightlyCaption.ps1' {
         (Get-Content $log | ConvertFrom-Json).ErrorId | Should -BeLike 'Modules_ModuleNotFound,*'
     }
 
-    It 'exits 3, not 0, when Ctrl+C interrupts the run' -Skip:$IsWindows {
+    It 'exits 3, not 0, when <_> interrupts the run' -Skip:$IsWindows -ForEach 'INT', 'TERM' {
+        $signal = $_
         Reset-TestServer $server -Options @{ models = @('test'); latencyMs = 5000 }
         $exe = [Environment]::ProcessPath
         $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
@@ -76,7 +77,7 @@ Describe 'examples/Invoke-NightlyCaption.ps1' {
         try {
             $deadline = [datetime]::UtcNow.AddSeconds(30)
             while ((Get-TestServerStat $server).inFlight -lt 1 -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-            & kill -INT $process.Id
+            & kill "-$signal" $process.Id
             $process.WaitForExit(20000) | Should -BeTrue
             $process.ExitCode | Should -Be 3
             $entry = Get-Content $log | ConvertFrom-Json
