@@ -129,6 +129,17 @@ public class ServerQuirksTests
         Assert.Throws<ServerErrorAnswer>(() => ChatAnswer.Parse(Encoding.UTF8.GetBytes("""{"error":{"message":"Vision add-on is not loaded"}}""")));
     }
 
+    [Fact]
+    public void An_answer_that_is_not_valid_UTF8_is_a_protocol_error_of_the_server()
+    {
+        byte[] body = Encoding.UTF8.GetBytes("""{"choices":[{"message":{"content":"A cat XX."},"finish_reason":"stop"}]}""");
+        int at = Array.IndexOf(body, (byte)'X');
+        body[at] = 0xC3;
+        body[at + 1] = 0x28;
+        var e = Assert.Throws<FormatException>(() => ChatAnswer.Parse(body));
+        Assert.Contains("not valid", e.Message);
+    }
+
     [Theory]
     [InlineData(500, "image input is not supported - hint: if this is unexpected, you may need to provide the mmproj", "ModelHasNoVision", true)]
     [InlineData(400, "'max_tokens' is too large: 16384. This model's maximum context length is 100 tokens and your request has 200 input tokens", "RequestRejected", true)]

@@ -101,15 +101,7 @@ namespace VlmCaption.Transport
                 answer.ChoiceError = ReadString(error, "message") ?? error.GetRawText();
             }
 
-            if (root.TryGetProperty("usage", out JsonElement usage) && usage.ValueKind == JsonValueKind.Object)
-            {
-                answer.PromptTokens = ReadInt(usage, "prompt_tokens");
-                answer.CompletionTokens = ReadInt(usage, "completion_tokens");
-                answer.ReasoningTokens = usage.TryGetProperty("completion_tokens_details", out JsonElement details) && details.ValueKind == JsonValueKind.Object
-                    ? ReadInt(details, "reasoning_tokens")
-                    : null;
-            }
-
+            (answer.PromptTokens, answer.CompletionTokens, answer.ReasoningTokens) = ReadUsage(root);
             return answer;
         }
 
@@ -172,6 +164,20 @@ namespace VlmCaption.Transport
                     reasoning.Append(ReadString(thinking, "text"));
                     break;
             }
+        }
+
+        /// <summary>usage's prompt, completion and reasoning tokens (completion_tokens_details.reasoning_tokens), each null when not reported.</summary>
+        internal static (int? Prompt, int? Completion, int? Reasoning) ReadUsage(JsonElement root)
+        {
+            if (!root.TryGetProperty("usage", out JsonElement usage) || usage.ValueKind != JsonValueKind.Object)
+            {
+                return (null, null, null);
+            }
+
+            int? reasoning = usage.TryGetProperty("completion_tokens_details", out JsonElement details) && details.ValueKind == JsonValueKind.Object
+                ? ReadInt(details, "reasoning_tokens")
+                : null;
+            return (ReadInt(usage, "prompt_tokens"), ReadInt(usage, "completion_tokens"), reasoning);
         }
 
         internal static string? ReadString(JsonElement element, string name) =>

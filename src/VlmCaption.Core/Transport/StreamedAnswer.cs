@@ -142,15 +142,11 @@ namespace VlmCaption.Transport
                 TakeChoice(choices[0]);
             }
 
-            if (root.TryGetProperty("usage", out JsonElement usage) && usage.ValueKind == JsonValueKind.Object)
-            {
-                promptTokens = ChatAnswer.ReadInt(usage, "prompt_tokens") ?? promptTokens;
-                completionTokens = ChatAnswer.ReadInt(usage, "completion_tokens") ?? completionTokens;
-                if (usage.TryGetProperty("completion_tokens_details", out JsonElement details) && details.ValueKind == JsonValueKind.Object)
-                {
-                    reasoningTokens = ChatAnswer.ReadInt(details, "reasoning_tokens") ?? reasoningTokens;
-                }
-            }
+            // Usually only the last chunk has usage (stream_options.include_usage); keep what earlier ones said.
+            (int? prompt, int? completion, int? reasoned) = ChatAnswer.ReadUsage(root);
+            promptTokens = prompt ?? promptTokens;
+            completionTokens = completion ?? completionTokens;
+            reasoningTokens = reasoned ?? reasoningTokens;
         }
 
         private void TakeChoice(JsonElement choice)
