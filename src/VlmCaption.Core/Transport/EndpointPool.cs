@@ -17,6 +17,9 @@ namespace VlmCaption.Transport
         private readonly List<Slot> slots;
         private readonly int limitPerEndpoint;
 
+        // Completed, and replaced, whenever a place is given back: waiters wake on that rather than polling.
+        private TaskCompletionSource<bool> released = NewSignal();
+
         public EndpointPool(IEnumerable<ChatEndpoint> endpoints, int limitPerEndpoint)
         {
             slots = endpoints.Select(e => new Slot(e)).ToList();
@@ -37,6 +40,7 @@ namespace VlmCaption.Transport
         {
             while (true)
             {
+                Task placeFreed;
                 lock (gate)
                 {
                     List<Slot> candidates = slots.Where(s => !tried.Contains(s.Endpoint)).ToList();
@@ -56,16 +60,27 @@ namespace VlmCaption.Transport
                         best.Outstanding++;
                         return best.Endpoint;
                     }
+
+                    placeFreed = released.Task;
                 }
 
-                // Every candidate is full; the batch's own limit keeps this wait short.
-                await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+                // Every candidate is full: wait until some image gives its place back.
+                var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                using (cancellationToken.Register(() => cancelled.TrySetCanceled()))
+                {
+                    await Task.WhenAny(placeFreed, cancelled.Task).ConfigureAwait(false);
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
             }
         }
+
+        private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>Gives the place back, noting whether the endpoint failed the image.</summary>
         public void Release(ChatEndpoint endpoint, bool endpointFailed)
         {
+            TaskCompletionSource<bool> waiting;
             lock (gate)
             {
                 Slot slot = slots.First(s => s.Endpoint == endpoint);
@@ -73,16 +88,18 @@ namespace VlmCaption.Transport
                 if (!endpointFailed)
                 {
                     slot.ConsecutiveFailures = 0;
-                    return;
                 }
-
-                slot.ConsecutiveFailures++;
-                if (slots.Count > 1 && slot.ConsecutiveFailures >= FailuresBeforeRest)
+                else if (++slot.ConsecutiveFailures >= FailuresBeforeRest && slots.Count > 1)
                 {
                     slot.RestUntil = DateTime.UtcNow + Rest;
                     slot.ConsecutiveFailures = 0;
                 }
+
+                waiting = released;
+                released = NewSignal();
             }
+
+            waiting.TrySetResult(true);
         }
 
         private sealed class Slot
