@@ -64,7 +64,8 @@ chat_history_dir: history
         $texts = [Collections.Generic.List[string]]::new()
         foreach ($item in $output) {
             $texts.Add(($item | Format-List * -Force | Out-String -Width 500))
-            if ($item -isnot [IO.FileSystemInfo]) { $texts.Add(($item | ConvertTo-Json -Depth 6 -WarningAction SilentlyContinue)) }
+            # Error records are read below, whole; as JSON at depth 6 each takes seconds (the exception graph).
+            if ($item -isnot [IO.FileSystemInfo] -and $item -isnot [Management.Automation.ErrorRecord]) { $texts.Add(($item | ConvertTo-Json -Depth 6 -WarningAction SilentlyContinue)) }
         }
         foreach ($record in @($ps.Streams.Error) + @($output | Where-Object { $_ -is [Management.Automation.ErrorRecord] })) {
             $texts.Add($record.ToString()); $texts.Add($record.Exception.ToString()); $texts.Add([string]$record.ErrorDetails); $texts.Add([string]$record.TargetObject)
