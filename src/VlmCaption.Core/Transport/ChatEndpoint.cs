@@ -86,98 +86,115 @@ namespace VlmCaption.Transport
                     built = sent;
                 }
 
-                CaptionException failure;
-                TimeSpan? retryAfter = null;
-                bool transient;
-
-                // The network timeout bounds each silence (the response is read unbuffered); this bounds the whole request.
-                using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                whole.CancelAfter(settings.MaxRequestTime);
-                try
+                Attempt outcome = await SendAsync(body, cancellationToken).ConfigureAwait(false);
+                if (outcome.Answer is ChatAnswer answer)
                 {
-                    var options = new RequestOptions { CancellationToken = whole.Token, ErrorOptions = ClientErrorBehaviors.NoThrow, BufferResponse = false };
-                    ClientResult result = await client.CompleteChatAsync(BinaryContent.Create(body), options).ConfigureAwait(false);
-                    using PipelineResponse response = result.GetRawResponse();
-                    int status = response.Status;
-                    string serverText;
-                    if (status >= 200 && status < 300)
+                    return answer;
+                }
+
+                if (outcome.Failure is null)
+                {
+                    // The server refused: change what it refused and send again at once, or wait while it loads.
+                    if (adjustments < MaxAdjustments && Adjust(outcome, sent))
                     {
-                        try
-                        {
-                            return await ReadAnswerAsync(response, whole.Token).ConfigureAwait(false);
-                        }
-                        catch (FormatException e)
-                        {
-                            failure = new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"{ShownUrl} answered with HTTP {status} but {e.Message}", e);
-                            transient = true;
-                            goto Failed;
-                        }
-                        catch (CaptionException e)
-                        {
-                            // A stream cut short is worth another try; an answer past the size limit is not.
-                            failure = e;
-                            transient = e.ErrorId == "ConnectionFailed";
-                            goto Failed;
-                        }
-                        catch (ServerErrorAnswer e)
-                        {
-                            status = 200;
-                            serverText = ServerError.Describe(e.Message, settings.ApiKey);
-                        }
-                    }
-                    else
-                    {
-                        byte[] errorBody = response.ContentStream is Stream errorStream ? await BoundedRead.ReadPrefixAsync(errorStream, MaxErrorBytes, whole.Token).ConfigureAwait(false) : Array.Empty<byte>();
-                        serverText = ServerError.Describe(ServerError.ReadMessage(errorBody), settings.ApiKey);
-                        response.Headers.TryGetValue("retry-after-ms", out string? retryAfterMs);
-                        response.Headers.TryGetValue("Retry-After", out string? retryAfterText);
-                        retryAfter = RetryDelay.Parse(retryAfterMs, retryAfterText, DateTimeOffset.UtcNow);
+                        adjustments++;
+                        continue;
                     }
 
-                    if (adjustments < MaxAdjustments && RequestAdjustment.Read(status, serverText, sent) is RequestAdjustment.Change change)
-                    {
-                        if (Quirks.Apply(change))
-                        {
-                            Notice?.Invoke($"{ShownUrl} refused the request ({serverText.TrimEnd('.')}); it is sent {change.Description} from now on.");
-                        }
-
-                        if (!Quirks.Snapshot().SameRequestAs(sent))
-                        {
-                            adjustments++;
-                            continue;
-                        }
-                    }
-
-                    if (ServerFailure.IsLoading(status, serverText) && await WaitWhileLoadingAsync(retryAfter, log, cancellationToken).ConfigureAwait(false))
+                    if (ServerFailure.IsLoading(outcome.Status, outcome.ServerText) && await WaitWhileLoadingAsync(outcome.RetryAfter, log, cancellationToken).ConfigureAwait(false))
                     {
                         continue;
                     }
 
-                    failure = ServerFailure.FromAnswer(status, ServerError.Redact(response.ReasonPhrase, settings.ApiKey), serverText, ShownUrl, ModelListed);
-                    transient = RetryDelay.IsTransientStatus(status) && !failure.SameForEveryImage;
-                }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested && whole.IsCancellationRequested)
-                {
-                    failure = new CaptionException("RequestTimedOut", CaptionErrorCategory.OperationTimeout, $"{ShownUrl} took longer than {settings.MaxRequestTime.TotalSeconds:0} s for one answer (-MaxRequestSec), though it kept sending. Raise -MaxRequestSec, or lower -MaxTokens for a model that does not stop.", e);
-                    transient = false;
-                }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested && ServerFailure.FromTransport(e, ShownUrl, settings.Timeout) is CaptionException transportFailure)
-                {
-                    failure = transportFailure;
-                    transient = true;
+                    outcome.Failure = ServerFailure.FromAnswer(outcome.Status, outcome.Reason, outcome.ServerText, ShownUrl, ModelListed);
+                    outcome.Transient = RetryDelay.IsTransientStatus(outcome.Status) && !outcome.Failure.SameForEveryImage;
                 }
 
-            Failed:
-                if (!transient || attempt >= settings.MaxRetries)
+                if (!outcome.Transient || attempt >= settings.MaxRetries)
                 {
-                    throw failure;
+                    throw outcome.Failure;
                 }
 
-                TimeSpan delay = RetryDelay.Next(attempt, RetryBaseDelay, retryAfter);
+                TimeSpan delay = RetryDelay.Next(attempt, RetryBaseDelay, outcome.RetryAfter);
                 attempt++;
-                log?.Invoke($"{failure.Message} Retry {attempt} of {settings.MaxRetries} in {delay.TotalSeconds:0.0} s.");
+                log?.Invoke($"{outcome.Failure.Message} Retry {attempt} of {settings.MaxRetries} in {delay.TotalSeconds:0.0} s.");
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        /// <summary>
+        /// Sends one request and reads what comes back: an answer, a refusal (status and the server's text, key
+        /// redacted) for the caller to act on, or a failure of the transport, the stream or the whole-request cap.
+        /// </summary>
+        private async Task<Attempt> SendAsync(BinaryData body, CancellationToken cancellationToken)
+        {
+            // The network timeout bounds each silence (the response is read unbuffered); this bounds the whole request.
+            using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            whole.CancelAfter(settings.MaxRequestTime);
+            try
+            {
+                var options = new RequestOptions { CancellationToken = whole.Token, ErrorOptions = ClientErrorBehaviors.NoThrow, BufferResponse = false };
+                ClientResult result = await client.CompleteChatAsync(BinaryContent.Create(body), options).ConfigureAwait(false);
+                using PipelineResponse response = result.GetRawResponse();
+                string reason = ServerError.Redact(response.ReasonPhrase, settings.ApiKey);
+                if (response.Status < 200 || response.Status >= 300)
+                {
+                    byte[] errorBody = response.ContentStream is Stream errorStream ? await BoundedRead.ReadPrefixAsync(errorStream, MaxErrorBytes, whole.Token).ConfigureAwait(false) : Array.Empty<byte>();
+                    response.Headers.TryGetValue("retry-after-ms", out string? retryAfterMs);
+                    response.Headers.TryGetValue("Retry-After", out string? retryAfterText);
+                    return new Attempt
+                    {
+                        Status = response.Status,
+                        Reason = reason,
+                        ServerText = ServerError.Describe(ServerError.ReadMessage(errorBody), settings.ApiKey),
+                        RetryAfter = RetryDelay.Parse(retryAfterMs, retryAfterText, DateTimeOffset.UtcNow),
+                    };
+                }
+
+                try
+                {
+                    return new Attempt { Answer = await ReadAnswerAsync(response, whole.Token).ConfigureAwait(false) };
+                }
+                catch (ServerErrorAnswer e)
+                {
+                    return new Attempt { Status = 200, Reason = reason, ServerText = ServerError.Describe(e.Message, settings.ApiKey) };
+                }
+                catch (FormatException e)
+                {
+                    var failure = new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"{ShownUrl} answered with HTTP {response.Status} but {e.Message}", e);
+                    return new Attempt { Failure = failure, Transient = true };
+                }
+                catch (CaptionException e)
+                {
+                    // A stream cut short is worth another try; an answer past the size limit is not.
+                    return new Attempt { Failure = e, Transient = e.ErrorId == "ConnectionFailed" };
+                }
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && whole.IsCancellationRequested)
+            {
+                var failure = new CaptionException("RequestTimedOut", CaptionErrorCategory.OperationTimeout, $"{ShownUrl} took longer than {settings.MaxRequestTime.TotalSeconds:0} s for one answer (-MaxRequestSec), though it kept sending. Raise -MaxRequestSec, or lower -MaxTokens for a model that does not stop.", e);
+                return new Attempt { Failure = failure };
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && ServerFailure.FromTransport(e, ShownUrl, settings.Timeout) is CaptionException transportFailure)
+            {
+                return new Attempt { Failure = transportFailure, Transient = true };
+            }
+        }
+
+        /// <summary>Changes the request for a refusal that names what to change; true when the next request differs.</summary>
+        private bool Adjust(Attempt refusal, EndpointQuirks sent)
+        {
+            if (RequestAdjustment.Read(refusal.Status, refusal.ServerText, sent) is not RequestAdjustment.Change change)
+            {
+                return false;
+            }
+
+            if (Quirks.Apply(change))
+            {
+                Notice?.Invoke($"{ShownUrl} refused the request ({refusal.ServerText.TrimEnd('.')}); it is sent {change.Description} from now on.");
+            }
+
+            return !Quirks.Snapshot().SameRequestAs(sent);
         }
 
         /// <summary>Told of each streamed chunk that carried text, for the progress bar; called from worker threads.</summary>
@@ -210,6 +227,24 @@ namespace VlmCaption.Transport
             NetworkTimeout = timeout,
             UserAgentApplicationId = "VlmCaption",
         };
+
+        /// <summary>What one request came to: an answer, a refusal (no failure yet: the caller decides), or a failure.</summary>
+        private sealed class Attempt
+        {
+            public ChatAnswer? Answer { get; set; }
+
+            public int Status { get; set; }
+
+            public string Reason { get; set; } = "";
+
+            public string ServerText { get; set; } = "";
+
+            public TimeSpan? RetryAfter { get; set; }
+
+            public CaptionException? Failure { get; set; }
+
+            public bool Transient { get; set; }
+        }
 
         /// <summary>Waits out a server that is loading its model, within one budget for the whole run; false once it is spent.</summary>
         private async Task<bool> WaitWhileLoadingAsync(TimeSpan? retryAfter, Action<string>? log, CancellationToken cancellationToken)
