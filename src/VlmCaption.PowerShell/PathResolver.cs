@@ -1,13 +1,30 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.IO;
 using System.Management.Automation;
 using Microsoft.PowerShell.Commands;
+using VlmCaption.Images;
 
 namespace VlmCaption.PowerShell
 {
     /// <summary>Turns -Path (wildcards) and -LiteralPath values into file-system paths, writing an error for each one that is not a file.</summary>
     internal static class PathResolver
     {
+        /// <summary>The images of a folder (and its subfolders when <paramref name="recurse"/>) whose names pass the wildcard patterns.</summary>
+        public static IEnumerable<string> ImagesIn(PSCmdlet cmdlet, string folder, bool recurse, string[]? include, string[]? exclude)
+        {
+            var included = include?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
+            var excluded = exclude?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
+            foreach (string image in ImageWalker.Find(folder, recurse, (skipped, why) => cmdlet.WriteWarning($"'{skipped}' {why}.")))
+            {
+                string name = Path.GetFileName(image);
+                if ((included is null || included.Any(p => p.IsMatch(name))) && (excluded is null || !excluded.Any(p => p.IsMatch(name))))
+                {
+                    yield return image;
+                }
+            }
+        }
+
         /// <summary>The files the paths name; a folder is an error unless <paramref name="folders"/> is set, when it is returned too.</summary>
         public static IEnumerable<string> ResolveFiles(PSCmdlet cmdlet, string[] paths, bool literal, bool folders = false)
         {

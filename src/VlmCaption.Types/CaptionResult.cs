@@ -55,6 +55,9 @@ namespace VlmCaption
         /// <summary>Media type of the image as sent, e.g. image/jpeg.</summary>
         public string SentMediaType { get; set; } = "";
 
+        /// <summary>The caption file the caption was read from (Import-VlmCaption); null for a caption just made.</summary>
+        public string? CaptionFile { get; set; }
+
         /// <summary>
         /// The caption.yaml the result was made with, if any. It binds by name to Save-VlmCaption's -Config, so the
         /// file's prefix, suffix, caption_extension and output_format apply when the result is saved.

@@ -50,6 +50,37 @@ namespace VlmCaption.Output
             return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(imagePath) ?? "", System.IO.Path.GetFileNameWithoutExtension(imagePath) + extension);
         }
 
+        /// <summary>The largest caption file read back: captions are a few hundred words.</summary>
+        public const long MaxReadBytes = 1024 * 1024;
+
+        /// <summary>
+        /// The caption in a caption file, without a trailing line break (editors add one); null when there is none.
+        /// Throws <see cref="CaptionException"/> (CaptionUnreadable) for a file that is not a regular file under the limit.
+        /// </summary>
+        public static string? Read(string captionPath)
+        {
+            switch (RegularFile.Check(captionPath, MaxReadBytes))
+            {
+                case RegularFile.Kind.Missing:
+                    return null;
+                case RegularFile.Kind.EmptyOrSpecial:
+                    throw new CaptionException("CaptionUnreadable", CaptionErrorCategory.InvalidData, $"'{captionPath}' is empty, or not a regular file, so it was not read.");
+                case RegularFile.Kind.TooLarge:
+                    throw new CaptionException("CaptionUnreadable", CaptionErrorCategory.LimitsExceeded, $"'{captionPath}' is larger than {MaxReadBytes / 1048576} MiB, more than a caption; it was not read.");
+            }
+
+            try
+            {
+                byte[] bytes = RegularFile.ReadAllBytes(captionPath, MaxReadBytes);
+                int start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+                return Utf8NoBom.GetString(bytes, start, bytes.Length - start).TrimEnd('\r', '\n');
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new CaptionException("CaptionUnreadable", CaptionErrorCategory.ReadError, $"Cannot read '{captionPath}': {e.Message}", e);
+            }
+        }
+
         /// <summary>True when the image has a caption where the configuration writes it: a non-empty caption file, or for jsonl a line by this model for these prompts.</summary>
         public static bool ExistsFor(CaptionConfig config, string imagePath, string model)
         {

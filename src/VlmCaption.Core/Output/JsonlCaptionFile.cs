@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -21,36 +22,88 @@ namespace VlmCaption.Output
         /// <summary>&lt;image path without extension&gt;.jsonl.</summary>
         public static string PathFor(string imagePath) => CaptionFile.PathFor(imagePath, ".jsonl");
 
-        /// <summary>True when the file holds a complete line with this model and prompt; broken lines are ignored.</summary>
+        /// <summary>The largest jsonl file read; a run's lines are short, and a crafted file must not cost gigabytes.</summary>
+        public const long MaxFileBytes = 64L * 1024 * 1024;
+
+        /// <summary>True when the image's jsonl file has a non-empty caption by this model for these prompts.</summary>
         public static bool HasCaption(string imagePath, string model, string prompt)
         {
-            string path = PathFor(imagePath);
-            if (!File.Exists(path))
+            foreach (Entry entry in Entries(imagePath))
             {
-                return false;
+                if (entry.Model == model && entry.Prompt == prompt && entry.Text.Length > 0)
+                {
+                    return true;
+                }
             }
 
-            foreach (string line in File.ReadAllLines(path, Encoding.UTF8))
+            return false;
+        }
+
+        /// <summary>
+        /// The whole lines of the image's jsonl file, in order; a line cut short by a crash, or one that is not a
+        /// caption, is passed over. None when there is no file, or it is not a regular file under the limit.
+        /// </summary>
+        public static List<Entry> Entries(string imagePath)
+        {
+            var entries = new List<Entry>();
+            string path = PathFor(imagePath);
+            if (RegularFile.Check(path, MaxFileBytes) != RegularFile.Kind.Readable)
+            {
+                return entries;
+            }
+
+            string text;
+            try
+            {
+                text = new UTF8Encoding(false).GetString(RegularFile.ReadAllBytes(path, MaxFileBytes));
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return entries;
+            }
+
+            foreach (string line in text.Split('\n'))
             {
                 try
                 {
                     using JsonDocument document = JsonDocument.Parse(line);
                     JsonElement root = document.RootElement;
                     if (root.ValueKind == JsonValueKind.Object
-                        && root.TryGetProperty("model", out JsonElement m) && m.ValueKind == JsonValueKind.String && m.GetString() == model
-                        && root.TryGetProperty("prompt", out JsonElement p) && p.ValueKind == JsonValueKind.String && p.GetString() == prompt
-                        && root.TryGetProperty("text", out JsonElement t) && t.ValueKind == JsonValueKind.String && t.GetString()!.Length > 0)
+                        && root.TryGetProperty("text", out JsonElement t) && t.ValueKind == JsonValueKind.String)
                     {
-                        return true;
+                        entries.Add(new Entry(
+                            t.GetString()!,
+                            root.TryGetProperty("model", out JsonElement m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "",
+                            root.TryGetProperty("prompt", out JsonElement p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : ""));
                     }
                 }
-                catch (JsonException)
+                catch (Exception e) when (e is JsonException || e is InvalidOperationException)
                 {
-                    // A line cut short by a crash: not a caption.
+                    // A line cut short by a crash, or not text: not a caption.
                 }
             }
 
-            return false;
+            return entries;
+        }
+
+        /// <summary>One line of a jsonl caption file.</summary>
+        public sealed class Entry
+        {
+            internal Entry(string text, string model, string prompt)
+            {
+                Text = text;
+                Model = model;
+                Prompt = prompt;
+            }
+
+            /// <summary>The caption.</summary>
+            public string Text { get; }
+
+            /// <summary>The model that wrote it.</summary>
+            public string Model { get; }
+
+            /// <summary>The prompts, joined by a blank line.</summary>
+            public string Prompt { get; }
         }
 
         /// <summary>

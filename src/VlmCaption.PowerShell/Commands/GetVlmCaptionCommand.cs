@@ -211,7 +211,7 @@ namespace VlmCaption.PowerShell.Commands
                 }
                 else
                 {
-                    files.AddRange(ImagesIn(item));
+                    files.AddRange(PathResolver.ImagesIn(this, item, Recurse, Include, Exclude));
                 }
             }
 
@@ -333,21 +333,6 @@ namespace VlmCaption.PowerShell.Commands
             effective.MaxImageBytes = Use(nameof(MaxImageBytes)) ? MaxImageBytes : config.MaxImageBytes;
             effective.CaptionExtension = Use(nameof(Extension)) ? Extension : config.CaptionExtension;
             return effective;
-        }
-
-        /// <summary>The images of a folder (and its subfolders with -Recurse) whose names pass -Include and -Exclude.</summary>
-        private IEnumerable<string> ImagesIn(string folder)
-        {
-            var include = Include?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
-            var exclude = Exclude?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
-            foreach (string image in ImageWalker.Find(folder, Recurse, (skipped, why) => WriteWarning($"'{skipped}' {why}.")))
-            {
-                string name = System.IO.Path.GetFileName(image);
-                if ((include is null || include.Any(p => p.IsMatch(name))) && (exclude is null || !exclude.Any(p => p.IsMatch(name))))
-                {
-                    yield return image;
-                }
-            }
         }
     }
 }

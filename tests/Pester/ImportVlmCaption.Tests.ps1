@@ -1,0 +1,69 @@
+# Existing captions as objects: read back, edited, saved again.
+BeforeAll {
+    Import-Module $env:VLMCAPTION_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    $server = Start-TestServer
+}
+
+AfterAll {
+    Stop-TestServer $server
+}
+
+Describe 'Import-VlmCaption' {
+    BeforeEach {
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))
+        $sub = New-Item -ItemType Directory -Path (Join-Path $folder 'sub')
+        New-TestImage $server (Join-Path $folder 'a.png') | Out-Null
+        New-TestImage $server (Join-Path $folder 'b[1].png') | Out-Null
+        New-TestImage $server (Join-Path $sub 'c.jpg') -Format jpeg | Out-Null
+        New-TestImage $server (Join-Path $folder 'none.png') | Out-Null
+        Set-Content -LiteralPath (Join-Path $folder 'a.txt') 'The image shows a red square.'
+        Set-Content -LiteralPath (Join-Path $folder 'b[1].txt') 'The image shows a bracket.' -NoNewline
+        Set-Content -LiteralPath (Join-Path $sub 'c.txt') 'ohwx, The image shows a deep one.' -NoNewline
+    }
+
+    It 'reads the captions of a folder and its subfolders as results that carry the image and the file' {
+        $read = @(Import-VlmCaption $folder -Recurse)
+        $read.Image | Should -Be @('a.png', 'b[1].png', 'c.jpg')
+        $read[0] | Should -BeOfType ([VlmCaption.CaptionResult])
+        $read[0].Caption | Should -Be 'The image shows a red square.' -Because 'the line break an editor added is dropped'
+        $read[0].CaptionFile | Should -Be (Join-Path $folder 'a.txt')
+        $read[1].PSPath | Should -BeLike '*FileSystem::*b`[1`].png'
+        @(Import-VlmCaption $folder).Count | Should -Be 2
+    }
+
+    It 'is the whole find-and-replace story with Save-VlmCaption' {
+        Import-VlmCaption $folder -Recurse | ForEach-Object { $_.Caption = $_.Caption -replace 'The image shows ', ''; $_ } | Save-VlmCaption -Force
+        Get-Content -LiteralPath (Join-Path $folder 'b[1].txt') -Raw | Should -Be 'a bracket.'
+        Get-Content -LiteralPath (Join-Path $sub 'c.txt') -Raw | Should -Be 'ohwx, a deep one.'
+    }
+
+    It 'takes Get-ChildItem output, and round-trips through a CSV' {
+        $csv = Join-Path $TestDrive 'review.csv'
+        Get-ChildItem $folder -File | Import-VlmCaption | Export-Csv -LiteralPath $csv
+        $rows = @(Import-Csv -LiteralPath $csv)
+        $rows.Count | Should -Be 2
+        $rows | ForEach-Object { $_.Caption = "checked: $($_.Caption)"; $_ } | Save-VlmCaption -Force
+        Get-Content -LiteralPath (Join-Path $folder 'a.txt') -Raw | Should -Be 'checked: The image shows a red square.'
+    }
+
+    It 'reads jsonl lines with their models, and any extension' {
+        Reset-TestServer $server
+        $config = Join-Path $folder 'caption.yaml'
+        Set-Content $config "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [a]`noutput_format: jsonl"
+        Get-VlmCaption -LiteralPath (Join-Path $folder 'none.png') -Config $config | Save-VlmCaption
+        $lines = @(Import-VlmCaption -LiteralPath (Join-Path $folder 'none.png') -Format jsonl)
+        $lines.Count | Should -Be 1
+        $lines[0].Model | Should -Be 'test'
+        $lines[0].Caption | Should -BeLike 'Red JPEG image*'
+        Set-Content -LiteralPath (Join-Path $folder 'a.caption') 'other extension'
+        (Import-VlmCaption -LiteralPath (Join-Path $folder 'a.png') -Extension caption).Caption | Should -Be 'other extension'
+    }
+
+    It 'refuses a caption file that is not a regular file or is too large, per image' -Skip:$IsWindows {
+        & mkfifo (Join-Path $folder 'none.txt')
+        $read = @(Import-VlmCaption $folder -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $read.Count | Should -Be 2
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'CaptionUnreadable,*'
+    }
+}
