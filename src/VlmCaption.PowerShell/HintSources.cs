@@ -13,12 +13,16 @@ namespace VlmCaption.PowerShell
     {
         private readonly Cmdlet cmdlet;
         private readonly IReadOnlyList<HintSource> sources;
-        private readonly BuiltInHints builtIn = new BuiltInHints();
+        private readonly BuiltInHints builtIn;
 
-        public HintSources(Cmdlet cmdlet, IReadOnlyList<HintSource> sources)
+        /// <param name="cmdlet">Where warnings go.</param>
+        /// <param name="sources">The sources, in order.</param>
+        /// <param name="captionExtension">The run's caption extension, where existing_caption reads the current caption.</param>
+        public HintSources(Cmdlet cmdlet, IReadOnlyList<HintSource> sources, string captionExtension)
         {
             this.cmdlet = cmdlet;
             this.sources = sources;
+            builtIn = new BuiltInHints(captionExtension);
         }
 
         public static HintSource BuiltIn(string name) =>

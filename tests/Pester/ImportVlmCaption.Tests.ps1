@@ -60,6 +60,17 @@ Describe 'Import-VlmCaption' {
         (Import-VlmCaption -LiteralPath (Join-Path $folder 'a.png') -Extension caption).Caption | Should -Be 'other extension'
     }
 
+    It 'gives the model the current caption as context with the existing_caption hint, exactly as documented' {
+        Reset-TestServer $server
+        $new = Get-VlmCaption -LiteralPath (Join-Path $folder 'a.png') -BaseUrl $server.BaseUrl -Model test -HintSource existing_caption, full_path
+        $new | Should -Not -BeNullOrEmpty
+        $text = (Get-TestServerRequest $server)[0].body.messages[-1].content[0].text
+        $text | Should -BeLike "Existing caption:`nThe image shows a red square.`n`nImage file information:*"
+        Reset-TestServer $server
+        Get-VlmCaption -LiteralPath (Join-Path $folder 'none.png') -BaseUrl $server.BaseUrl -Model test -HintSource existing_caption | Out-Null
+        (Get-TestServerRequest $server)[0].body.messages[-1].content[0].text | Should -Be 'Describe the image in detail.' -Because 'an image without a caption gets no hint'
+    }
+
     It 'refuses a caption file that is not a regular file or is too large, per image' -Skip:$IsWindows {
         & mkfifo (Join-Path $folder 'none.txt')
         $read = @(Import-VlmCaption $folder -ErrorVariable errors -ErrorAction SilentlyContinue)

@@ -222,7 +222,7 @@ Describe 'Hint sources' {
     }
 
     It 'lists the built-in sources' {
-        (Get-VlmHintSource).Name | Should -Be @('full_path', 'json', 'metadata', 'exif')
+        (Get-VlmHintSource).Name | Should -Be @('full_path', 'json', 'metadata', 'exif', 'existing_caption')
         (Get-VlmHintSource meta*).Description | Should -BeLike '*metadata.json*'
     }
 

@@ -25,9 +25,16 @@ namespace VlmCaption.Hints
         /// <summary>Name of the hint read from the image's own EXIF data.</summary>
         public const string Exif = "exif";
 
+        /// <summary>Name of the hint that gives the model the image's current caption, for recaptioning with it as context.</summary>
+        public const string ExistingCaption = "existing_caption";
+
         private static readonly JsonDocumentOptions ReadOptions = new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
 
         private readonly ConcurrentDictionary<string, string?> folderMetadata = new ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
+        private readonly string captionExtension;
+
+        /// <summary>Hints for one run, whose caption files end in <paramref name="captionExtension"/> (for existing_caption).</summary>
+        public BuiltInHints(string captionExtension = Output.CaptionExtension.Default) => this.captionExtension = captionExtension;
 
         /// <summary>The built-in names with what each adds.</summary>
         public static IReadOnlyDictionary<string, string> Descriptions { get; } = new Dictionary<string, string>
@@ -36,6 +43,7 @@ namespace VlmCaption.Hints
             [Json] = "The JSON file beside the image with the same name (<name>.json), re-indented: \"Json Metadata:\\n<json>\\n\".",
             [Metadata] = "metadata.json in the image's folder, one line per key: \"Directory metadata:\\n- <key>: <value>\\n\".",
             [Exif] = "Camera, lens, date taken and GPS position from the image's EXIF data: \"EXIF metadata:\\n- Camera: <make model>\\n…\".",
+            [ExistingCaption] = "The image's current caption, from its caption file: \"Existing caption:\\n<caption>\\n\".",
         };
 
         /// <summary>True for a name this class builds.</summary>
@@ -54,6 +62,9 @@ namespace VlmCaption.Hints
             Json => JsonSidecar(imagePath),
             Metadata => folderMetadata.GetOrAdd(Path.GetDirectoryName(imagePath) ?? ".", DirectoryMetadata),
             Exif => ExifHint.Build(imagePath),
+            ExistingCaption => Output.CaptionFile.Read(Output.CaptionFile.PathFor(imagePath, captionExtension)) is string caption && caption.Trim().Length > 0
+                ? "Existing caption:\n" + caption + "\n"
+                : null,
             _ => throw new ArgumentException($"'{name}' is not a built-in hint source. Known: {string.Join(", ", Descriptions.Keys)}."),
         };
 

@@ -18,13 +18,10 @@ namespace VlmCaption.Output
         /// <summary>How old a temporary file must be before clean-up takes it for a killed write's: another run may be writing it.</summary>
         public static readonly TimeSpan LeftoverAge = TimeSpan.FromMinutes(10);
 
-        /// <summary>True for the name of one of our temporary files (written now or left by a killed write).</summary>
-        public static bool IsOurTemporary(string fileName) => Leftover.IsMatch(fileName);
-
         /// <summary>True for one of our temporary files old enough that no write can still be using it.</summary>
         public static bool IsLeftover(string path)
         {
-            if (!IsOurTemporary(System.IO.Path.GetFileName(path)))
+            if (!Leftover.IsMatch(System.IO.Path.GetFileName(path)))
             {
                 return false;
             }

@@ -65,20 +65,6 @@ namespace VlmCaption.Transport
             return result;
         }
 
-        /// <summary>True when the model is listed as is, or by a name the server resolves to it.</summary>
-        public static bool IsListed(IReadOnlyList<VlmModel> models, string model)
-        {
-            try
-            {
-                ModelMatch.Resolve(models, model, "");
-                return true;
-            }
-            catch (CaptionException)
-            {
-                return false;
-            }
-        }
-
         /// <summary>The list; null (with a warning) when it cannot be read but chat may work; throws when nothing can.</summary>
         private static async Task<IReadOnlyList<VlmModel>?> ListOrExplainAsync(string baseUrl, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, CancellationToken cancellationToken)
         {

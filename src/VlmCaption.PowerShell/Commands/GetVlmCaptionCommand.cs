@@ -185,7 +185,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 config = Effective(Config is null ? SessionDefaults.NewConfig() : ConfigLoader.Load(this, Config));
                 globalMetadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
-                hints = new HintSources(this, Bound(nameof(HintSource)) || Config is null ? HintSource : ConfigLoader.HintSourcesOf(this, config));
+                hints = new HintSources(this, Bound(nameof(HintSource)) || Config is null ? HintSource : ConfigLoader.HintSourcesOf(this, config), config.CaptionExtension);
             }
             catch (CaptionException e)
             {

@@ -196,7 +196,7 @@ namespace VlmCaption.PowerShell.Commands
                 throw new CaptionException("BaseDirectoryNotFound", CaptionErrorCategory.ObjectNotFound, $"The folder of {config.Where("base_directory")}, '{config.BaseDirectory}', does not exist. Fix base_directory or pass -BaseDirectory.");
             }
 
-            HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config));
+            HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config), config.CaptionExtension);
             string? metadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
             bool whatIf = IsWhatIf();
             List<string> images = ImageWalker.Find(config.BaseDirectory, config.Recursive, (folder, why) => WriteWarning($"'{folder}' {why}."), leftover =>
