@@ -14,6 +14,7 @@
         'Get-VlmCaption'
         'Save-VlmCaption'
         'Import-VlmCaption'
+        'Edit-VlmCaption'
         'Export-VlmDataset'
         'Invoke-VlmCaptionRun'
         'Import-VlmCaptionConfig'
@@ -33,7 +34,8 @@
             LicenseUri   = 'https://github.com/VlmCaption/VlmCaption/blob/main/LICENSE'
             ReleaseNotes = @'
 0.1.0, the first release:
-- Import-VlmCaption reads existing captions (txt or jsonl) as objects to edit and save back; Export-VlmDataset
+- Import-VlmCaption reads existing captions (txt or jsonl) as objects, Edit-VlmCaption post-processes them
+  (replacements, phrases, tags, word limit, tidying) as caption.yaml's rules do in runs; Export-VlmDataset
   writes them as Hugging Face imagefolder, kohya, musubi-tuner or CSV dataset files.
 - Get-VlmCaption and Save-VlmCaption caption images from the pipeline, folders (-Recurse, -Include, -Exclude) or
   wildcards, through any OpenAI-compatible server; results bind back by PSPath and round-trip through CSV and Clixml.

@@ -61,6 +61,27 @@ namespace VlmCaption
         /// <summary>caption_extension: of txt captions, with its dot.</summary>
         public string CaptionExtension { get; set; } = ".txt";
 
+        /// <summary>replacements: ordered regular-expression replacements applied to every caption.</summary>
+        public CaptionReplacement[] Replacements { get; set; } = Array.Empty<CaptionReplacement>();
+
+        /// <summary>strip_phrases: phrases removed from every caption, ignoring case.</summary>
+        public string[] StripPhrases { get; set; } = Array.Empty<string>();
+
+        /// <summary>tidy: collapse spaces, drop spaces before punctuation and doubled punctuation.</summary>
+        public bool Tidy { get; set; }
+
+        /// <summary>tag_separator: captions are tag lists split on this (e.g. ", "): trimmed, de-duplicated, rejoined; null for prose.</summary>
+        public string? TagSeparator { get; set; }
+
+        /// <summary>tag_underscores: underscores in tags become spaces (with tag_separator).</summary>
+        public bool TagUnderscores { get; set; }
+
+        /// <summary>drop_tags: tags left out (with tag_separator), ignoring case.</summary>
+        public string[] DropTags { get; set; } = Array.Empty<string>();
+
+        /// <summary>max_words: the most words a caption keeps, cut at a sentence end where one is near; 0 for no limit.</summary>
+        public int MaxWords { get; set; }
+
         /// <summary>prefix: put before every caption (e.g. a trigger word).</summary>
         public string Prefix { get; set; } = "";
 

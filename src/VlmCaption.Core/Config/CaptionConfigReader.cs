@@ -99,6 +99,13 @@ namespace VlmCaption.Config
                 MaxConsecutiveFailures = Integer("max_consecutive_failures", 0, int.MaxValue) ?? 5,
                 Temperature = Number("temperature", 0, 2),
                 ChatHistoryDir = OptionalPath("chat_history_dir"),
+                Replacements = Replacements().ToArray(),
+                StripPhrases = StringList("strip_phrases")?.ToArray() ?? Array.Empty<string>(),
+                Tidy = Boolean("tidy") ?? false,
+                TagSeparator = Value("tag_separator") is YamlScalarNode separator && !IsNull(separator) && (separator.Value ?? "").Length > 0 ? separator.Value : null,
+                TagUnderscores = Boolean("tag_underscores") ?? false,
+                DropTags = StringList("drop_tags")?.ToArray() ?? Array.Empty<string>(),
+                MaxWords = Integer("max_words", 0, 100_000) ?? 0,
                 ReasoningEffort = ReasoningEffort(),
                 ExtraBody = ExtraBody(),
             };
@@ -325,6 +332,43 @@ namespace VlmCaption.Config
             }
 
             return rules;
+        }
+
+        /// <summary>replacements: a list of {pattern, replacement}, each pattern a valid regular expression.</summary>
+        private IReadOnlyList<CaptionReplacement> Replacements()
+        {
+            if (Present("replacements") is not YamlNode node)
+            {
+                return Array.Empty<CaptionReplacement>();
+            }
+
+            if (node is not YamlSequenceNode sequence)
+            {
+                throw Error(node, $"'replacements' must be a list of {{pattern, replacement}}, not {Describe(node)}.");
+            }
+
+            var replacements = new List<CaptionReplacement>();
+            foreach (YamlNode item in sequence.Children)
+            {
+                if (item is not YamlMappingNode rule || !rule.Children.TryGetValue(new YamlScalarNode("pattern"), out YamlNode? pattern) || pattern is not YamlScalarNode patternText || string.IsNullOrEmpty(patternText.Value))
+                {
+                    throw Error(item, "each replacement needs 'pattern' (a regular expression) and may have 'replacement'.");
+                }
+
+                try
+                {
+                    _ = new Regex(patternText.Value!, RegexOptions.CultureInvariant);
+                }
+                catch (ArgumentException e)
+                {
+                    throw Error(patternText, $"'{patternText.Value}' in 'replacements' is not a regular expression: {e.Message}");
+                }
+
+                string replacement = rule.Children.TryGetValue(new YamlScalarNode("replacement"), out YamlNode? with) && with is YamlScalarNode withText && !IsNull(withText) ? withText.Value ?? "" : "";
+                replacements.Add(new CaptionReplacement { Pattern = patternText.Value!, Replacement = replacement });
+            }
+
+            return replacements;
         }
 
         private string OutputFormat()

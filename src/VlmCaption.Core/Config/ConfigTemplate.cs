@@ -95,6 +95,21 @@ caption_extension: .txt
 prefix: ''
 suffix: ''
 
+# Post-processing, applied to every caption after the retry rules and before prefix and suffix, in this order:
+# replacements (regular expressions, in order), phrases stripped (ignoring case), tag handling when captions
+# are tag lists (split on tag_separator, trimmed, underscores to spaces, drop_tags left out, duplicates
+# removed), at most max_words words (cut at a sentence end where one is near; 0: no limit), then tidy.
+# replacements:
+#   - pattern: '^(The|This) image (shows|depicts) '
+#     replacement: ''
+replacements: []
+strip_phrases: []
+tag_separator: ''
+tag_underscores: false
+drop_tags: []
+max_words: 0
+tidy: false
+
 # Longest side sent, in pixels (0 sends files untouched), the pixel budget of one image, and the largest
 # encoded image sent (3.75 MB fits Anthropic's 5 MB of base64 and every other server; larger images are
 # encoded again at lower quality, then smaller).

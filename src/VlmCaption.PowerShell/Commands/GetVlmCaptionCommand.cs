@@ -25,6 +25,7 @@ namespace VlmCaption.PowerShell.Commands
         private string? globalMetadata;
         private bool started;
         private string model = "";
+        private PostProcessing? rules;
 
         /// <summary>Image paths or folders; wildcards allowed. Objects with PSPath (Get-ChildItem's, results) bind to -LiteralPath.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
@@ -185,6 +186,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 config = Effective(Config is null ? SessionDefaults.NewConfig() : ConfigLoader.Load(this, Config));
                 globalMetadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
+                rules = Config is null ? null : new PostProcessing(config);
                 hints = new HintSources(this, Bound(nameof(HintSource)) || Config is null ? HintSource : ConfigLoader.HintSourcesOf(this, config), config.CaptionExtension);
             }
             catch (CaptionException e)
@@ -274,6 +276,19 @@ namespace VlmCaption.PowerShell.Commands
             }
 
             completed.Result.Config = Config is null ? null : config;
+            if (rules is not null)
+            {
+                // The configuration's post-processing, as Invoke-VlmCaptionRun applies it, before Save-VlmCaption adds prefix and suffix.
+                try
+                {
+                    completed.Result.Caption = rules.Apply(completed.Result.Caption);
+                }
+                catch (CaptionException e)
+                {
+                    WriteError(ErrorRecords.From(e, completed.Path));
+                    return;
+                }
+            }
             WriteObject(completed.Result);
         }
 

@@ -26,6 +26,7 @@ namespace VlmCaption.PowerShell.Commands
         private string model = "";
         private string promptField = "";
         private CaptionClaims? claims;
+        private PostProcessing rules = null!;
 
         /// <summary>The caption.yaml to run.</summary>
         [Parameter(Position = 0, ParameterSetName = PathSet)]
@@ -119,6 +120,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 try
                 {
+                    result.Caption = rules.Apply(result.Caption);
                     string text = config.Prefix + result.Caption + config.Suffix;
                     if (config.OutputFormat == "jsonl")
                     {
@@ -197,6 +199,8 @@ namespace VlmCaption.PowerShell.Commands
             }
 
             HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config), config.CaptionExtension);
+            rules = new PostProcessing(config);
+            string action = rules.IsEmpty ? "Caption" : $"Caption, then post-process ({rules.Describe()})";
             string? metadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
             bool whatIf = IsWhatIf();
             List<string> images = ImageWalker.Find(config.BaseDirectory, config.Recursive, (folder, why) => WriteWarning($"'{folder}' {why}."), leftover =>
@@ -270,7 +274,7 @@ namespace VlmCaption.PowerShell.Commands
                         continue;
                     }
 
-                    if (!ShouldProcess(image, "Caption"))
+                    if (!ShouldProcess(image, action))
                     {
                         continue;
                     }

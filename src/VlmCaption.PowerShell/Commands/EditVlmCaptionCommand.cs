@@ -1,0 +1,114 @@
+using System;
+using System.Collections;
+using System.Linq;
+using System.Management.Automation;
+using VlmCaption.Output;
+
+namespace VlmCaption.PowerShell.Commands
+{
+    /// <summary>
+    /// Applies post-processing rules to the Caption of each object piped in (results, Import-VlmCaption and
+    /// Import-Csv objects) and passes it on: replacements, phrases stripped, tag handling, a word limit, tidying.
+    /// </summary>
+    [Cmdlet(VerbsData.Edit, "VlmCaption")]
+    [OutputType(typeof(CaptionResult), typeof(PSObject))]
+    public sealed class EditVlmCaptionCommand : PSCmdlet
+    {
+        private PostProcessing rules = null!;
+
+        /// <summary>An object with a Caption property.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true)]
+        [ValidateNotNull]
+        public PSObject InputObject { get; set; } = null!;
+
+        /// <summary>Ordered replacements: an ordered hashtable of regular expression to replacement, e.g. [ordered]@{ '^The image shows ' = '' }.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public IDictionary? Replace { get; set; }
+
+        /// <summary>Phrases removed, ignoring case.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public string[]? StripPhrase { get; set; }
+
+        /// <summary>Collapse spaces, drop spaces before punctuation and doubled punctuation.</summary>
+        [Parameter]
+        public SwitchParameter Tidy { get; set; }
+
+        /// <summary>Treat captions as tag lists split on this separator (e.g. ", "): trimmed, de-duplicated, rejoined.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? TagSeparator { get; set; }
+
+        /// <summary>Underscores in tags become spaces.</summary>
+        [Parameter]
+        public SwitchParameter TagUnderscores { get; set; }
+
+        /// <summary>Tags left out, ignoring case.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public string[]? DropTag { get; set; }
+
+        /// <summary>The most words kept, cut at a sentence end where one is near.</summary>
+        [Parameter]
+        [ValidateRange(1, 100_000)]
+        public int MaxWords { get; set; }
+
+        /// <summary>A caption.yaml path or object whose post-processing keys apply; the parameters add to or replace them.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public object? Config { get; set; }
+
+        /// <inheritdoc />
+        protected override void BeginProcessing()
+        {
+            try
+            {
+                CaptionConfig config = Config is null ? new CaptionConfig() : ConfigLoader.Load(this, Config).Clone();
+                if (Replace is not null)
+                {
+                    config.Replacements = config.Replacements.Concat(Replace.Cast<DictionaryEntry>().Select(e => new CaptionReplacement { Pattern = e.Key?.ToString() ?? "", Replacement = e.Value?.ToString() ?? "" })).ToArray();
+                }
+
+                config.StripPhrases = StripPhrase ?? config.StripPhrases;
+                config.Tidy = Tidy.IsPresent || config.Tidy;
+                config.TagSeparator = TagSeparator ?? config.TagSeparator;
+                config.TagUnderscores = TagUnderscores.IsPresent || config.TagUnderscores;
+                config.DropTags = DropTag ?? config.DropTags;
+                config.MaxWords = MyInvocation.BoundParameters.ContainsKey(nameof(MaxWords)) ? MaxWords : config.MaxWords;
+                rules = new PostProcessing(config);
+            }
+            catch (CaptionException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e, Config!));
+            }
+            catch (ArgumentException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, "InvalidPattern", ErrorCategory.InvalidArgument, Replace));
+            }
+        }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            PSPropertyInfo? caption = InputObject.Properties["Caption"];
+            if (caption?.Value is not object value)
+            {
+                WriteError(new ErrorRecord(new PSArgumentException("The object has no Caption to edit."), "NoCaption", ErrorCategory.InvalidArgument, InputObject));
+                return;
+            }
+
+            try
+            {
+                caption.Value = rules.Apply(value.ToString() ?? "");
+            }
+            catch (CaptionException e)
+            {
+                WriteError(ErrorRecords.From(e, InputObject));
+                return;
+            }
+
+            WriteObject(InputObject);
+        }
+    }
+}
