@@ -55,6 +55,12 @@ namespace VlmCaption
         /// <summary>skip_if_caption_exists (or the older skip_if_txt_exists).</summary>
         public bool SkipIfCaptionExists { get; set; }
 
+        /// <summary>
+        /// existing: what to do with an image that has a caption: skip, overwrite, append or prepend (the new caption
+        /// on a line of its own after or before the old one); null follows skip_if_caption_exists.
+        /// </summary>
+        public string? Existing { get; set; }
+
         /// <summary>output_format: txt or jsonl.</summary>
         public string OutputFormat { get; set; } = "txt";
 

@@ -57,6 +57,20 @@ tidy: true
         ([pscustomobject]@{ Caption = 'Red JPEG image, 30x20 pixels. Turn 1. More words here.' } | Edit-VlmCaption -Config $config).Caption | Should -Be 'A red square, 30x20 pixels.'
     }
 
+    It 'keeps the old caption with existing: append or prepend, and with Save-VlmCaption -Existing' {
+        Set-Content -LiteralPath (Join-Path $images 'p.txt') 'old caption' -NoNewline
+        Set-Content $config "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [a]`nbase_directory: images`nexisting: append"
+        (Invoke-VlmCaptionRun $config).Succeeded | Should -Be 1 -Because 'append captions images that have a caption'
+        Get-Content -LiteralPath (Join-Path $images 'p.txt') -Raw | Should -BeLike "old caption`nRed JPEG image, 30x20 pixels.*"
+        Set-Content -LiteralPath (Join-Path $images 'p.txt') 'old caption' -NoNewline
+        Invoke-VlmCaptionRun $config -Existing Prepend | Out-Null
+        Get-Content -LiteralPath (Join-Path $images 'p.txt') -Raw | Should -BeLike "Red JPEG image*`nold caption"
+        (Invoke-VlmCaptionRun $config -Existing Skip).Skipped | Should -Be 1
+        [pscustomobject]@{ Path = (Join-Path $images 'p.png'); Caption = 'third' } | Save-VlmCaption -Existing Append
+        (Get-Content -LiteralPath (Join-Path $images 'p.txt')) | Select-Object -Last 1 | Should -Be 'third'
+        { [pscustomobject]@{ Path = (Join-Path $images 'p.png'); Caption = 'x' } | Save-VlmCaption -Existing Skip -ErrorAction Stop } | Should -Throw -ErrorId 'CaptionExists,*'
+    }
+
     It 'refuses a pattern that is not a regular expression before any caption' {
         { [pscustomobject]@{ Caption = 'x' } | Edit-VlmCaption -Replace @{ '(unclosed' = '' } -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidPattern,*'
     }

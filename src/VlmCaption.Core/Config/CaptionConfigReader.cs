@@ -83,7 +83,8 @@ namespace VlmCaption.Config
                 RetryRules = RetryRules().ToArray(),
                 BaseDirectory = FullPath(Text("base_directory") ?? "."),
                 Recursive = Boolean("recursive") ?? false,
-                SkipIfCaptionExists = Boolean("skip_if_caption_exists") ?? Boolean("skip_if_txt_exists") ?? false,
+                Existing = Existing(),
+                SkipIfCaptionExists = Existing() is string existing ? existing == "skip" : Boolean("skip_if_caption_exists") ?? Boolean("skip_if_txt_exists") ?? false,
                 OutputFormat = OutputFormat(),
                 CaptionExtension = CaptionExtension(),
                 Prefix = Text("prefix") ?? "",
@@ -369,6 +370,14 @@ namespace VlmCaption.Config
             }
 
             return replacements;
+        }
+
+        private string? Existing()
+        {
+            string? mode = Text("existing")?.ToLowerInvariant();
+            return mode is null || Output.ExistingCaption.Modes.Contains(mode)
+                ? mode
+                : throw Error(Value("existing")!, $"'existing' must be one of {string.Join(", ", Output.ExistingCaption.Modes)}, not '{mode}'.");
         }
 
         private string OutputFormat()

@@ -14,7 +14,7 @@ namespace VlmCaption.Config
             "skip_if_caption_exists", "skip_if_txt_exists", "output_format", "caption_extension", "prefix", "suffix",
             "max_image_size", "max_pixels", "max_image_bytes", "timeout_sec", "max_retries", "max_consecutive_failures", "temperature", "chat_history_dir",
             "reasoning_effort", "extra_body", "stream", "max_request_sec", "max_answer_bytes",
-            "replacements", "strip_phrases", "tidy", "tag_separator", "tag_underscores", "drop_tags", "max_words",
+            "existing", "replacements", "strip_phrases", "tidy", "tag_separator", "tag_underscores", "drop_tags", "max_words",
         };
 
         /// <summary>The known key closest to <paramref name="key"/> by edit distance, if it is close enough to be a typo.</summary>

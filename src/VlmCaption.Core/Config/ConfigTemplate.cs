@@ -87,6 +87,8 @@ recursive: false
 # Skip images that already have a caption (txt: a non-empty caption file; jsonl: a line with this model and prompts).
 # Default when absent: false, as in the original tool; true here, so a run that was stopped picks up where it left off.
 skip_if_caption_exists: true
+# Or say what becomes of an existing caption: existing: skip, overwrite, append or prepend (append and prepend keep
+# the old caption and put the new one on a line of its own after or before it). When set, it replaces the key above.
 
 # txt: <name>.txt beside each image. jsonl: a line {text, model, prompt} appended to <name>.jsonl.
 output_format: txt

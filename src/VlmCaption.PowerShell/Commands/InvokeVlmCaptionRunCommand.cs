@@ -74,9 +74,14 @@ namespace VlmCaption.PowerShell.Commands
         [ApiKeyTransformation]
         public SecureString? ApiKey { get; set; }
 
-        /// <summary>Caption again even where a caption exists.</summary>
+        /// <summary>Caption again even where a caption exists (as -Existing Overwrite, unless -Existing says Append or Prepend).</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
+
+        /// <summary>Overrides existing: Skip, Overwrite, Append or Prepend an image's caption.</summary>
+        [Parameter]
+        [ValidateSet("Skip", "Overwrite", "Append", "Prepend")]
+        public string? Existing { get; set; }
 
         /// <summary>Emit each CaptionResult instead of the summary, which then goes to -SummaryVariable.</summary>
         [Parameter]
@@ -128,7 +133,9 @@ namespace VlmCaption.PowerShell.Commands
                     }
                     else
                     {
-                        CaptionFile.WriteAtomic(CaptionFile.PathFor(result.Path, config.CaptionExtension), text, overwrite: true);
+                        string target = CaptionFile.PathFor(result.Path, config.CaptionExtension);
+                        string? old = config.Existing is "append" or "prepend" ? CaptionFile.Read(target) : null;
+                        CaptionFile.WriteAtomic(target, ExistingCaption.Combine(config.Existing, old, text), overwrite: true);
                     }
                 }
                 catch (CaptionException e)
@@ -378,6 +385,12 @@ namespace VlmCaption.PowerShell.Commands
             if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)))
             {
                 effective.ConcurrentBatchSize = ThrottleLimit;
+            }
+
+            if (Existing is not null)
+            {
+                effective.Existing = Existing.ToLowerInvariant();
+                effective.SkipIfCaptionExists = effective.Existing == "skip";
             }
 
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Recurse)))

@@ -64,6 +64,11 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
+        /// <summary>What becomes of a caption file that exists: Skip (an error, the default without -Force), Overwrite, Append or Prepend the new caption on a line of its own.</summary>
+        [Parameter]
+        [ValidateSet("Skip", "Overwrite", "Append", "Prepend")]
+        public string? Existing { get; set; }
+
         /// <summary>Emit the FileInfo of each written file.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -137,7 +142,9 @@ namespace VlmCaption.PowerShell.Commands
                         WriteWarning($"'{sibling}' has the same name as '{image}', so both would use the caption file '{target}'.");
                     }
 
-                    CaptionFile.WriteAtomic(target, text, overwrite: Force);
+                    string? mode = Existing?.ToLowerInvariant() ?? (Bound(nameof(Force)) || config is null ? null : config.Existing);
+                    string? old = mode is "append" or "prepend" ? CaptionFile.Read(target) : null;
+                    CaptionFile.WriteAtomic(target, ExistingCaption.Combine(mode, old, text), overwrite: Force || mode is "overwrite" or "append" or "prepend");
                     if (siblings.Count > 0)
                     {
                         written[target] = image;
