@@ -101,6 +101,8 @@ namespace VlmCaption
                 PromptTokens = Sum(outcome.Turns.Select(t => t.PromptTokens)),
                 CompletionTokens = Sum(outcome.Turns.Select(t => t.CompletionTokens)),
                 Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
+                Width = image.OriginalWidth,
+                Height = image.OriginalHeight,
                 SentWidth = image.Width,
                 SentHeight = image.Height,
                 SentBytes = image.ByteCount,

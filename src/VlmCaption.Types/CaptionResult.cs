@@ -43,6 +43,12 @@ namespace VlmCaption
         /// <summary>Wall time in seconds for the whole image: preparation and every turn.</summary>
         public double Seconds { get; set; }
 
+        /// <summary>Width in pixels of the original image, upright (0 when not known, as for captions read back).</summary>
+        public int Width { get; set; }
+
+        /// <summary>Height in pixels of the original image, upright.</summary>
+        public int Height { get; set; }
+
         /// <summary>Width in pixels of the image as sent (0 when sent untouched and not identified).</summary>
         public int SentWidth { get; set; }
 

@@ -55,6 +55,14 @@ Describe 'Export-VlmDataset' {
         Test-Path (Join-Path $TestDrive 'whatif.csv') | Should -BeFalse
     }
 
+    It "gives results the original image's upright size beside the size sent" {
+        Reset-TestServer $server
+        $big = New-TestImage $server (Join-Path $TestDrive 'big.jpg') -Width 800 -Height 400 -Format jpeg -Orientation 6
+        $result = Get-VlmCaption -LiteralPath $big.FullName -BaseUrl $server.BaseUrl -Model test -MaxImageSize 200
+        "$($result.Width)x$($result.Height)" | Should -Be '400x800'
+        "$($result.SentWidth)x$($result.SentHeight)" | Should -Be '100x200'
+    }
+
     It 'leaves truncated captions out unless asked' {
         $cut = [pscustomobject]@{ Path = (Join-Path $root 'a.png'); Caption = 'cut'; Status = 'Truncated' }
         $cut | Export-VlmDataset Csv -Root $root -Destination (Join-Path $TestDrive 'cut.csv') -WarningVariable warnings -WarningAction SilentlyContinue

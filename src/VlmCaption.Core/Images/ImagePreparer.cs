@@ -113,7 +113,7 @@ namespace VlmCaption.Images
             }
 
             IImageInfo? info = TryIdentify(new MemoryStream(data, writable: false), out _);
-            return new PreparedImage(data, sniffed, info?.Width ?? 0, info?.Height ?? 0) { Note = PassThroughNote(sniffed) };
+            return new PreparedImage(data, sniffed, info?.Width ?? 0, info?.Height ?? 0) { Note = PassThroughNote(sniffed) }.WithOriginal(info?.Width ?? 0, info?.Height ?? 0);
         }
 
         private PreparedImage Reencode(string path, FileStream stream, string? sniffed)
@@ -156,6 +156,7 @@ namespace VlmCaption.Images
             }
 
             image.Mutate(x => x.AutoOrient());
+            (int originalWidth, int originalHeight) = (image.Width, image.Height);
             int longest = Math.Max(image.Width, image.Height);
             if (longest > options.MaxImageSize)
             {
@@ -169,7 +170,8 @@ namespace VlmCaption.Images
             image.Metadata.ExifProfile = null;
             image.Metadata.IccProfile = null;
             image.Metadata.XmpProfile = null;
-            return HasTransparency(image) ? FitPng((Image<Rgba32>)(object)image, path) : FitJpeg(image, path, null);
+            PreparedImage prepared = HasTransparency(image) ? FitPng((Image<Rgba32>)(object)image, path) : FitJpeg(image, path, null);
+            return prepared.WithOriginal(originalWidth, originalHeight);
         }
 
         /// <summary>A JPEG within the byte cap: the set quality, then lower qualities, then smaller sizes.</summary>

@@ -40,6 +40,21 @@ namespace VlmCaption.Images
         /// <summary>The data URI as a quoted UTF-8 JSON string.</summary>
         internal byte[] DataUriJson { get; }
 
+        /// <summary>Width of the original image, upright (after its EXIF orientation); 0 when not known.</summary>
+        internal int OriginalWidth { get; private set; }
+
+        /// <summary>Height of the original image, upright.</summary>
+        internal int OriginalHeight { get; private set; }
+
+        /// <summary>The same image, noting the original's size.</summary>
+        internal PreparedImage WithOriginal(int width, int height)
+        {
+            var copy = (PreparedImage)MemberwiseClone();
+            copy.OriginalWidth = width;
+            copy.OriginalHeight = height;
+            return copy;
+        }
+
         /// <summary>What the run should hear about how the image was sent (a format few servers read, a flattened PNG); null for nothing.</summary>
         internal string? Note { get; init; }
     }
