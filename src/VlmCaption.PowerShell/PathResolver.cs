@@ -10,8 +10,35 @@ namespace VlmCaption.PowerShell
     /// <summary>Turns -Path (wildcards) and -LiteralPath values into file-system paths, writing an error for each one that is not a file.</summary>
     internal static class PathResolver
     {
+        /// <summary>
+        /// The files the paths name (Named: true) and the images of the folders they name (false), filtered by the
+        /// patterns; folders piped in without <paramref name="recurse"/> are passed over, since Get-ChildItem -Recurse
+        /// pipes their images too.
+        /// </summary>
+        public static IEnumerable<(string File, bool Named)> Expand(PSCmdlet cmdlet, string[] paths, bool literal, bool recurse, string[]? include, string[]? exclude)
+        {
+            foreach (string item in ResolveFiles(cmdlet, paths, literal, folders: true))
+            {
+                if (!Directory.Exists(item))
+                {
+                    yield return (item, true);
+                }
+                else if (cmdlet.MyInvocation.ExpectingInput && !recurse)
+                {
+                    cmdlet.WriteVerbose($"Passing over the folder '{item}'; its images come through the pipeline (or use -Recurse).");
+                }
+                else
+                {
+                    foreach (string image in ImagesIn(cmdlet, item, recurse, include, exclude))
+                    {
+                        yield return (image, false);
+                    }
+                }
+            }
+        }
+
         /// <summary>The images of a folder (and its subfolders when <paramref name="recurse"/>) whose names pass the wildcard patterns.</summary>
-        public static IEnumerable<string> ImagesIn(PSCmdlet cmdlet, string folder, bool recurse, string[]? include, string[]? exclude)
+        private static IEnumerable<string> ImagesIn(PSCmdlet cmdlet, string folder, bool recurse, string[]? include, string[]? exclude)
         {
             var included = include?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
             var excluded = exclude?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();

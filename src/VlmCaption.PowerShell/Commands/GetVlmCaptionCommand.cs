@@ -199,23 +199,7 @@ namespace VlmCaption.PowerShell.Commands
         protected override void ProcessRecord()
         {
             bool literal = ParameterSetName == LiteralPathSet;
-            var files = new List<string>();
-            foreach (string item in PathResolver.ResolveFiles(this, literal ? LiteralPath : Path, literal, folders: true))
-            {
-                if (!Directory.Exists(item))
-                {
-                    files.Add(item);
-                }
-                else if (MyInvocation.ExpectingInput && !Recurse)
-                {
-                    // Get-ChildItem -Recurse pipes the folders along with their files.
-                    WriteVerbose($"Passing over the folder '{item}'; its images come through the pipeline (or use -Recurse).");
-                }
-                else
-                {
-                    files.AddRange(PathResolver.ImagesIn(this, item, Recurse, Include, Exclude));
-                }
-            }
+            var files = PathResolver.Expand(this, literal ? LiteralPath : Path, literal, Recurse, Include, Exclude).Select(f => f.File).ToList();
 
             // Given by parameter rather than piped, the whole list is known now, so progress can show percent and an ETA.
             if (!MyInvocation.ExpectingInput)

@@ -59,23 +59,9 @@ namespace VlmCaption.PowerShell.Commands
         protected override void ProcessRecord()
         {
             bool literal = ParameterSetName == LiteralPathSet;
-            foreach (string item in PathResolver.ResolveFiles(this, literal ? LiteralPath : Path, literal, folders: true))
+            foreach ((string image, bool named) in PathResolver.Expand(this, literal ? LiteralPath : Path, literal, Recurse, Include, Exclude))
             {
-                if (!Directory.Exists(item))
-                {
-                    Read(item, named: true);
-                }
-                else if (MyInvocation.ExpectingInput && !Recurse)
-                {
-                    WriteVerbose($"Passing over the folder '{item}'; its images come through the pipeline (or use -Recurse).");
-                }
-                else
-                {
-                    foreach (string image in PathResolver.ImagesIn(this, item, Recurse, Include, Exclude))
-                    {
-                        Read(image, named: false);
-                    }
-                }
+                Read(image, named);
             }
         }
 
