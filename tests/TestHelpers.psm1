@@ -94,6 +94,20 @@ function New-TestImage {
     Get-Item -LiteralPath $Path
 }
 
+function New-TestImageFolder {
+    <# A new folder under -Parent with -Count red PNGs named <Prefix>1.png ..., each a pixel wider than the last (from -FirstWidth), so requests tell them apart. #>
+    param(
+        [Parameter(Mandatory)] $Server,
+        [Parameter(Mandatory)] [string] $Parent,
+        [int] $Count = 1,
+        [string] $Prefix = 'i',
+        [int] $FirstWidth = 31
+    )
+    $folder = New-Item -ItemType Directory -Path (Join-Path $Parent ([guid]::NewGuid()))
+    1..$Count | ForEach-Object { New-TestImage $Server (Join-Path $folder "$Prefix$_.png") -Width ($FirstWidth - 1 + $_) | Out-Null }
+    $folder
+}
+
 function Invoke-FreshPwsh {
     <# Runs PowerShell arguments in a new process of the same PowerShell that runs this one (which may be 'dotnet pwsh'). #>
     param([Parameter(Mandatory)] [string[]] $Arguments)
@@ -111,4 +125,4 @@ function Invoke-FreshPwshScript {
     Invoke-FreshPwsh -Arguments '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded
 }
 
-Export-ModuleMember -Function Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage
+Export-ModuleMember -Function New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage

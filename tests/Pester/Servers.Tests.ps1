@@ -6,11 +6,7 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
     $server = Start-TestServer
 
-    function New-Images([int] $Count = 3) {
-        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))
-        1..$Count | ForEach-Object { New-TestImage $server (Join-Path $folder "s$_.png") -Width (40 + $_) | Out-Null }
-        $folder
-    }
+    function New-Images([int] $Count = 3) { New-TestImageFolder $server $TestDrive -Count $Count -Prefix s -FirstWidth 41 }
 
     function Get-ChatRequest { @(Get-TestServerRequest $server) }
 }

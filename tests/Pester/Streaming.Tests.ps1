@@ -5,11 +5,7 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
     $server = Start-TestServer
 
-    function New-Images([int] $Count = 1) {
-        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))
-        1..$Count | ForEach-Object { New-TestImage $server (Join-Path $folder "t$_.png") -Width (30 + $_) | Out-Null }
-        $folder
-    }
+    function New-Images([int] $Count = 1) { New-TestImageFolder $server $TestDrive -Count $Count -Prefix t -FirstWidth 31 }
 
     function Get-ChatRequest { @(Get-TestServerRequest $server) }
 }
