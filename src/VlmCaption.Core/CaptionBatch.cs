@@ -97,8 +97,8 @@ namespace VlmCaption
             CaptionEvent outcome;
             try
             {
-                var (result, history) = await engine.RunAsync(job, text => Post(CaptionEvent.Message(job.Path, text)), cancellationToken).ConfigureAwait(false);
-                outcome = CaptionEvent.Completed(result, history);
+                var (results, history) = await engine.RunAsync(job, text => Post(CaptionEvent.Message(job.Path, text)), cancellationToken).ConfigureAwait(false);
+                outcome = CaptionEvent.Completed(results, history);
             }
             catch (CaptionException e)
             {

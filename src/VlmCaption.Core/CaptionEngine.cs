@@ -64,15 +64,19 @@ namespace VlmCaption
             set => endpoints.ForEach(e => e.LoadingWait = value);
         }
 
-        /// <summary>Captions one image; throws <see cref="CaptionException"/> when it cannot be captioned.</summary>
+        /// <summary>Captions one image (its first caption); throws <see cref="CaptionException"/> when it cannot be captioned.</summary>
         /// <param name="job">The image and its hints.</param>
         /// <param name="log">Receives progress lines (turns, retries) for -Verbose; called from a worker thread.</param>
         /// <param name="cancellationToken">Cancels the requests in flight.</param>
         public async Task<CaptionResult> CaptionAsync(CaptionJob job, Action<string>? log, CancellationToken cancellationToken) =>
-            (await RunAsync(job, log, cancellationToken).ConfigureAwait(false)).Result;
+            (await RunAsync(job, log, cancellationToken).ConfigureAwait(false)).Results[0];
 
-        /// <summary>Captions one image and keeps its chat history when the settings ask for it.</summary>
-        internal async Task<(CaptionResult Result, IReadOnlyList<string> History)> RunAsync(CaptionJob job, Action<string>? log, CancellationToken cancellationToken)
+        /// <summary>
+        /// Captions one image with <see cref="CaptionSettings.CaptionsPerImage"/> independent conversations, one after
+        /// another in the image's slot (prepared once), and keeps the last chat history when the settings ask for it.
+        /// Any conversation that fails fails the image, so an image never ends with part of its captions.
+        /// </summary>
+        internal async Task<(IReadOnlyList<CaptionResult> Results, IReadOnlyList<string> History)> RunAsync(CaptionJob job, Action<string>? log, CancellationToken cancellationToken)
         {
             var clock = Stopwatch.StartNew();
             PreparedImage image = await preparer.PrepareAsync(job.Path, cancellationToken).ConfigureAwait(false);
@@ -83,32 +87,48 @@ namespace VlmCaption
                 Notice?.Invoke(note);
             }
 
-            (ConversationOutcome outcome, ChatEndpoint endpoint) = await ConverseAsync(job, image, log, cancellationToken).ConfigureAwait(false);
-            CaptionTurn final = outcome.CaptionTurn;
-            if (final.Response.Length == 0)
+            int count = settings.CaptionsPerImage;
+            var results = new List<CaptionResult>(count);
+            IReadOnlyList<string> history = Array.Empty<string>();
+            for (int index = 1; index <= count; index++)
             {
-                throw new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidResult, $"The model's final answer for '{job.Path}' was empty (finish_reason '{final.FinishReason}'); nothing was saved.");
+                if (count > 1)
+                {
+                    log?.Invoke($"Caption {index} of {count}.");
+                }
+
+                (ConversationOutcome outcome, ChatEndpoint endpoint) = await ConverseAsync(job, image, log, cancellationToken).ConfigureAwait(false);
+                CaptionTurn final = outcome.CaptionTurn;
+                if (final.Response.Length == 0)
+                {
+                    throw new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidResult, $"The model's final answer for '{job.Path}'{(count > 1 ? $" (caption {index} of {count})" : "")} was empty (finish_reason '{final.FinishReason}'); nothing was saved.");
+                }
+
+                results.Add(new CaptionResult
+                {
+                    Path = job.Path,
+                    Caption = final.Response,
+                    Status = AnswerCheck.Classify(final.FinishReason) == AnswerCheck.Outcome.Truncated ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
+                    Model = endpoint.Quirks.Model,
+                    BaseUrl = endpoint.ShownUrl,
+                    Turns = new CaptionTurnList(outcome.Turns),
+                    PromptTokens = Sum(outcome.Turns.Select(t => t.PromptTokens)),
+                    CompletionTokens = Sum(outcome.Turns.Select(t => t.CompletionTokens)),
+                    Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
+                    Width = image.OriginalWidth,
+                    Height = image.OriginalHeight,
+                    SentWidth = image.Width,
+                    SentHeight = image.Height,
+                    SentBytes = image.ByteCount,
+                    SentMediaType = image.MediaType,
+                    CaptionIndex = index,
+                    CaptionCount = count,
+                });
+                history = outcome.History;
+                clock.Restart();
             }
 
-            var result = new CaptionResult
-            {
-                Path = job.Path,
-                Caption = final.Response,
-                Status = AnswerCheck.Classify(final.FinishReason) == AnswerCheck.Outcome.Truncated ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
-                Model = endpoint.Quirks.Model,
-                BaseUrl = endpoint.ShownUrl,
-                Turns = new CaptionTurnList(outcome.Turns),
-                PromptTokens = Sum(outcome.Turns.Select(t => t.PromptTokens)),
-                CompletionTokens = Sum(outcome.Turns.Select(t => t.CompletionTokens)),
-                Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
-                Width = image.OriginalWidth,
-                Height = image.OriginalHeight,
-                SentWidth = image.Width,
-                SentHeight = image.Height,
-                SentBytes = image.ByteCount,
-                SentMediaType = image.MediaType,
-            };
-            return (result, outcome.History);
+            return (results, history);
         }
 
         /// <summary>Runs the conversation on the least busy endpoint; when that endpoint fails, on the next one not yet tried.</summary>

@@ -37,8 +37,11 @@ namespace VlmCaption
         /// <summary>The detail line of a Message.</summary>
         public string Text { get; private set; } = "";
 
-        /// <summary>The result of a Completed event.</summary>
-        public CaptionResult? Result { get; private set; }
+        /// <summary>The (first) result of a Completed event.</summary>
+        public CaptionResult? Result => Results.Count > 0 ? Results[0] : null;
+
+        /// <summary>Every result of a Completed event: one per caption asked for (captions_per_image).</summary>
+        public IReadOnlyList<CaptionResult> Results { get; private set; } = Array.Empty<CaptionResult>();
 
         /// <summary>The message list after each turn, as JSON without image data, when the settings keep it.</summary>
         public IReadOnlyList<string> History { get; private set; } = Array.Empty<string>();
@@ -50,8 +53,8 @@ namespace VlmCaption
 
         internal static CaptionEvent Message(string path, string text) => new CaptionEvent(CaptionEventKind.Message, path) { Text = text };
 
-        internal static CaptionEvent Completed(CaptionResult result, IReadOnlyList<string> history) =>
-            new CaptionEvent(CaptionEventKind.Completed, result.Path) { Result = result, History = history };
+        internal static CaptionEvent Completed(IReadOnlyList<CaptionResult> results, IReadOnlyList<string> history) =>
+            new CaptionEvent(CaptionEventKind.Completed, results[0].Path) { Results = results, History = history };
 
         internal static CaptionEvent Failed(string path, CaptionException error) => new CaptionEvent(CaptionEventKind.Failed, path) { Error = error };
     }

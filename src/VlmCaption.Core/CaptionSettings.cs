@@ -55,6 +55,12 @@ namespace VlmCaption
         /// </summary>
         public bool UseMaxCompletionTokens { get; init; }
 
+        /// <summary>The most captions one image may be given (captions_per_image).</summary>
+        public const int MaxCaptionsPerImage = 100;
+
+        /// <summary>Independent conversations per image, each giving one caption.</summary>
+        public int CaptionsPerImage { get; init; } = 1;
+
         /// <summary>Sampling temperature, sent only when set.</summary>
         public double? Temperature { get; init; }
 
@@ -107,6 +113,11 @@ namespace VlmCaption
             if (string.IsNullOrWhiteSpace(Model))
             {
                 throw new ArgumentException("Model is empty: name the model the server should use.");
+            }
+
+            if (CaptionsPerImage < 1 || CaptionsPerImage > MaxCaptionsPerImage)
+            {
+                throw new ArgumentException($"CaptionsPerImage must be from 1 to {MaxCaptionsPerImage}, not {CaptionsPerImage}.");
             }
 
             if (Prompts.Count == 0)

@@ -60,6 +60,11 @@ namespace VlmCaption.PowerShell
         /// <summary>Starts a batch (a finished earlier one is let go): the throttle limit applies to each endpoint.</summary>
         private protected void StartBatch(CaptionConfig config, Transport.PreflightResult model, bool keepHistory, string? globalMetadata)
         {
+            if (config.CaptionsPerImage > 1 && config.Temperature == 0)
+            {
+                WriteWarning($"{config.CaptionsPerImage} captions per image at temperature 0 are likely to be the same caption {config.CaptionsPerImage} times; leave the temperature unset or raise it.");
+            }
+
             var engine = new CaptionEngine(
                 ConfigSettings.ToSettings(config, model, keepHistory),
                 ConfigSettings.ToImageOptions(config),

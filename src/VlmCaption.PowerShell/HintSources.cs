@@ -17,12 +17,12 @@ namespace VlmCaption.PowerShell
 
         /// <param name="cmdlet">Where warnings go.</param>
         /// <param name="sources">The sources, in order.</param>
-        /// <param name="captionExtension">The run's caption extension, where existing_caption reads the current caption.</param>
-        public HintSources(Cmdlet cmdlet, IReadOnlyList<HintSource> sources, string captionExtension)
+        /// <param name="config">The run's configuration: its caption extension and output folder say where existing_caption reads the current caption.</param>
+        public HintSources(Cmdlet cmdlet, IReadOnlyList<HintSource> sources, CaptionConfig config)
         {
             this.cmdlet = cmdlet;
             this.sources = sources;
-            builtIn = new BuiltInHints(captionExtension);
+            builtIn = new BuiltInHints(config.CaptionExtension, Output.CaptionPlacement.For(config));
         }
 
         public static HintSource BuiltIn(string name) =>

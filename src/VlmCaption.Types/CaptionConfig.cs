@@ -61,6 +61,15 @@ namespace VlmCaption
         /// </summary>
         public string? Existing { get; set; }
 
+        /// <summary>
+        /// output_directory: a folder that takes the captions instead of the image folders, mirroring the folders
+        /// under base_directory (for read-only image shares), as a full path; null writes beside the images.
+        /// </summary>
+        public string? OutputDirectory { get; set; }
+
+        /// <summary>captions_per_image: independent conversations per image, written as that many lines (or jsonl lines, or results).</summary>
+        public int CaptionsPerImage { get; set; } = 1;
+
         /// <summary>output_format: txt or jsonl.</summary>
         public string OutputFormat { get; set; } = "txt";
 

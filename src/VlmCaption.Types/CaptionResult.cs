@@ -61,6 +61,12 @@ namespace VlmCaption
         /// <summary>Media type of the image as sent, e.g. image/jpeg.</summary>
         public string SentMediaType { get; set; } = "";
 
+        /// <summary>Which of the image's captions this is, from 1 (captions_per_image, -Count).</summary>
+        public int CaptionIndex { get; set; } = 1;
+
+        /// <summary>How many captions the image was given in all; Save-VlmCaption writes them together, one per line.</summary>
+        public int CaptionCount { get; set; } = 1;
+
         /// <summary>The caption file the caption was read from (Import-VlmCaption); null for a caption just made.</summary>
         public string? CaptionFile { get; set; }
 

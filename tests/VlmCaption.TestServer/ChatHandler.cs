@@ -169,6 +169,15 @@ public sealed class ChatHandler(ServerState state)
             : image is null
             ? $"No image. Turn {request.Turn}. Text {Digest(request.LastUserText)}."
             : $"{Capitalise(image.Colour)} {image.Format} image, {image.Width}x{image.Height} pixels. Turn {request.Turn}. Text {Digest(request.LastUserText)}.";
+
+        // Sampling: at a temperature above 0 a real model words each answer differently; the request number stands
+        // in for that, so independent conversations of one image can be told apart. Without a temperature the
+        // answer stays the same, as the other tests expect.
+        if (body["temperature"] is JsonNode sampled && sampled.GetValue<double>() > 0)
+        {
+            content += $" Sample {number}.";
+        }
+
         string finish = "stop";
         string? reasoning = null;
         string? choiceError = null;

@@ -86,6 +86,8 @@ namespace VlmCaption.Config
                 Existing = Existing(),
                 SkipIfCaptionExists = Existing() is string existing ? existing == "skip" : Boolean("skip_if_caption_exists") ?? Boolean("skip_if_txt_exists") ?? false,
                 OutputFormat = OutputFormat(),
+                OutputDirectory = OptionalPath("output_directory"),
+                CaptionsPerImage = (int)(Integer("captions_per_image", 1, CaptionSettings.MaxCaptionsPerImage) ?? 1),
                 CaptionExtension = CaptionExtension(),
                 Prefix = Text("prefix") ?? "",
                 Suffix = Text("suffix") ?? "",

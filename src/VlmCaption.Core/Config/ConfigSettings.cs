@@ -30,6 +30,7 @@ namespace VlmCaption.Config
             MaxAnswerBytes = config.MaxAnswerBytes,
             MaxRetries = config.MaxRetries,
             KeepHistory = keepHistory,
+            CaptionsPerImage = config.CaptionsPerImage,
         };
 
         /// <summary>The extra body with text keys, in its own order.</summary>

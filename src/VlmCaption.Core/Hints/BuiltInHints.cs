@@ -32,9 +32,14 @@ namespace VlmCaption.Hints
 
         private readonly ConcurrentDictionary<string, string?> folderMetadata = new ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
         private readonly string captionExtension;
+        private readonly Output.CaptionPlacement placement;
 
-        /// <summary>Hints for one run, whose caption files end in <paramref name="captionExtension"/> (for existing_caption).</summary>
-        public BuiltInHints(string captionExtension = Output.CaptionExtension.Default) => this.captionExtension = captionExtension;
+        /// <summary>Hints for one run, whose caption files end in <paramref name="captionExtension"/> and lie where <paramref name="placement"/> puts them (for existing_caption).</summary>
+        public BuiltInHints(string captionExtension = Output.CaptionExtension.Default, Output.CaptionPlacement? placement = null)
+        {
+            this.captionExtension = captionExtension;
+            this.placement = placement ?? Output.CaptionPlacement.Beside;
+        }
 
         /// <summary>The built-in names with what each adds.</summary>
         public static IReadOnlyDictionary<string, string> Descriptions { get; } = new Dictionary<string, string>
@@ -62,7 +67,7 @@ namespace VlmCaption.Hints
             Json => JsonSidecar(imagePath),
             Metadata => folderMetadata.GetOrAdd(Path.GetDirectoryName(imagePath) ?? ".", DirectoryMetadata),
             Exif => ExifHint.Build(imagePath),
-            ExistingCaption => Output.CaptionFile.Read(Output.CaptionFile.PathFor(imagePath, captionExtension)) is string caption && caption.Trim().Length > 0
+            ExistingCaption => Output.CaptionFile.Read(placement.CaptionPath(imagePath, captionExtension)) is string caption && caption.Trim().Length > 0
                 ? "Existing caption:\n" + caption + "\n"
                 : null,
             _ => throw new ArgumentException($"'{name}' is not a built-in hint source. Known: {string.Join(", ", Descriptions.Keys)}."),

@@ -47,6 +47,26 @@ namespace VlmCaption.Output
             return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(imagePath) ?? "", System.IO.Path.GetFileNameWithoutExtension(imagePath) + extension);
         }
 
+        /// <summary>
+        /// The text of a caption file holding several captions of one image: one per line, as kohya's trainers read a
+        /// multi-caption file, so a line break inside a caption becomes a space. One caption is kept as it is.
+        /// </summary>
+        public static string JoinLines(System.Collections.Generic.IReadOnlyList<string> captions)
+        {
+            if (captions.Count == 1)
+            {
+                return captions[0];
+            }
+
+            var text = new StringBuilder();
+            foreach (string caption in captions)
+            {
+                text.Append(text.Length > 0 ? "\n" : "").Append(System.Text.RegularExpressions.Regex.Replace(caption.Trim(), @"\s*[\r\n]+\s*", " "));
+            }
+
+            return text.ToString();
+        }
+
         /// <summary>The largest caption file read back: captions are a few hundred words.</summary>
         public const long MaxReadBytes = 1024 * 1024;
 
@@ -78,15 +98,16 @@ namespace VlmCaption.Output
             }
         }
 
-        /// <summary>True when the image has a caption where the configuration writes it: a non-empty caption file, or for jsonl a line by this model for these prompts.</summary>
+        /// <summary>True when the image has a caption where the configuration writes it (beside it or in output_directory): a non-empty caption file, or for jsonl a line by this model for these prompts.</summary>
         public static bool ExistsFor(CaptionConfig config, string imagePath, string model)
         {
+            string mirrored = CaptionPlacement.For(config).Mirror(imagePath);
             if (config.OutputFormat == "jsonl")
             {
-                return model.Length > 0 && JsonlCaptionFile.HasCaption(imagePath, model, JsonlCaptionFile.PromptField(config.Prompts));
+                return model.Length > 0 && JsonlCaptionFile.HasCaption(mirrored, model, JsonlCaptionFile.PromptField(config.Prompts));
             }
 
-            var caption = new FileInfo(PathFor(imagePath, config.CaptionExtension));
+            var caption = new FileInfo(PathFor(mirrored, config.CaptionExtension));
             return caption.Exists && caption.Length > 0;
         }
 

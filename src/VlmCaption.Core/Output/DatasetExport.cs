@@ -46,14 +46,8 @@ namespace VlmCaption.Output
         /// <summary>The path of an image relative to the root, with forward slashes; throws <see cref="ArgumentException"/> for one outside it.</summary>
         public static string Relative(string root, string image)
         {
-            string from = System.IO.Path.GetFullPath(root).TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar;
-            string to = System.IO.Path.GetFullPath(image);
-            if (!to.StartsWith(from, StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"'{image}' is not inside the dataset root '{root}'; pass -Root a folder that holds every image.");
-            }
-
-            return to.Substring(from.Length).Replace('\\', '/');
+            return (RelativePath.Under(root, image) ?? throw new ArgumentException($"'{image}' is not inside the dataset root '{root}'; pass -Root a folder that holds every image."))
+                .Replace('\\', '/');
         }
 
         /// <summary>The text of the dataset file in the format, for the entries in their order.</summary>

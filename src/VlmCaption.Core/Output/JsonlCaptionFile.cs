@@ -110,20 +110,26 @@ namespace VlmCaption.Output
         /// Appends one line with a single write and flushes it to disk. When the file ends in a line cut short by a
         /// crash, the new line starts on a line of its own, so one broken line never spoils the next.
         /// </summary>
-        public static void Append(string imagePath, string text, string model, string prompt)
+        public static void Append(string imagePath, string text, string model, string prompt) => Append(imagePath, new[] { text }, model, prompt);
+
+        /// <summary>Appends one line per caption, all in the same single write: an image's several captions land together or not at all.</summary>
+        public static void Append(string imagePath, IReadOnlyList<string> texts, string model, string prompt)
         {
             string path = PathFor(imagePath);
             using var buffer = new MemoryStream();
-            using (var json = new Utf8JsonWriter(buffer, Options))
+            foreach (string text in texts)
             {
-                json.WriteStartObject();
-                json.WriteString("text", text);
-                json.WriteString("model", model);
-                json.WriteString("prompt", prompt);
-                json.WriteEndObject();
-            }
+                using (var json = new Utf8JsonWriter(buffer, Options))
+                {
+                    json.WriteStartObject();
+                    json.WriteString("text", text);
+                    json.WriteString("model", model);
+                    json.WriteString("prompt", prompt);
+                    json.WriteEndObject();
+                }
 
-            buffer.WriteByte((byte)'\n');
+                buffer.WriteByte((byte)'\n');
+            }
 
             // Whole or not at all: the line goes in one write, and a failed write (a full disk) is cut back to the
             // length the file had, or the file removed if this call made it.

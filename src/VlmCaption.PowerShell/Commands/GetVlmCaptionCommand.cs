@@ -174,6 +174,21 @@ namespace VlmCaption.PowerShell.Commands
         [CaptionExtensionTransformation]
         public string Extension { get; set; } = Output.CaptionExtension.Default;
 
+        /// <summary>Captions per image: that many independent conversations, each emitted as a result (captions_per_image).</summary>
+        [Parameter]
+        [ValidateRange(1, CaptionSettings.MaxCaptionsPerImage)]
+        public int Count { get; set; } = 1;
+
+        /// <summary>The output folder where -SkipExisting and the existing_caption hint look, mirroring -BaseDirectory (output_directory); results carry it to Save-VlmCaption.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Destination { get; set; }
+
+        /// <summary>The folder whose tree -Destination mirrors (base_directory); the current location by default.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? BaseDirectory { get; set; }
+
         /// <summary>A caption.yaml path or an Import-VlmCaptionConfig object; explicit parameters win over it.</summary>
         [Parameter]
         [ValidateNotNull]
@@ -187,7 +202,7 @@ namespace VlmCaption.PowerShell.Commands
                 config = Effective(Config is null ? SessionDefaults.NewConfig() : ConfigLoader.Load(this, Config));
                 globalMetadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
                 rules = Config is null ? null : new PostProcessing(config);
-                hints = new HintSources(this, Bound(nameof(HintSource)) || Config is null ? HintSource : ConfigLoader.HintSourcesOf(this, config), config.CaptionExtension);
+                hints = new HintSources(this, Bound(nameof(HintSource)) || Config is null ? HintSource : ConfigLoader.HintSourcesOf(this, config), config);
             }
             catch (CaptionException e)
             {
@@ -231,10 +246,22 @@ namespace VlmCaption.PowerShell.Commands
                     EnsureStarted();
                 }
 
-                if (config.SkipIfCaptionExists && CaptionFile.ExistsFor(config, file, model))
+                try
                 {
-                    WriteVerbose($"Skipping '{file}': it has a caption.");
-                    Progress.Skipped(file);
+                    if (config.SkipIfCaptionExists && CaptionFile.ExistsFor(config, file, model))
+                    {
+                        WriteVerbose($"Skipping '{file}': it has a caption.");
+                        Progress.Skipped(file);
+                        continue;
+                    }
+
+                    CaptionPlacement.For(config).Mirror(file);
+                }
+                catch (CaptionException e)
+                {
+                    // An image outside the mirrored tree has no place in the output folder: it fails alone.
+                    WriteError(ErrorRecords.From(e, file));
+                    Progress.Failed(file);
                     continue;
                 }
 
@@ -249,9 +276,37 @@ namespace VlmCaption.PowerShell.Commands
         /// <inheritdoc />
         private protected override void OnCompleted(CaptionEvent completed)
         {
-            if (completed.Result!.Status == CaptionStatus.Truncated)
+            bool truncated = false;
+            var results = new List<CaptionResult>(completed.Results.Count);
+            foreach (CaptionResult result in completed.Results)
             {
-                WriteWarning($"The caption of '{completed.Path}' was cut off by the answer limit ({config.MaxTokens} tokens). Raise -MaxTokens.");
+                if (result.Status == CaptionStatus.Truncated)
+                {
+                    truncated = true;
+                    WriteWarning($"The caption of '{completed.Path}'{(result.CaptionCount > 1 ? $" ({result.CaptionIndex} of {result.CaptionCount})" : "")} was cut off by the answer limit ({config.MaxTokens} tokens). Raise -MaxTokens.");
+                }
+
+                result.Config = Config is null && Destination is null ? null : config;
+                if (rules is not null)
+                {
+                    // The configuration's post-processing, as Invoke-VlmCaptionRun applies it, before Save-VlmCaption adds prefix and suffix.
+                    try
+                    {
+                        result.Caption = rules.Apply(result.Caption);
+                    }
+                    catch (CaptionException e)
+                    {
+                        WriteError(ErrorRecords.From(e, completed.Path));
+                        Progress.Failed(completed.Path);
+                        return;
+                    }
+                }
+
+                results.Add(result);
+            }
+
+            if (truncated)
+            {
                 Progress.Truncated(completed.Path);
             }
             else
@@ -259,21 +314,11 @@ namespace VlmCaption.PowerShell.Commands
                 Progress.Captioned(completed.Path);
             }
 
-            completed.Result.Config = Config is null ? null : config;
-            if (rules is not null)
+            // An image's captions go out together, so Save-VlmCaption can write them as one file.
+            foreach (CaptionResult result in results)
             {
-                // The configuration's post-processing, as Invoke-VlmCaptionRun applies it, before Save-VlmCaption adds prefix and suffix.
-                try
-                {
-                    completed.Result.Caption = rules.Apply(completed.Result.Caption);
-                }
-                catch (CaptionException e)
-                {
-                    WriteError(ErrorRecords.From(e, completed.Path));
-                    return;
-                }
+                WriteObject(result);
             }
-            WriteObject(completed.Result);
         }
 
         private bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
@@ -331,6 +376,13 @@ namespace VlmCaption.PowerShell.Commands
             effective.MaxPixels = Use(nameof(MaxPixels)) ? MaxPixels : config.MaxPixels;
             effective.MaxImageBytes = Use(nameof(MaxImageBytes)) ? MaxImageBytes : config.MaxImageBytes;
             effective.CaptionExtension = Use(nameof(Extension)) ? Extension : config.CaptionExtension;
+            effective.CaptionsPerImage = Use(nameof(Count)) ? Count : config.CaptionsPerImage;
+            if (BaseDirectory is not null || Config is null)
+            {
+                effective.BaseDirectory = ConfigLoader.ResolveFile(this, BaseDirectory ?? ".");
+            }
+
+            effective.OutputDirectory = Destination is null ? config.OutputDirectory : ConfigLoader.ResolveFile(this, Destination);
             return effective;
         }
     }

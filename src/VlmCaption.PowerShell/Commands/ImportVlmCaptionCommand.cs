@@ -55,6 +55,50 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateSet("txt", "jsonl")]
         public string Format { get; set; } = "txt";
 
+        /// <summary>Read the captions from this output folder, which mirrors the folders under -BaseDirectory (a run's output_directory).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Destination { get; set; }
+
+        /// <summary>The folder whose tree -Destination mirrors: the configuration's base_directory, else the current location.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? BaseDirectory { get; set; }
+
+        /// <summary>A caption.yaml path or object: its caption_extension, output_format, output_directory and base_directory say where the captions are; parameters win.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public object? Config { get; set; }
+
+        private CaptionPlacement placement = CaptionPlacement.Beside;
+        private string extension = CaptionExtension.Default;
+        private string format = "txt";
+
+        /// <inheritdoc />
+        protected override void BeginProcessing()
+        {
+            try
+            {
+                CaptionConfig? config = Config is null ? null : ConfigLoader.Load(this, Config);
+                extension = Bound(nameof(Extension)) || config is null ? Extension : config.CaptionExtension;
+                format = Bound(nameof(Format)) || config is null ? Format : config.OutputFormat;
+                string? destination = Destination is not null ? ConfigLoader.ResolveFile(this, Destination) : config?.OutputDirectory;
+                if (destination is not null)
+                {
+                    string root = BaseDirectory is not null ? ConfigLoader.ResolveFile(this, BaseDirectory)
+                        : config is not null ? config.BaseDirectory
+                        : SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+                    placement = new CaptionPlacement(root, destination);
+                }
+            }
+            catch (CaptionException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e, Config?.ToString() ?? Destination ?? ""));
+            }
+        }
+
+        private bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
@@ -77,20 +121,21 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
-            if (Format == "jsonl")
-            {
-                string jsonl = JsonlCaptionFile.PathFor(image);
-                foreach (JsonlCaptionFile.Entry entry in JsonlCaptionFile.Entries(image))
-                {
-                    WriteObject(new CaptionResult { Path = image, Caption = entry.Text, Model = entry.Model, CaptionFile = jsonl });
-                }
-
-                return;
-            }
-
-            string file = CaptionFile.PathFor(image, Extension);
             try
             {
+                if (format == "jsonl")
+                {
+                    string mirrored = placement.Mirror(image);
+                    string jsonl = JsonlCaptionFile.PathFor(mirrored);
+                    foreach (JsonlCaptionFile.Entry entry in JsonlCaptionFile.Entries(mirrored))
+                    {
+                        WriteObject(new CaptionResult { Path = image, Caption = entry.Text, Model = entry.Model, CaptionFile = jsonl });
+                    }
+
+                    return;
+                }
+
+                string file = placement.CaptionPath(image, extension);
                 if (CaptionFile.Read(file) is string caption)
                 {
                     WriteObject(new CaptionResult { Path = image, Caption = caption, CaptionFile = file });

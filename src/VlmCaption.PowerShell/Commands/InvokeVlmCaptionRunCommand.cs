@@ -27,6 +27,7 @@ namespace VlmCaption.PowerShell.Commands
         private string promptField = "";
         private CaptionClaims? claims;
         private PostProcessing rules = null!;
+        private CaptionPlacement placement = CaptionPlacement.Beside;
 
         /// <summary>The caption.yaml to run.</summary>
         [Parameter(Position = 0, ParameterSetName = PathSet)]
@@ -83,6 +84,16 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateSet("Skip", "Overwrite", "Append", "Prepend")]
         public string? Existing { get; set; }
 
+        /// <summary>Overrides output_directory: the folder that takes the captions, mirroring the folders under base_directory.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Destination { get; set; }
+
+        /// <summary>Overrides captions_per_image: independent conversations per image, written one caption per line.</summary>
+        [Parameter]
+        [ValidateRange(1, CaptionSettings.MaxCaptionsPerImage)]
+        public int Count { get; set; }
+
         /// <summary>Emit each CaptionResult instead of the summary, which then goes to -SummaryVariable.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -109,50 +120,63 @@ namespace VlmCaption.PowerShell.Commands
         /// <inheritdoc />
         private protected override void OnCompleted(CaptionEvent completed)
         {
-            CaptionResult result = completed.Result!;
+            IReadOnlyList<CaptionResult> results = completed.Results;
+            string image = completed.Path;
             if (config.ChatHistoryDir is string historyFolder && ChatHistoryFolder.Write(historyFolder, completed.History) is string problem)
             {
                 WriteWarning(problem);
             }
 
-            if (result.Status == CaptionStatus.Truncated)
+            if (results.FirstOrDefault(r => r.Status == CaptionStatus.Truncated) is CaptionResult cut)
             {
-                WriteWarning($"The caption of '{result.Path}' was cut off by the answer limit ({config.MaxTokens} tokens) and was not written; the next run tries it again. Raise max_tokens.");
-                tally.Truncated(result);
-                Progress.Truncated(result.Path);
+                // An image is written whole or not at all: one cut-off caption of several holds back the rest too.
+                WriteWarning($"The caption of '{image}'{(cut.CaptionCount > 1 ? $" ({cut.CaptionIndex} of {cut.CaptionCount})" : "")} was cut off by the answer limit ({config.MaxTokens} tokens) and was not written; the next run tries it again. Raise max_tokens.");
+                tally.Truncated(cut);
+                Progress.Truncated(image);
             }
             else
             {
                 try
                 {
-                    result.Caption = rules.Apply(result.Caption);
-                    string text = config.Prefix + result.Caption + config.Suffix;
+                    var texts = new List<string>(results.Count);
+                    foreach (CaptionResult result in results)
+                    {
+                        result.Caption = rules.Apply(result.Caption);
+                        texts.Add(config.Prefix + result.Caption + config.Suffix);
+                    }
+
                     if (config.OutputFormat == "jsonl")
                     {
-                        JsonlCaptionFile.Append(result.Path, text, model, promptField);
+                        string jsonl = placement.JsonlPath(image);
+                        placement.EnsureFolder(jsonl);
+                        JsonlCaptionFile.Append(placement.Mirror(image), texts, model, promptField);
                     }
                     else
                     {
-                        string target = CaptionFile.PathFor(result.Path, config.CaptionExtension);
+                        string target = placement.CaptionPath(image, config.CaptionExtension);
+                        placement.EnsureFolder(target);
                         string? old = config.Existing is "append" or "prepend" ? CaptionFile.Read(target) : null;
-                        CaptionFile.WriteAtomic(target, ExistingCaption.Combine(config.Existing, old, text), overwrite: true);
+                        CaptionFile.WriteAtomic(target, ExistingCaption.Combine(config.Existing, old, CaptionFile.JoinLines(texts)), overwrite: true);
                     }
                 }
                 catch (CaptionException e)
                 {
-                    Fail(result.Path, e);
+                    Fail(image, e);
                     return;
                 }
 
-                tally.Succeeded(result);
-                Progress.Captioned(result.Path);
+                tally.Succeeded(results[0]);
+                Progress.Captioned(image);
             }
 
-            claims?.Release(result.Path);
+            ReleaseClaim(image);
 
             if (PassThru)
             {
-                WriteObject(result);
+                foreach (CaptionResult result in results)
+                {
+                    WriteObject(result);
+                }
             }
         }
 
@@ -192,7 +216,7 @@ namespace VlmCaption.PowerShell.Commands
 
         private void Fail(string path, CaptionException error)
         {
-            claims?.Release(path);
+            ReleaseClaim(path);
             WriteError(ErrorRecords.From(error, path));
             tally.Failed(path, error.ErrorId, error.Message);
             Progress.Failed(path);
@@ -205,9 +229,12 @@ namespace VlmCaption.PowerShell.Commands
                 throw new CaptionException("BaseDirectoryNotFound", CaptionErrorCategory.ObjectNotFound, $"The folder of {config.Where("base_directory")}, '{config.BaseDirectory}', does not exist. Fix base_directory or pass -BaseDirectory.");
             }
 
-            HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config), config.CaptionExtension);
+            placement = CaptionPlacement.For(config);
+            HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config), config);
             rules = new PostProcessing(config);
-            string action = rules.IsEmpty ? "Caption" : $"Caption, then post-process ({rules.Describe()})";
+            string action = (config.CaptionsPerImage > 1 ? $"Caption {config.CaptionsPerImage} times" : "Caption")
+                + (rules.IsEmpty ? "" : $", then post-process ({rules.Describe()})")
+                + (placement.Destination is null ? "" : $", writing into '{placement.Destination}'");
             string? metadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
             bool whatIf = IsWhatIf();
             List<string> images = ImageWalker.Find(config.BaseDirectory, config.Recursive, (folder, why) => WriteWarning($"'{folder}' {why}."), leftover =>
@@ -226,7 +253,7 @@ namespace VlmCaption.PowerShell.Commands
                     }
                 }
             });
-            WriteVerbose($"Found {images.Count} images under '{config.BaseDirectory}'{(config.Recursive ? " and its subfolders" : "")}.");
+            WriteVerbose($"Found {images.Count} images under '{config.BaseDirectory}'{(config.Recursive ? " and its subfolders" : "")}; captions go {placement}.");
             promptField = JsonlCaptionFile.PromptField(config.Prompts);
             tally = new RunTally(images.Count);
             Progress.Total = images.Count;
@@ -323,14 +350,17 @@ namespace VlmCaption.PowerShell.Commands
                 return true;
             }
 
-            if (claims.TryClaim(image) is string holder)
+            // With an output folder the claims lie there too: the image share may be read-only.
+            string mirrored = placement.Mirror(image);
+            placement.EnsureFolder(mirrored);
+            if (claims.TryClaim(mirrored) is string holder)
             {
                 WriteVerbose($"Skipping '{image}': another run is captioning it ({holder}).");
             }
             else if (HasCaption(image))
             {
                 // Captioned by another run between the check and the claim.
-                claims.Release(image);
+                claims.Release(mirrored);
                 WriteVerbose($"Skipping '{image}': another run has just captioned it.");
             }
             else
@@ -343,10 +373,12 @@ namespace VlmCaption.PowerShell.Commands
             return false;
         }
 
+        private void ReleaseClaim(string image) => claims?.Release(placement.Mirror(image));
+
         /// <summary>For txt output, the first image of a caption file owns it; a same-stem sibling (a.jpg, a.png) fails instead of overwriting.</summary>
         private bool ClaimCaptionPath(string image, Dictionary<string, string> owners)
         {
-            string target = CaptionFile.PathFor(image, config.CaptionExtension);
+            string target = placement.CaptionPath(image, config.CaptionExtension);
             if (owners.TryGetValue(target, out string? owner))
             {
                 Fail(image, new CaptionException("CaptionPathConflict", CaptionErrorCategory.WriteError, $"'{image}' and '{owner}' would both write '{target}'; '{image}' was not captioned. Rename one of them."));
@@ -366,10 +398,10 @@ namespace VlmCaption.PowerShell.Commands
 
             if (config.OutputFormat == "jsonl")
             {
-                return model.Length > 0 && JsonlCaptionFile.HasCaption(image, model, promptField);
+                return model.Length > 0 && JsonlCaptionFile.HasCaption(placement.Mirror(image), model, promptField);
             }
 
-            var caption = new FileInfo(CaptionFile.PathFor(image, config.CaptionExtension));
+            var caption = new FileInfo(placement.CaptionPath(image, config.CaptionExtension));
             return caption.Exists && caption.Length > 0;
         }
 
@@ -411,6 +443,16 @@ namespace VlmCaption.PowerShell.Commands
             if (BaseDirectory is not null)
             {
                 effective.BaseDirectory = ConfigLoader.ResolveFile(this, BaseDirectory);
+            }
+
+            if (Destination is not null)
+            {
+                effective.OutputDirectory = ConfigLoader.ResolveFile(this, Destination);
+            }
+
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Count)))
+            {
+                effective.CaptionsPerImage = Count;
             }
 
             return effective;

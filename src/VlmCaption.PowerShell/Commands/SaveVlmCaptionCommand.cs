@@ -8,7 +8,7 @@ using VlmCaption.Output;
 namespace VlmCaption.PowerShell.Commands
 {
     /// <summary>
-    /// Writes each caption to a file beside its image, atomically. It binds by property name (the image as PSPath
+    /// Writes each caption to a file beside its image (or in an output folder), atomically. It binds by property name (the image as PSPath
     /// or Path, Caption, Status, Model, Config), so results from Get-VlmCaption, from Import-Csv or Import-Clixml,
     /// or any object with those properties can be saved.
     /// </summary>
@@ -69,19 +69,55 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateSet("Skip", "Overwrite", "Append", "Prepend")]
         public string? Existing { get; set; }
 
+        /// <summary>Which of the image's captions this is (results of Get-VlmCaption -Count carry it).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateRange(1, CaptionSettings.MaxCaptionsPerImage)]
+        public int CaptionIndex { get; set; } = 1;
+
+        /// <summary>How many captions the image has; several are gathered and written together, one per line.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateRange(1, CaptionSettings.MaxCaptionsPerImage)]
+        public int CaptionCount { get; set; } = 1;
+
+        /// <summary>
+        /// The caption file the caption was read from (Import-VlmCaption's CaptionFile): written back there when no
+        /// -Extension, -Destination or -Config says otherwise, if it is named for the image (image stem and a caption extension).
+        /// </summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Alias("CaptionFile")]
+        [AllowNull]
+        [AllowEmptyString]
+        public string? CaptionPath { get; set; }
+
+        /// <summary>Write into this folder instead of beside the images, mirroring the folders under -BaseDirectory (output_directory).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Destination { get; set; }
+
+        /// <summary>The folder whose tree -Destination mirrors: the configuration's base_directory, else the current location.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? BaseDirectory { get; set; }
+
         /// <summary>Emit the FileInfo of each written file.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
+
+        /// <summary>An image's several captions, gathered until the last arrives.</summary>
+        private readonly Dictionary<string, Pending> gathering = new Dictionary<string, Pending>(StringComparer.Ordinal);
 
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
             string image;
             CaptionConfig? config;
+            CaptionPlacement placement;
             try
             {
                 image = ConfigLoader.ResolveFile(this, LiteralPath);
                 config = ConfigOf(Config);
+                placement = PlacementFor(config);
+                placement.Mirror(image);
             }
             catch (CaptionException e)
             {
@@ -89,11 +125,61 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
+            if (string.Equals(Status, CaptionStatus.Truncated, StringComparison.OrdinalIgnoreCase) && !Force)
+            {
+                WriteError(new ErrorRecord(
+                    new InvalidDataException($"The caption of '{image}' was cut off by the answer limit and was not written. Raise -MaxTokens and caption it again, or use -Force to write it anyway."),
+                    "CaptionTruncated",
+                    ErrorCategory.InvalidData,
+                    image));
+                return;
+            }
+
             string prefix = Bound(nameof(Prefix)) || config is null ? Prefix : config.Prefix;
             string suffix = Bound(nameof(Suffix)) || config is null ? Suffix : config.Suffix;
+            string text = prefix + Caption + suffix;
+            string? readFrom = config is null && Destination is null && !Bound(nameof(Extension)) ? ReadFrom(image) : null;
+            if (CaptionCount == 1)
+            {
+                Write(new Pending(image, config, placement, text) { ReadFrom = readFrom });
+                return;
+            }
+
+            // Several captions of one image become one file (a line each) or one write of jsonl lines.
+            if (!gathering.TryGetValue(image, out Pending? pending))
+            {
+                gathering[image] = pending = new Pending(image, config, placement, null) { ReadFrom = readFrom };
+            }
+
+            pending.Texts[CaptionIndex] = text;
+            if (pending.Texts.Count >= CaptionCount)
+            {
+                gathering.Remove(image);
+                Write(pending);
+            }
+        }
+
+        /// <inheritdoc />
+        protected override void EndProcessing()
+        {
+            // Captions left out upstream (a Where-Object) leave a set short; what did arrive is still written.
+            foreach (Pending pending in gathering.Values)
+            {
+                WriteVerbose($"'{pending.Image}': writing the {pending.Texts.Count} of its captions that arrived.");
+                Write(pending);
+            }
+
+            gathering.Clear();
+        }
+
+        private void Write(Pending pending)
+        {
+            string image = pending.Image;
+            CaptionConfig? config = pending.Config;
             string extension = Bound(nameof(Extension)) || config is null ? Extension : config.CaptionExtension;
             bool jsonl = !Bound(nameof(Extension)) && config?.OutputFormat == "jsonl";
-            string target = jsonl ? JsonlCaptionFile.PathFor(image) : CaptionFile.PathFor(image, extension);
+            string target = jsonl ? pending.Placement.JsonlPath(image) : pending.ReadFrom ?? pending.Placement.CaptionPath(image, extension);
+            var texts = new List<string>(pending.Texts.Values);
 
             if (ImageExtensions.IsImage(target))
             {
@@ -111,27 +197,17 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
-            if (string.Equals(Status, CaptionStatus.Truncated, StringComparison.OrdinalIgnoreCase) && !Force)
-            {
-                WriteError(new ErrorRecord(
-                    new InvalidDataException($"The caption of '{image}' was cut off by the answer limit and was not written. Raise -MaxTokens and caption it again, or use -Force to write it anyway."),
-                    "CaptionTruncated",
-                    ErrorCategory.InvalidData,
-                    image));
-                return;
-            }
-
-            if (!ShouldProcess(target, jsonl ? "Append caption" : "Write caption"))
+            if (!ShouldProcess(target, (jsonl ? "Append caption" : "Write caption") + (texts.Count > 1 ? $"s ({texts.Count}, one per line)" : "")))
             {
                 return;
             }
 
             try
             {
-                string text = prefix + Caption + suffix;
+                pending.Placement.EnsureFolder(target);
                 if (jsonl)
                 {
-                    WriteJsonl(image, text, config!);
+                    WriteJsonl(pending.Placement.Mirror(image), texts, config!);
                 }
                 else
                 {
@@ -144,7 +220,7 @@ namespace VlmCaption.PowerShell.Commands
 
                     string? mode = Existing?.ToLowerInvariant() ?? (Bound(nameof(Force)) || config is null ? null : config.Existing);
                     string? old = mode is "append" or "prepend" ? CaptionFile.Read(target) : null;
-                    CaptionFile.WriteAtomic(target, ExistingCaption.Combine(mode, old, text), overwrite: Force || mode is "overwrite" or "append" or "prepend");
+                    CaptionFile.WriteAtomic(target, ExistingCaption.Combine(mode, old, CaptionFile.JoinLines(texts)), overwrite: Force || mode is "overwrite" or "append" or "prepend");
                     if (siblings.Count > 0)
                     {
                         written[target] = image;
@@ -163,18 +239,89 @@ namespace VlmCaption.PowerShell.Commands
             }
         }
 
+        /// <summary>
+        /// The caption file the object came from, when it is one this image could have: its stem and a caption
+        /// extension (never an image, a sidecar or a jsonl file), so a crafted CSV cannot aim a write elsewhere.
+        /// </summary>
+        private string? ReadFrom(string image)
+        {
+            if (string.IsNullOrEmpty(CaptionPath))
+            {
+                return null;
+            }
+
+            try
+            {
+                string file = ConfigLoader.ResolveFile(this, CaptionPath!);
+                string name = System.IO.Path.GetFileName(file);
+                string stem = System.IO.Path.GetFileNameWithoutExtension(image);
+                if (name.StartsWith(stem + ".", StringComparison.Ordinal) && name.Length > stem.Length + 1)
+                {
+                    CaptionExtension.Normalize(name.Substring(stem.Length));
+                    return file;
+                }
+            }
+            catch (Exception e) when (e is ArgumentException || e is CaptionException)
+            {
+                // Not a caption file of this image: the caption goes where it would without one.
+            }
+
+            WriteVerbose($"'{CaptionPath}' is not a caption file of '{image}'; writing where its caption goes by default.");
+            return null;
+        }
+
+        /// <summary>-Destination over the configuration's output_directory; beside the images when neither is set.</summary>
+        private CaptionPlacement PlacementFor(CaptionConfig? config)
+        {
+            if (Destination is null)
+            {
+                return config is null ? CaptionPlacement.Beside : CaptionPlacement.For(config);
+            }
+
+            string root = BaseDirectory is not null ? ConfigLoader.ResolveFile(this, BaseDirectory)
+                : config is not null && config.BaseDirectory.Length > 0 ? config.BaseDirectory
+                : SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+            return new CaptionPlacement(root, ConfigLoader.ResolveFile(this, Destination));
+        }
+
+        /// <summary>One image's captions to write, in the order of their index.</summary>
+        private sealed class Pending
+        {
+            public Pending(string image, CaptionConfig? config, CaptionPlacement placement, string? text)
+            {
+                Image = image;
+                Config = config;
+                Placement = placement;
+                if (text is not null)
+                {
+                    Texts[1] = text;
+                }
+            }
+
+            public string Image { get; }
+
+            public CaptionConfig? Config { get; }
+
+            public CaptionPlacement Placement { get; }
+
+            /// <summary>The caption file the caption came from, to write back to.</summary>
+            public string? ReadFrom { get; set; }
+
+            public SortedDictionary<int, string> Texts { get; } = new SortedDictionary<int, string>();
+        }
+
         private bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
 
-        private void WriteJsonl(string image, string text, CaptionConfig config)
+        private void WriteJsonl(string mirrored, IReadOnlyList<string> texts, CaptionConfig config)
         {
             string model = Model ?? config.Model;
             string prompt = JsonlCaptionFile.PromptField(config.Prompts);
-            if (!Force && JsonlCaptionFile.HasCaption(image, model, prompt))
+            if (!Force && JsonlCaptionFile.HasCaption(mirrored, model, prompt))
             {
-                throw new CaptionException("CaptionExists", CaptionErrorCategory.WriteError, $"'{JsonlCaptionFile.PathFor(image)}' already has a caption by '{model}' for these prompts. Use -Force to add another.");
+                throw new CaptionException("CaptionExists", CaptionErrorCategory.WriteError, $"'{JsonlCaptionFile.PathFor(mirrored)}' already has a caption by '{model}' for these prompts. Use -Force to add another.");
             }
 
-            JsonlCaptionFile.Append(image, text, model, prompt);
+            JsonlCaptionFile.Append(mirrored, texts, model, prompt);
         }
 
         /// <summary>The configuration a result names: an object as is, a path read once per invocation; none for null or empty.</summary>
