@@ -93,6 +93,12 @@ skip_if_caption_exists: true
 # txt: <name>.txt beside each image. jsonl: a line {text, model, prompt} appended to <name>.jsonl.
 output_format: txt
 caption_extension: .txt
+# Write the captions into another folder, mirroring the folders under base_directory (for read-only image
+# shares); skipping and resuming look there. Empty: beside the images. e.g. output_directory: ./captions
+output_directory: ''
+# Independent conversations per image, written as one caption per line (kohya's multi-caption files) or one
+# jsonl line each. Above 1, leave temperature unset or above 0, or the captions come out the same.
+captions_per_image: 1
 # Put before / after every caption, e.g. a trigger word: prefix: 'ohwx woman, '
 prefix: ''
 suffix: ''
