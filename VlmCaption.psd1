@@ -16,6 +16,7 @@
         'Import-VlmCaption'
         'Edit-VlmCaption'
         'Export-VlmDataset'
+        'Export-VlmReviewPage'
         'Invoke-VlmCaptionRun'
         'Import-VlmCaptionConfig'
         'New-VlmCaptionConfig'
@@ -36,7 +37,9 @@
 0.1.0, the first release:
 - Import-VlmCaption reads existing captions (txt or jsonl) as objects, Edit-VlmCaption post-processes them
   (replacements, phrases, tags, word limit, tidying) as caption.yaml's rules do in runs; Export-VlmDataset
-  writes them as Hugging Face imagefolder, kohya, musubi-tuner or CSV dataset files.
+  writes them as Hugging Face imagefolder, kohya, musubi-tuner or CSV dataset files; Export-VlmReviewPage writes
+  one offline HTML page to look through images and captions (filter, search, sort).
+- Captions beside the images or in an output folder mirroring them; several captions per image.
 - Get-VlmCaption and Save-VlmCaption caption images from the pipeline, folders (-Recurse, -Include, -Exclude) or
   wildcards, through any OpenAI-compatible server; results bind back by PSPath and round-trip through CSV and Clixml.
 - Invoke-VlmCaptionRun runs the Python tool's caption.yaml unchanged: multi-turn prompts, retry rules, hints, txt or

@@ -125,4 +125,56 @@ function Invoke-FreshPwshScript {
     Invoke-FreshPwsh -Arguments '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded
 }
 
-Export-ModuleMember -Function New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage
+
+function Find-Chromium {
+    <# The path of a Chromium or Chrome to test pages with ($env:VLMCAPTION_CHROMIUM first); null when there is none. #>
+    foreach ($name in @($env:VLMCAPTION_CHROMIUM, 'chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable', 'chrome') | Where-Object { $_ }) {
+        $command = Get-Command $name -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+        if ($command) { return $command.Source }
+    }
+    $null
+}
+
+function Invoke-HeadlessChromium {
+    <#
+    Loads a file in headless Chromium, lets its scripts run (up to -BudgetMs of virtual time), and returns the
+    rendered DOM as text; with -Screenshot, also saves a PNG of the window. Gives up after -TimeoutSec and kills it.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Browser,
+        [Parameter(Mandatory)] [string] $Path,
+        [string] $Hash = '',
+        [string] $Screenshot,
+        [int] $BudgetMs = 5000,
+        [int] $TimeoutSec = 90
+    )
+    $profile = Join-Path ([IO.Path]::GetTempPath()) ("vlmcaption-chromium-" + [guid]::NewGuid())
+    $url = [Uri]::new((Resolve-Path -LiteralPath $Path).ProviderPath).AbsoluteUri + $Hash
+    $arguments = @('--headless', '--disable-gpu', '--no-first-run', '--hide-scrollbars', "--user-data-dir=$profile", "--virtual-time-budget=$BudgetMs", '--window-size=1280,900')
+    # As root Chromium refuses to start without giving up its sandbox.
+    if ($IsLinux -and (id -u) -eq '0') { $arguments += '--no-sandbox' }
+    $arguments += @(if ($Screenshot) { "--screenshot=$Screenshot" } else { '--dump-dom' })
+    $arguments += $url
+    $info = [Diagnostics.ProcessStartInfo]::new($Browser)
+    foreach ($argument in $arguments) { $info.ArgumentList.Add($argument) }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $process = [Diagnostics.Process]::Start($info)
+    try {
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        $null = $process.StandardError.ReadToEndAsync()
+        if (-not $process.WaitForExit($TimeoutSec * 1000)) {
+            $process.Kill($true)
+            throw "Chromium did not finish loading '$Path' within $TimeoutSec s."
+        }
+        $stdout.GetAwaiter().GetResult()
+        if ($env:VLMCAPTION_DEBUG_CHROMIUM) { Write-Host ($arguments -join " ") }
+    }
+    finally {
+        if (-not $process.HasExited) { $process.Kill($true) }
+        $process.Dispose()
+        Remove-Item -LiteralPath $profile -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
+Export-ModuleMember -Function New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Find-Chromium, Invoke-HeadlessChromium

@@ -11,5 +11,8 @@ namespace VlmCaption
 
         /// <summary>The final answer was cut off by the answer limit (finish_reason "length"); it is not written without -Force.</summary>
         public const string Truncated = "Truncated";
+
+        /// <summary>The image was not captioned (a RunSummary's Failures, on the review page).</summary>
+        public const string Failed = "Failed";
     }
 }

@@ -128,8 +128,7 @@ namespace VlmCaption.Output
                 throw new CaptionException("CaptionExists", CaptionErrorCategory.WriteError, $"'{path}' already exists. Use -Force to overwrite it.");
             }
 
-            string folder = System.IO.Path.GetDirectoryName(path) ?? ".";
-            string temporary = System.IO.Path.Combine(folder, TemporaryPrefix + Guid.NewGuid().ToString("N").Substring(0, 16) + ".tmp");
+            string temporary = TemporaryPathIn(System.IO.Path.GetDirectoryName(path) ?? ".");
             try
             {
                 byte[] bytes = Utf8NoBom.GetBytes(text);
@@ -139,19 +138,37 @@ namespace VlmCaption.Output
                     stream.Flush(flushToDisk: true);
                 }
 
-                if (File.Exists(path))
-                {
-                    File.Replace(temporary, path, destinationBackupFileName: null, ignoreMetadataErrors: true);
-                }
-                else
-                {
-                    File.Move(temporary, path);
-                }
+                Commit(temporary, path, overwrite: true);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
                 TryDelete(temporary);
                 throw new CaptionException("CaptionWriteFailed", CaptionErrorCategory.WriteError, $"Cannot write '{path}': {e.Message}", e);
+            }
+        }
+
+        /// <summary>A new temporary file name in <paramref name="folder"/>, marked as ours for clean-up.</summary>
+        public static string TemporaryPathIn(string folder) =>
+            System.IO.Path.Combine(folder, TemporaryPrefix + Guid.NewGuid().ToString("N").Substring(0, 16) + ".tmp");
+
+        /// <summary>
+        /// Renames a finished temporary file over <paramref name="path"/> (replacing it when <paramref name="overwrite"/>),
+        /// so readers see the old file or the whole new one; throws <see cref="IOException"/> when it cannot.
+        /// </summary>
+        public static void Commit(string temporary, string path, bool overwrite)
+        {
+            if (File.Exists(path))
+            {
+                if (!overwrite)
+                {
+                    throw new IOException($"'{path}' already exists.");
+                }
+
+                File.Replace(temporary, path, destinationBackupFileName: null, ignoreMetadataErrors: true);
+            }
+            else
+            {
+                File.Move(temporary, path);
             }
         }
 
