@@ -14,6 +14,7 @@ $results = @(
         & (Join-Path $PSScriptRoot 'Measure-Memory.ps1') -Counts 500
         & (Join-Path $PSScriptRoot 'Measure-Bytes.ps1') -Count 2
         & (Join-Path $PSScriptRoot 'Measure-Startup.ps1') -Runs 2
+        & (Join-Path $PSScriptRoot 'Measure-ReviewPage.ps1') -Count 200
     }
     else {
         & (Join-Path $PSScriptRoot 'Measure-Saturation.ps1')
@@ -21,6 +22,7 @@ $results = @(
         & (Join-Path $PSScriptRoot 'Measure-Memory.ps1')
         & (Join-Path $PSScriptRoot 'Measure-Bytes.ps1')
         & (Join-Path $PSScriptRoot 'Measure-Startup.ps1')
+        & (Join-Path $PSScriptRoot 'Measure-ReviewPage.ps1')
     }
 )
 foreach ($group in $results | Group-Object Benchmark) {
