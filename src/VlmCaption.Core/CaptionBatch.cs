@@ -9,12 +9,21 @@ namespace VlmCaption
     /// Keeps up to a fixed number of images in flight and hands every outcome to one consumer thread
     /// (PowerShell's pipeline thread), which alone may write output. The consumer starts jobs, takes
     /// events, and is the only one to count what is in flight, so no lock is needed.
+    /// Images in flight are the throttle limit's conversations plus a few more prepared ahead (decoded and
+    /// scaled on the cores while the conversations wait on the server), so a server is never kept waiting for
+    /// an image to be prepared; the endpoint pool holds the prepared ones back until a place frees.
     /// </summary>
     public sealed class CaptionBatch : IDisposable
     {
         private readonly CaptionEngine engine;
         private readonly CancellationToken cancellationToken;
         private readonly BlockingCollection<CaptionEvent> events = new BlockingCollection<CaptionEvent>();
+        private readonly OrderedGate conversations;
+        private long nextTicket;
+
+        // The place of the last failed image taken, given back when the consumer next takes an event: by then it
+        // has handled the failure, and stopped the run if it had to.
+        private Action? heldByLast;
 
         /// <summary>Creates a batch that runs at most <paramref name="throttleLimit"/> images at once.</summary>
         public CaptionBatch(CaptionEngine engine, int throttleLimit, CancellationToken cancellationToken)
@@ -27,28 +36,35 @@ namespace VlmCaption
             this.engine = engine;
             engine.Notice += text => Post(CaptionEvent.Warning(text));
             ThrottleLimit = throttleLimit;
+            conversations = new OrderedGate(throttleLimit);
+            LookAhead = Math.Max(2, Environment.ProcessorCount * 2);
             this.cancellationToken = cancellationToken;
         }
 
         /// <summary>Images allowed in flight at once.</summary>
         public int ThrottleLimit { get; }
 
+        /// <summary>Images prepared ahead, beyond the throttle limit, at most: enough to keep every core decoding.</summary>
+        public int LookAhead { get; set; }
+
         /// <summary>Images started whose Completed or Failed event has not been taken yet.</summary>
         public int InFlight { get; private set; }
 
-        /// <summary>True when another job may start without exceeding the throttle limit.</summary>
-        public bool HasSlot => InFlight < ThrottleLimit;
+        /// <summary>True when another job may start: fewer than the throttle limit plus the look-ahead are in flight.</summary>
+        public bool HasSlot => InFlight < ThrottleLimit + LookAhead;
 
         /// <summary>Starts captioning a job on the thread pool. Call only when <see cref="HasSlot"/>.</summary>
         public void Start(CaptionJob job)
         {
             InFlight++;
-            _ = Task.Run(() => RunAsync(job));
+            long ticket = nextTicket++;
+            _ = Task.Run(() => RunAsync(job, ticket));
         }
 
         /// <summary>Waits for the next event; throws <see cref="OperationCanceledException"/> when the batch is cancelled.</summary>
         public CaptionEvent Take()
         {
+            GiveBackHeld();
             CaptionEvent next = events.Take(cancellationToken);
             Count(next);
             return next;
@@ -57,6 +73,7 @@ namespace VlmCaption
         /// <summary>Waits up to <paramref name="wait"/> for the next event; throws <see cref="OperationCanceledException"/> when the batch is cancelled.</summary>
         public bool TryTake(TimeSpan wait, out CaptionEvent? next)
         {
+            GiveBackHeld();
             if (events.TryTake(out next, (int)wait.TotalMilliseconds, cancellationToken))
             {
                 Count(next);
@@ -72,6 +89,7 @@ namespace VlmCaption
         /// <summary>Takes an event if one is waiting.</summary>
         public bool TryTake(out CaptionEvent? next)
         {
+            GiveBackHeld();
             if (events.TryTake(out next))
             {
                 Count(next);
@@ -89,15 +107,36 @@ namespace VlmCaption
             if (next.Kind == CaptionEventKind.Completed || next.Kind == CaptionEventKind.Failed)
             {
                 InFlight--;
+                heldByLast = next.OnTaken;
             }
         }
 
-        private async Task RunAsync(CaptionJob job)
+        private void GiveBackHeld()
+        {
+            Action? held = heldByLast;
+            heldByLast = null;
+            held?.Invoke();
+        }
+
+        private async Task RunAsync(CaptionJob job, long ticket)
         {
             CaptionEvent outcome;
+            bool conversing = false;
+            bool entered = false;
             try
             {
-                var (results, history) = await engine.RunAsync(job, text => Post(CaptionEvent.Message(job.Path, text)), cancellationToken).ConfigureAwait(false);
+                Action<string> log = text => Post(CaptionEvent.Message(job.Path, text));
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                Images.PreparedImage image = await engine.PrepareAsync(job, log, cancellationToken).ConfigureAwait(false);
+                TimeSpan preparation = clock.Elapsed;
+
+                // Prepared ahead; now one of the throttle limit's places for the conversation itself, in start order.
+                await conversations.EnterAsync(ticket, cancellationToken).ConfigureAwait(false);
+                conversing = true;
+                entered = true;
+                var (results, history) = await engine.ConverseAllAsync(job, image, preparation, log, cancellationToken).ConfigureAwait(false);
+                conversations.Release();
+                conversing = false;
                 outcome = CaptionEvent.Completed(results, history);
             }
             catch (CaptionException e)
@@ -112,6 +151,18 @@ namespace VlmCaption
             {
                 // A bug or an unexpected library failure must still surface as this image's error, not vanish.
                 outcome = CaptionEvent.Failed(job.Path, new CaptionException("CaptionFailed", CaptionErrorCategory.InvalidResult, $"Captioning '{job.Path}' failed unexpectedly: {e.GetType().Name}: {e.Message}", e));
+            }
+
+            if (!entered)
+            {
+                conversations.Skip(ticket);
+            }
+
+            // A failed image keeps its place until the consumer has heard of it, so a run that must stop (the
+            // circuit breaker) stops before an image prepared ahead is sent in its place.
+            if (conversing)
+            {
+                outcome.OnTaken = () => conversations.Release();
             }
 
             Post(outcome);

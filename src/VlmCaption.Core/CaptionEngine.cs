@@ -71,12 +71,16 @@ namespace VlmCaption
         public async Task<CaptionResult> CaptionAsync(CaptionJob job, Action<string>? log, CancellationToken cancellationToken) =>
             (await RunAsync(job, log, cancellationToken).ConfigureAwait(false)).Results[0];
 
-        /// <summary>
-        /// Captions one image with <see cref="CaptionSettings.CaptionsPerImage"/> independent conversations, one after
-        /// another in the image's slot (prepared once), and keeps the last chat history when the settings ask for it.
-        /// Any conversation that fails fails the image, so an image never ends with part of its captions.
-        /// </summary>
+        /// <summary>Captions one image with <see cref="CaptionSettings.CaptionsPerImage"/> conversations, and keeps the last chat history when the settings ask for it.</summary>
         internal async Task<(IReadOnlyList<CaptionResult> Results, IReadOnlyList<string> History)> RunAsync(CaptionJob job, Action<string>? log, CancellationToken cancellationToken)
+        {
+            var clock = Stopwatch.StartNew();
+            PreparedImage image = await PrepareAsync(job, log, cancellationToken).ConfigureAwait(false);
+            return await ConverseAllAsync(job, image, clock.Elapsed, log, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>The first stage: reads and prepares the image (CPU-bound, at most one decode per core).</summary>
+        internal async Task<PreparedImage> PrepareAsync(CaptionJob job, Action<string>? log, CancellationToken cancellationToken)
         {
             var clock = Stopwatch.StartNew();
             PreparedImage image = await preparer.PrepareAsync(job.Path, cancellationToken).ConfigureAwait(false);
@@ -87,6 +91,17 @@ namespace VlmCaption
                 Notice?.Invoke(note);
             }
 
+            return image;
+        }
+
+        /// <summary>
+        /// The second stage: <see cref="CaptionSettings.CaptionsPerImage"/> independent conversations about a prepared
+        /// image, one after another (I/O-bound, on the endpoints). Any that fails fails the image, so an image never
+        /// ends with part of its captions. The first result's Seconds include the <paramref name="preparation"/> time.
+        /// </summary>
+        internal async Task<(IReadOnlyList<CaptionResult> Results, IReadOnlyList<string> History)> ConverseAllAsync(CaptionJob job, PreparedImage image, TimeSpan preparation, Action<string>? log, CancellationToken cancellationToken)
+        {
+            var clock = Stopwatch.StartNew();
             int count = settings.CaptionsPerImage;
             var results = new List<CaptionResult>(count);
             IReadOnlyList<string> history = Array.Empty<string>();
@@ -114,7 +129,7 @@ namespace VlmCaption
                     Turns = new CaptionTurnList(outcome.Turns),
                     PromptTokens = Sum(outcome.Turns.Select(t => t.PromptTokens)),
                     CompletionTokens = Sum(outcome.Turns.Select(t => t.CompletionTokens)),
-                    Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
+                    Seconds = Math.Round((clock.Elapsed + (index == 1 ? preparation : TimeSpan.Zero)).TotalSeconds, 3),
                     Width = image.OriginalWidth,
                     Height = image.OriginalHeight,
                     SentWidth = image.Width,

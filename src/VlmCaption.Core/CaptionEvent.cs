@@ -49,6 +49,9 @@ namespace VlmCaption
         /// <summary>The failure of a Failed event.</summary>
         public CaptionException? Error { get; private set; }
 
+        /// <summary>Run when the consumer takes the event: a failed image's endpoint place, given back only then.</summary>
+        internal Action? OnTaken { get; set; }
+
         internal static CaptionEvent Warning(string text) => new CaptionEvent(CaptionEventKind.Warning, "") { Text = text };
 
         internal static CaptionEvent Message(string path, string text) => new CaptionEvent(CaptionEventKind.Message, path) { Text = text };

@@ -134,7 +134,7 @@ namespace VlmCaption.PowerShell
                 CaptionEvent? next;
                 while (!batch!.TryTake(TimeSpan.FromMilliseconds(250), out next))
                 {
-                    Progress.Streaming(batch.TokensReceived, batch.InFlight);
+                    Progress.Streaming(batch.TokensReceived, Math.Min(batch.InFlight, batch.ThrottleLimit));
                 }
 
                 return next!;

@@ -32,7 +32,7 @@ Describe 'Conversation layout' {
         $body.messages[0].content[0].type | Should -Be 'text'
         $body.messages[0].content[0].text | Should -BeExactly 'Describe it.'
         $body.messages[0].content[1].type | Should -Be 'image_url'
-        $body.messages[0].content[1].image_url.url | Should -BeLike 'data:image/jpeg;base64,*'
+        $body.messages[0].content[1].image_url.url | Should -BeLike 'data:image/png;base64,*'
         $result.Caption | Should -BeExactly $result.Turns[0].Response
     }
 
@@ -87,7 +87,7 @@ Describe 'Conversation layout' {
         Reset-TestServer $server -Options @{ models = @('test'); faults = @(@{ kind = 'think' }) }
         $image = New-TestImage $server (Join-Path $folder 'think.png')
         $result = Get-VlmCaption -LiteralPath $image.FullName @common -Prompt 'a', 'b'
-        $result.Caption | Should -BeLike 'Red JPEG image*'
+        $result.Caption | Should -BeLike 'Red * image*'
         (Get-TestServerRequest $server)[1].body.messages[1].content | Should -Not -Match 'think'
     }
 
@@ -202,7 +202,7 @@ Describe 'Concurrency, retries and failures' {
             ) }
         $image = New-TestImage $server (Join-Path $folder 'r.png')
         $result = Get-VlmCaption -LiteralPath $image.FullName @common -Verbose 4>&1 | Tee-Object -Variable stream | Where-Object { $_ -is [VlmCaption.CaptionResult] }
-        $result.Caption | Should -BeLike 'Red JPEG*'
+        $result.Caption | Should -BeLike 'Red **'
         $requests = @(Get-TestServerRequest $server)
         $requests.status | Should -Be @(429, 500, 200)
         ([datetimeoffset]$requests[1].time - [datetimeoffset]$requests[0].time).TotalMilliseconds | Should -BeGreaterOrEqual 950

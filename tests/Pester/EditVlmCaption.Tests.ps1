@@ -24,7 +24,7 @@ prompts: [a]
 base_directory: images
 prefix: 'ohwx, '
 replacements:
-  - pattern: '^Red JPEG image'
+  - pattern: '^Red (JPEG|PNG) image'
     replacement: 'A red square'
 strip_phrases: [' Turn 1.']
 max_words: 5
@@ -61,10 +61,10 @@ tidy: true
         Set-Content -LiteralPath (Join-Path $images 'p.txt') 'old caption' -NoNewline
         Set-Content $config "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [a]`nbase_directory: images`nexisting: append"
         (Invoke-VlmCaptionRun $config).Succeeded | Should -Be 1 -Because 'append captions images that have a caption'
-        Get-Content -LiteralPath (Join-Path $images 'p.txt') -Raw | Should -BeLike "old caption`nRed JPEG image, 30x20 pixels.*"
+        Get-Content -LiteralPath (Join-Path $images 'p.txt') -Raw | Should -BeLike "old caption`nRed * image, 30x20 pixels.*"
         Set-Content -LiteralPath (Join-Path $images 'p.txt') 'old caption' -NoNewline
         Invoke-VlmCaptionRun $config -Existing Prepend | Out-Null
-        Get-Content -LiteralPath (Join-Path $images 'p.txt') -Raw | Should -BeLike "Red JPEG image*`nold caption"
+        Get-Content -LiteralPath (Join-Path $images 'p.txt') -Raw | Should -BeLike "Red * image*`nold caption"
         (Invoke-VlmCaptionRun $config -Existing Skip).Skipped | Should -Be 1
         [pscustomobject]@{ Path = (Join-Path $images 'p.png'); Caption = 'third' } | Save-VlmCaption -Existing Append
         (Get-Content -LiteralPath (Join-Path $images 'p.txt')) | Select-Object -Last 1 | Should -Be 'third'

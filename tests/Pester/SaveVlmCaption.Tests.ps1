@@ -26,7 +26,7 @@ Describe 'Save-VlmCaption' {
         $bytes = [IO.File]::ReadAllBytes($file.FullName)
         $bytes[0..2] | Should -Not -Be @(0xEF, 0xBB, 0xBF)
         $text = [Text.Encoding]::UTF8.GetString($bytes)
-        $text | Should -BeLike 'ohwx cat, Red JPEG image, 20x10 pixels.* `[done`]'
+        $text | Should -BeLike 'ohwx cat, Red * image, 20x10 pixels.* `[done`]'
         $text | Should -Not -Match '\n$'
         Get-ChildItem $folder -Force -Filter '*.tmp' | Should -BeNullOrEmpty
     }
@@ -42,7 +42,7 @@ Describe 'Save-VlmCaption' {
         Get-Content -LiteralPath (Join-Path $folder 'a.txt') -Raw | Should -Be 'hand-written'
 
         $result | Save-VlmCaption -Force
-        Get-Content -LiteralPath (Join-Path $folder 'a.txt') -Raw | Should -BeLike 'Red JPEG image*'
+        Get-Content -LiteralPath (Join-Path $folder 'a.txt') -Raw | Should -BeLike 'Red * image*'
     }
 
     It 'writes nothing with -WhatIf' {
@@ -62,7 +62,7 @@ Describe 'Save-VlmCaption' {
         Test-Path (Join-Path $folder 't.txt') | Should -BeFalse
 
         $result | Save-VlmCaption -Force
-        Get-Content (Join-Path $folder 't.txt') -Raw | Should -Be 'Red JPEG'
+        Get-Content (Join-Path $folder 't.txt') -Raw | Should -Be 'Red PNG'
     }
 
     It 'reports same-stem images instead of letting one caption overwrite the other' {
@@ -95,7 +95,7 @@ Describe 'Save-VlmCaption' {
         $name = ('n' * 246) + '.png'
         $image = New-TestImage $server (Join-Path $folder $name)
         Get-Caption $image.FullName | Save-VlmCaption
-        Get-Content -LiteralPath (Join-Path $folder (('n' * 246) + '.txt')) -Raw | Should -BeLike 'Red JPEG image*'
+        Get-Content -LiteralPath (Join-Path $folder (('n' * 246) + '.txt')) -Raw | Should -BeLike 'Red * image*'
     }
 
     It 'honours -Extension' {

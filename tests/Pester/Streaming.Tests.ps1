@@ -79,7 +79,7 @@ Describe 'Errors inside streams' {
         $folder = New-Images
         $result = Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test -ErrorVariable errors
         $errors | Should -BeNullOrEmpty
-        $result.Caption | Should -BeLike 'Red JPEG image, 31x48 pixels.*'
+        $result.Caption | Should -BeLike 'Red * image, 31x48 pixels.*'
         (Get-ChatRequest).Count | Should -Be 2
     }
 }
@@ -127,10 +127,10 @@ Describe 'Servers that do not stream' {
     It 'sends stream: false with -NoStream and with stream: false in caption.yaml' {
         Reset-TestServer $server
         $folder = New-Images
-        (Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test -NoStream).Caption | Should -BeLike 'Red JPEG image*'
+        (Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test -NoStream).Caption | Should -BeLike 'Red * image*'
         $config = Join-Path $folder 'caption.yaml'
         Set-Content $config "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [a]`nstream: false"
-        (Get-ChildItem $folder -Filter *.png | Get-VlmCaption -Config $config).Caption | Should -BeLike 'Red JPEG image*'
+        (Get-ChildItem $folder -Filter *.png | Get-VlmCaption -Config $config).Caption | Should -BeLike 'Red * image*'
         (Get-ChatRequest).body.stream | Should -Be @($false, $false)
         (Get-ChatRequest).body.PSObject.Properties.Name | Should -Not -Contain 'stream_options'
     }

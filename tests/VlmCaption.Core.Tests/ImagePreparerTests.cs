@@ -15,7 +15,6 @@ public class ImagePreparerTests
     }
 
     [Theory]
-    [InlineData("png", "PNG")]
     [InlineData("gif", "GIF")]
     [InlineData("bmp", "BMP")]
     [InlineData("tiff", "TIFF")]
@@ -32,6 +31,85 @@ public class ImagePreparerTests
         Assert.Equal((40, 30), (facts.Width, facts.Height));
         Assert.Equal((40, 30), (image.Width, image.Height));
         Assert.Equal(format == "pbm" ? "black" : "blue", facts.Colour);
+    }
+
+    private static byte[] Sent(PreparedImage image) =>
+        Convert.FromBase64String(System.Text.Encoding.ASCII.GetString(image.DataUriJson).Trim('"').Split(',')[1]);
+
+    [Theory]
+    [InlineData("jpeg", "image/jpeg")]
+    [InlineData("png", "image/png")]
+    public void A_compliant_jpeg_or_png_is_sent_byte_for_byte(string format, string mediaType)
+    {
+        using var folder = new TempFolder();
+        string path = folder.Image("a." + format, new ImageSpec { Width = 640, Height = 480, Format = format, Pattern = "photo" });
+        var (facts, image) = Prepare(path);
+        Assert.Equal(mediaType, image.MediaType);
+        Assert.Equal(File.ReadAllBytes(path), Sent(image));
+        Assert.Equal((640, 480), (facts.Width, facts.Height));
+        Assert.Equal((640, 480), (image.OriginalWidth, image.OriginalHeight));
+    }
+
+    [Fact]
+    public void A_tiny_png_is_not_grown_into_a_jpeg()
+    {
+        using var folder = new TempFolder();
+        string path = folder.Image("dot.png", new ImageSpec { Width = 8, Height = 8 });
+        var (_, image) = Prepare(path);
+        Assert.Equal("image/png", image.MediaType);
+        Assert.Equal(new FileInfo(path).Length, image.ByteCount);
+        Assert.True(image.ByteCount < 200, $"{image.ByteCount} bytes");
+    }
+
+    [Theory]
+    [InlineData("too wide")]
+    [InlineData("over the byte cap")]
+    [InlineData("rotated by EXIF")]
+    [InlineData("with a GPS position")]
+    [InlineData("cut off")]
+    public void A_jpeg_that_needs_work_is_decoded_and_encoded_again(string why)
+    {
+        using var folder = new TempFolder();
+        var spec = new ImageSpec { Width = 400, Height = 300, Format = "jpeg", Pattern = "photo" };
+        var options = new ImagePreparationOptions();
+        switch (why)
+        {
+            case "too wide": options = new ImagePreparationOptions { MaxImageSize = 200 }; break;
+            case "over the byte cap": options = new ImagePreparationOptions { MaxImageBytes = 10_000 }; spec.Width = 1200; spec.Height = 900; spec.Quality = 100; break;
+            case "rotated by EXIF": spec.Orientation = 6; break;
+            case "with a GPS position": spec.Latitude = 48.85; spec.Longitude = 2.29; break;
+        }
+
+        string path = folder.Image("a.jpg", spec);
+        if (why == "cut off")
+        {
+            byte[] whole = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, whole[..(whole.Length - 200)]);
+        }
+
+        PreparedImage image;
+        try
+        {
+            image = new ImagePreparer(options).Prepare(path);
+        }
+        catch (CaptionException e) when (why == "cut off")
+        {
+            // A cut-off JPEG is decoded as far as it goes or refused; it is never sent as it is.
+            Assert.Equal("ImageDecodeFailed", e.ErrorId);
+            return;
+        }
+
+        Assert.NotEqual(File.ReadAllBytes(path), Sent(image));
+        Assert.Equal("image/jpeg", image.MediaType);
+        if (why == "rotated by EXIF")
+        {
+            Assert.Equal((300, 400), (image.Width, image.Height));
+        }
+
+        if (why == "with a GPS position")
+        {
+            Assert.Null(Image.Identify(Sent(image))!.Metadata.ExifProfile);
+        }
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Memory;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
@@ -99,19 +100,7 @@ namespace VlmCaption.Images
                 throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' is {stream.Length / 1048576.0:0.##} MB, over the {cap / 1048576.0:0.##} MB sent untouched (-MaxImageBytes). Let VlmCaption scale it down (-MaxImageSize above 0), or raise -MaxImageBytes for a server that takes more.");
             }
 
-            var data = new byte[stream.Length];
-            int offset = 0;
-            while (offset < data.Length)
-            {
-                int read = stream.Read(data, offset, data.Length - offset);
-                if (read == 0)
-                {
-                    throw new IOException("the file became shorter while it was read");
-                }
-
-                offset += read;
-            }
-
+            byte[] data = ReadAll(stream);
             IImageInfo? info = TryIdentify(new MemoryStream(data, writable: false), out _);
             return new PreparedImage(data, sniffed, info?.Width ?? 0, info?.Height ?? 0) { Note = PassThroughNote(sniffed) }.WithOriginal(info?.Width ?? 0, info?.Height ?? 0);
         }
@@ -130,6 +119,13 @@ namespace VlmCaption.Images
             if (pixels > options.MaxPixels)
             {
                 throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' declares {info.Width}x{info.Height} pixels ({pixels / 1_000_000.0:0.#} MP), over the limit of {options.MaxPixels / 1_000_000.0:0.#} MP. Raise -MaxPixels if the image is genuine.");
+            }
+
+            if (SendsAsItIs(stream, info, format))
+            {
+                // Already what would be sent: the file's own bytes, with no decode, no loss and no growth.
+                stream.Position = 0;
+                return new PreparedImage(ReadAll(stream), format.DefaultMimeType, info.Width, info.Height).WithOriginal(info.Width, info.Height);
             }
 
             // Decoding to three bytes a pixel saves a quarter of the memory where there can be no alpha;
@@ -172,6 +168,66 @@ namespace VlmCaption.Images
             image.Metadata.XmpProfile = null;
             PreparedImage prepared = HasTransparency(image) ? FitPng((Image<Rgba32>)(object)image, path) : FitJpeg(image, path, null);
             return prepared.WithOriginal(originalWidth, originalHeight);
+        }
+
+        /// <summary>
+        /// True for a file that needs no work, decided from its header and its last bytes: a JPEG (YCbCr or grey)
+        /// or a PNG, within the size and byte caps, upright (no EXIF rotation to apply), carrying no GPS position
+        /// (re-encoding drops it; a model needs pixels, and a cloud API should not get where a photo was taken),
+        /// and whole (ending in JPEG's end marker or PNG's IEND chunk, so a cut-off file is still caught by the decoder).
+        /// </summary>
+        private bool SendsAsItIs(FileStream stream, IImageInfo info, IImageFormat format)
+        {
+            bool jpeg = format.Name == "JPEG";
+            if ((!jpeg && format.Name != "PNG") || Math.Max(info.Width, info.Height) > options.MaxImageSize || stream.Length > options.MaxImageBytes || stream.Length < 16)
+            {
+                return false;
+            }
+
+            ExifProfile? exif = info.Metadata.ExifProfile;
+            if (exif is not null)
+            {
+                IExifValue<ushort>? orientation = exif.GetValue(ExifTag.Orientation);
+                if ((orientation is not null && orientation.Value > 1) || exif.GetValue(ExifTag.GPSLatitude) is not null || exif.GetValue(ExifTag.GPSLongitude) is not null)
+                {
+                    return false;
+                }
+            }
+
+            if (jpeg && info.Metadata.GetJpegMetadata().ColorType is not (JpegColorType.YCbCrRatio420 or JpegColorType.YCbCrRatio444 or JpegColorType.YCbCrRatio422
+                or JpegColorType.YCbCrRatio411 or JpegColorType.YCbCrRatio410 or JpegColorType.Luminance))
+            {
+                return false;
+            }
+
+            var tail = new byte[8];
+            stream.Position = stream.Length - tail.Length;
+            if (stream.Read(tail, 0, tail.Length) != tail.Length)
+            {
+                return false;
+            }
+
+            return jpeg
+                ? tail[6] == 0xFF && tail[7] == 0xD9
+                : tail[0] == (byte)'I' && tail[1] == (byte)'E' && tail[2] == (byte)'N' && tail[3] == (byte)'D';
+        }
+
+        private static byte[] ReadAll(FileStream stream)
+        {
+            var data = new byte[stream.Length];
+            int offset = 0;
+            while (offset < data.Length)
+            {
+                int read = stream.Read(data, offset, data.Length - offset);
+                if (read == 0)
+                {
+                    throw new IOException("the file became shorter while it was read");
+                }
+
+                offset += read;
+            }
+
+            return data;
         }
 
         /// <summary>A JPEG within the byte cap: the set quality, then lower qualities, then smaller sizes.</summary>
