@@ -42,6 +42,20 @@ function Invoke-Dotnet {
     if ($LASTEXITCODE -ne 0) { throw "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE." }
 }
 
+function Copy-CoreImageSharp([string] $Dependencies) {
+    # The netstandard2.0 build of ImageSharp, which Windows PowerShell 5.1 needs, has none of the hardware
+    # intrinsics of its netcoreapp3.1 build: on PowerShell 7 that one decodes and scales a photo in about two
+    # thirds of the CPU time (bench/Measure-ClientOverhead.ps1). Both go in the module; ModuleInitializer loads
+    # the one the runtime can use. Same version, same API, from the same package.
+    [xml] $props = Get-Content (Join-Path $Root 'Directory.Packages.props') -Raw
+    $version = ($props.Project.ItemGroup.PackageVersion | Where-Object Include -EQ 'SixLabors.ImageSharp').Version.Trim('[', ']')
+    $packages = ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
+    $source = Join-Path $packages "sixlabors.imagesharp/$version/lib/netcoreapp3.1/SixLabors.ImageSharp.dll"
+    if (-not (Test-Path $source)) { throw "ImageSharp's netcoreapp3.1 build is not at '$source'; restore first." }
+    $target = New-Item -ItemType Directory -Path (Join-Path $Dependencies 'netcoreapp3.1') -Force
+    Copy-Item $source $target
+}
+
 function Invoke-Build {
     $publish = Join-Path $Out 'publish'
     Remove-Item $publish, $ModuleOut -Recurse -Force -ErrorAction Ignore
@@ -58,6 +72,7 @@ function Invoke-Build {
             Copy-Item $file.FullName $dependencies
         }
     }
+    Copy-CoreImageSharp $dependencies
     Copy-Item (Join-Path $Root 'VlmCaption.psd1'), (Join-Path $Root 'LICENSE') $ModuleOut
     Copy-Item (Join-Path $Root 'src/VlmCaption.PowerShell/VlmCaption.Format.ps1xml') $ModuleOut
     $helpOut = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'en-US') -Force

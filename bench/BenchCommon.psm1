@@ -1,6 +1,7 @@
 # Shared by the benchmark scripts: the built module and reference server, generated image folders, medians.
 $Root = Split-Path $PSScriptRoot
-$ModulePath = Join-Path $Root 'out/VlmCaption/VlmCaption.psd1'
+# VLMCAPTION_BENCH_MODULE measures another build (an older commit's, for before and after).
+$ModulePath = if ($env:VLMCAPTION_BENCH_MODULE) { $env:VLMCAPTION_BENCH_MODULE } else { Join-Path $Root 'out/VlmCaption/VlmCaption.psd1' }
 $env:VLMCAPTION_TESTSERVER = Join-Path $Root 'out/TestServer/VlmCaption.TestServer.dll'
 Import-Module (Join-Path $Root 'tests/TestHelpers.psm1') -Force -Global
 

@@ -19,6 +19,7 @@ namespace VlmCaption.PowerShell
         private const string TypesAssembly = "VlmCaption.Types";
         private static readonly string ModuleFolder = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!;
         private static readonly string DependencyFolder = Path.Combine(ModuleFolder, "Dependencies");
+        private const string CoreBuildFolder = "netcoreapp3.1";
         private static readonly Dictionary<string, Assembly> Isolated = LoadIsolated();
 
         /// <inheritdoc />
@@ -69,8 +70,11 @@ namespace VlmCaption.PowerShell
             object context = contextType.GetConstructor(new[] { typeof(string), typeof(bool) })!.Invoke(new object[] { "VlmCaption", false });
             MethodInfo loadFromPath = contextType.GetMethod("LoadFromAssemblyPath", new[] { typeof(string) })!;
             Dictionary<string, Version> platform = PlatformAssemblies();
-            foreach (string file in Directory.EnumerateFiles(DependencyFolder, "*.dll"))
+            foreach (string portable in Directory.EnumerateFiles(DependencyFolder, "*.dll"))
             {
+                // A build made for .NET (Core) where the module has one (ImageSharp's, with hardware intrinsics).
+                string core = Path.Combine(DependencyFolder, CoreBuildFolder, Path.GetFileName(portable));
+                string file = File.Exists(core) ? core : portable;
                 AssemblyName name = AssemblyName.GetAssemblyName(file);
                 if (name.Name is null || (platform.TryGetValue(name.Name, out Version? provided) && provided >= (name.Version ?? new Version())))
                 {

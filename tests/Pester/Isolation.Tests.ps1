@@ -46,3 +46,21 @@ Describe 'Dependency isolation' {
         ($loaded | Where-Object { $_.Name -eq 'VlmCaption.Types' }).Context | Should -Be 'Default'
     }
 }
+
+Describe 'ImageSharp for the runtime' {
+    It 'loads the netcoreapp3.1 build of ImageSharp on PowerShell 7, and ships the portable one for Windows PowerShell' {
+        $module = Split-Path $env:VLMCAPTION_MODULE
+        Test-Path (Join-Path $module 'Dependencies/SixLabors.ImageSharp.dll') | Should -BeTrue
+        Test-Path (Join-Path $module 'Dependencies/netcoreapp3.1/SixLabors.ImageSharp.dll') | Should -BeTrue
+        $image = New-TestImage $server (Join-Path $TestDrive 'big.jpg') -Width 2000 -Height 1600 -Format jpeg
+        $lines = Invoke-FreshPwshScript {
+            param($Module, $Image, $BaseUrl)
+            Import-Module $Module
+            $result = Get-VlmCaption -LiteralPath $Image -BaseUrl $BaseUrl -Model test
+            $result.SentWidth
+            ([System.Runtime.Loader.AssemblyLoadContext]::All | ForEach-Object { $_.Assemblies } | Where-Object { $_.GetName().Name -eq 'SixLabors.ImageSharp' }).Location
+        } -ArgumentList $env:VLMCAPTION_MODULE, $image.FullName, $server.BaseUrl
+        $lines[0] | Should -Be 1536
+        @($lines | Select-Object -Skip 1) | Should -Be @((Join-Path $module 'Dependencies/netcoreapp3.1/SixLabors.ImageSharp.dll'))
+    }
+}

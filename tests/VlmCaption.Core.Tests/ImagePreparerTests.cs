@@ -133,6 +133,17 @@ public class ImagePreparerTests
     }
 
     [Fact]
+    public void Photos_far_larger_than_the_limit_are_halved_first_and_keep_their_colour_and_shape()
+    {
+        // 3001x1501 to 700: halved twice (odd last rows dropped), then resampled to the size the original gives.
+        using var folder = new TempFolder();
+        var (facts, image) = Prepare(folder.Image("odd.jpg", new ImageSpec { Width = 3001, Height = 1501, Format = "jpeg", Color = "red" }), new ImagePreparationOptions { MaxImageSize = 700 });
+        Assert.Equal((700, 350), (image.Width, image.Height));
+        Assert.Equal("red", facts.Colour);
+        Assert.Equal((3001, 1501), (image.OriginalWidth, image.OriginalHeight));
+    }
+
+    [Fact]
     public void Exif_orientation_is_applied()
     {
         using var folder = new TempFolder();

@@ -145,7 +145,7 @@ public sealed class ChatHandler(ServerState state)
 
         FaultRule? fault = state.MatchFault(number, request, image);
         entry["fault"] = fault?.Kind;
-        using IDisposable slot = await state.EnterAsync(context.RequestAborted);
+        using IDisposable slot = await state.EnterAsync(context.RequestAborted, firstTurn: request.Turn == 1);
         entry["inFlight"] = state.InFlight;
         int delay = options.LatencyMs + (fault?.Kind == "delay" ? fault.DelayMs : 0);
         if (delay > 0)

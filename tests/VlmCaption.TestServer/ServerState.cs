@@ -22,7 +22,57 @@ public sealed class ServerState(ServerOptions options, string? logPath)
 
     public int InFlight => Volatile.Read(ref inFlight);
 
-    public object Stats() => new { requests = Volatile.Read(ref requestCount), inFlight = InFlight, maxInFlight = Volatile.Read(ref maxInFlight) };
+    public object Stats()
+    {
+        lock (meter)
+        {
+            // The average number in flight from the first request's start to the start of the last image's first
+            // turn: the span in which the client still had images to send, so the tail, when fewer images are
+            // left than the throttle allows, does not count against it.
+            double span = firstStart < 0 ? 0 : (double)(lastStart - firstStart) / System.Diagnostics.Stopwatch.Frequency;
+            return new
+            {
+                requests = Volatile.Read(ref requestCount),
+                inFlight = InFlight,
+                maxInFlight = Volatile.Read(ref maxInFlight),
+                averageInFlightWhileSending = span > 0 ? Math.Round(integralAtLastStart / span, 3) : 0,
+                sendingSeconds = Math.Round(span, 3),
+            };
+        }
+    }
+
+    // The time integral of the requests in flight, for Stats' average (benchmarks); the last start is of a first turn.
+    private readonly Lock meter = new();
+    private long firstStart = -1;
+    private long lastChange;
+    private long lastStart;
+    private int metered;
+    private double integral;
+    private double integralAtLastStart;
+
+    private void Meter(int change, bool firstTurn)
+    {
+        lock (meter)
+        {
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (firstStart < 0)
+            {
+                firstStart = now;
+            }
+            else
+            {
+                integral += metered * (double)(now - lastChange) / System.Diagnostics.Stopwatch.Frequency;
+            }
+
+            metered += change;
+            lastChange = now;
+            if (firstTurn)
+            {
+                lastStart = now;
+                integralAtLastStart = integral;
+            }
+        }
+    }
 
     public int NextRequestNumber() => Interlocked.Increment(ref requestCount);
 
@@ -46,6 +96,12 @@ public sealed class ServerState(ServerOptions options, string? logPath)
             requestCount = 0;
             maxInFlight = 0;
             Log.Clear();
+            lock (meter)
+            {
+                firstStart = -1;
+                integral = integralAtLastStart = 0;
+                metered = InFlight;
+            }
         }
     }
 
@@ -75,7 +131,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
     }
 
     /// <summary>Waits for a serving slot under the concurrency cap and counts the request as in flight.</summary>
-    public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
+    public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken, bool firstTurn = false)
     {
         SemaphoreSlim? slots = cap;
         if (slots is not null)
@@ -84,6 +140,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
         }
 
         int now = Interlocked.Increment(ref inFlight);
+        Meter(+1, firstTurn);
         int seen;
         while (now > (seen = Volatile.Read(ref maxInFlight)) && Interlocked.CompareExchange(ref maxInFlight, now, seen) != seen)
         {
@@ -97,6 +154,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
         public void Dispose()
         {
             Interlocked.Decrement(ref state.inFlight);
+            state.Meter(-1, false);
             slots?.Release();
         }
     }

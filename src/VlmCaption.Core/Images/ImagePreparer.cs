@@ -153,21 +153,71 @@ namespace VlmCaption.Images
 
             image.Mutate(x => x.AutoOrient());
             (int originalWidth, int originalHeight) = (image.Width, image.Height);
-            int longest = Math.Max(image.Width, image.Height);
-            if (longest > options.MaxImageSize)
+            Image<TPixel> working = image;
+            try
             {
-                // Computed here rather than by ResizeMode.Max so that a 1x60000 strip keeps at least one pixel across.
-                double scale = (double)options.MaxImageSize / longest;
-                var size = new Size(Math.Max(1, (int)Math.Round(image.Width * scale)), Math.Max(1, (int)Math.Round(image.Height * scale)));
-                image.Mutate(x => x.Resize(size));
-            }
+                // A photo twice the size sent or more is first halved by averaging 2x2 blocks, which costs a
+                // fraction of resampling the whole photo; the resampler then works on a quarter of the pixels.
+                if (image is Image<Rgb24>)
+                {
+                    while (Math.Max(working.Width, working.Height) / 2 >= options.MaxImageSize)
+                    {
+                        Image<TPixel> half = (Image<TPixel>)(object)Halve((Image<Rgb24>)(object)working);
+                        if (!ReferenceEquals(working, image))
+                        {
+                            working.Dispose();
+                        }
 
-            // The model needs pixels, not the camera's metadata.
-            image.Metadata.ExifProfile = null;
-            image.Metadata.IccProfile = null;
-            image.Metadata.XmpProfile = null;
-            PreparedImage prepared = HasTransparency(image) ? FitPng((Image<Rgba32>)(object)image, path) : FitJpeg(image, path, null);
-            return prepared.WithOriginal(originalWidth, originalHeight);
+                        working = half;
+                    }
+                }
+
+                int longest = Math.Max(working.Width, working.Height);
+                if (longest > options.MaxImageSize)
+                {
+                    // Computed here rather than by ResizeMode.Max so that a 1x60000 strip keeps at least one pixel across.
+                    double scale = (double)options.MaxImageSize / Math.Max(originalWidth, originalHeight);
+                    var size = new Size(Math.Max(1, (int)Math.Round(originalWidth * scale)), Math.Max(1, (int)Math.Round(originalHeight * scale)));
+                    working.Mutate(x => x.Resize(size));
+                }
+
+                // The model needs pixels, not the camera's metadata.
+                working.Metadata.ExifProfile = null;
+                working.Metadata.IccProfile = null;
+                working.Metadata.XmpProfile = null;
+                PreparedImage prepared = HasTransparency(working) ? FitPng((Image<Rgba32>)(object)working, path) : FitJpeg(working, path, null);
+                return prepared.WithOriginal(originalWidth, originalHeight);
+            }
+            finally
+            {
+                if (!ReferenceEquals(working, image))
+                {
+                    working.Dispose();
+                }
+            }
+        }
+
+        /// <summary>The image at half its width and height, each pixel the rounded mean of a 2x2 block (an odd last row or column is dropped).</summary>
+        private Image<Rgb24> Halve(Image<Rgb24> source)
+        {
+            int width = Math.Max(1, source.Width / 2);
+            int height = Math.Max(1, source.Height / 2);
+            var half = new Image<Rgb24>(configuration, width, height);
+            source.ProcessPixelRows(half, (from, to) =>
+            {
+                for (int y = 0; y < height; y++)
+                {
+                    Span<Rgb24> top = from.GetRowSpan(2 * y);
+                    Span<Rgb24> bottom = from.GetRowSpan(Math.Min(2 * y + 1, from.Height - 1));
+                    Span<Rgb24> row = to.GetRowSpan(y);
+                    for (int x = 0; x < width; x++)
+                    {
+                        Rgb24 a = top[2 * x], b = top[Math.Min(2 * x + 1, top.Length - 1)], c = bottom[2 * x], d = bottom[Math.Min(2 * x + 1, bottom.Length - 1)];
+                        row[x] = new Rgb24((byte)((a.R + b.R + c.R + d.R + 2) >> 2), (byte)((a.G + b.G + c.G + d.G + 2) >> 2), (byte)((a.B + b.B + c.B + d.B + 2) >> 2));
+                    }
+                }
+            });
+            return half;
         }
 
         /// <summary>
