@@ -19,6 +19,10 @@ namespace VlmCaption
         private readonly CancellationToken cancellationToken;
         private readonly BlockingCollection<CaptionEvent> events = new BlockingCollection<CaptionEvent>();
         private readonly OrderedGate conversations;
+
+        // Preparation starts in the same order, one image per core, so the next image due at the server is the
+        // next one prepared rather than one that waited behind later ones for a decoding place.
+        private readonly OrderedGate decoding = new OrderedGate(Math.Max(1, Environment.ProcessorCount));
         private long nextTicket;
 
         // The place of the last failed image taken, given back when the consumer next takes an event: by then it
@@ -37,7 +41,7 @@ namespace VlmCaption
             engine.Notice += text => Post(CaptionEvent.Warning(text));
             ThrottleLimit = throttleLimit;
             conversations = new OrderedGate(throttleLimit);
-            LookAhead = Math.Max(2, Environment.ProcessorCount * 2);
+            LookAhead = Math.Max(Environment.ProcessorCount * 2, throttleLimit);
             this.cancellationToken = cancellationToken;
         }
 
@@ -123,11 +127,23 @@ namespace VlmCaption
             CaptionEvent outcome;
             bool conversing = false;
             bool entered = false;
+            bool decodingEntered = false;
             try
             {
                 Action<string> log = text => Post(CaptionEvent.Message(job.Path, text));
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                Images.PreparedImage image = await engine.PrepareAsync(job, log, cancellationToken).ConfigureAwait(false);
+                await decoding.EnterAsync(ticket, cancellationToken).ConfigureAwait(false);
+                decodingEntered = true;
+                Images.PreparedImage image;
+                try
+                {
+                    image = await engine.PrepareAsync(job, log, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    decoding.Release();
+                }
+
                 TimeSpan preparation = clock.Elapsed;
 
                 // Prepared ahead; now one of the throttle limit's places for the conversation itself, in start order.
@@ -151,6 +167,11 @@ namespace VlmCaption
             {
                 // A bug or an unexpected library failure must still surface as this image's error, not vanish.
                 outcome = CaptionEvent.Failed(job.Path, new CaptionException("CaptionFailed", CaptionErrorCategory.InvalidResult, $"Captioning '{job.Path}' failed unexpectedly: {e.GetType().Name}: {e.Message}", e));
+            }
+
+            if (!decodingEntered)
+            {
+                decoding.Skip(ticket);
             }
 
             if (!entered)

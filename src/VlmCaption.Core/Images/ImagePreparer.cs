@@ -36,6 +36,10 @@ namespace VlmCaption.Images
             decodes = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentDecodes));
             configuration = Configuration.Default.Clone();
 
+            // Images are prepared one per core already; ImageSharp's own row parallelism on top only adds
+            // scheduling and contention (about 8 % more CPU per photo, measured).
+            configuration.MaxDegreeOfParallelism = 1;
+
             // Four bytes a pixel at the pixel budget, plus room for the resize buffers: a crafted file that lies
             // about its size cannot make the decoder take more than this.
             long limitMegabytes = Math.Max(64, (options.MaxPixels * 4 / (1024 * 1024)) + 64);
@@ -55,7 +59,9 @@ namespace VlmCaption.Images
             await decodes.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                return Prepare(path);
+                // On a thread of its own: a decode holds a core for a fifth of a second, and on the thread pool
+                // (two threads on a two-core machine) it would hold back the network work of every image in flight.
+                return await Task.Factory.StartNew(() => Prepare(path), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
             }
             finally
             {
