@@ -7,6 +7,9 @@ namespace VlmCaption.TestServer;
 /// <summary>What the server measured from an image it was sent.</summary>
 public sealed record ImageFacts(string DeclaredType, string Format, string MimeType, int Width, int Height, long Bytes, string Colour)
 {
+    /// <summary>SHA-256 of the bytes received, in hex: tests compare it with a file to prove it was sent as it is.</summary>
+    public string Sha256 { get; init; } = "";
+
     private static readonly (string Name, Rgb24 Value)[] Palette =
     [
         ("black", new Rgb24(0, 0, 0)), ("white", new Rgb24(255, 255, 255)), ("grey", new Rgb24(128, 128, 128)),
@@ -50,7 +53,10 @@ public sealed record ImageFacts(string DeclaredType, string Format, string MimeT
         try
         {
             using Image<Rgba32> image = Image.Load<Rgba32>(bytes, out IImageFormat format);
-            return new ImageFacts(declared, format.Name, format.DefaultMimeType, image.Width, image.Height, bytes.Length, Dominant(image));
+            return new ImageFacts(declared, format.Name, format.DefaultMimeType, image.Width, image.Height, bytes.Length, Dominant(image))
+            {
+                Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)),
+            };
         }
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException)
         {
