@@ -28,6 +28,25 @@ namespace VlmCaption.PowerShell
             return loaded;
         }
 
+        /// <summary>
+        /// Where captions are read or written: -Destination, else the configuration's output_directory, mirroring
+        /// -BaseDirectory, else the configuration's base_directory, else the current location; beside the images
+        /// when there is no output folder.
+        /// </summary>
+        public static Output.CaptionPlacement Placement(PSCmdlet cmdlet, string? destination, string? baseDirectory, CaptionConfig? config)
+        {
+            string? folder = destination is not null ? ResolveFile(cmdlet, destination) : config?.OutputDirectory;
+            if (folder is null)
+            {
+                return Output.CaptionPlacement.Beside;
+            }
+
+            string root = baseDirectory is not null ? ResolveFile(cmdlet, baseDirectory)
+                : config is not null && config.BaseDirectory.Length > 0 ? config.BaseDirectory
+                : cmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+            return new Output.CaptionPlacement(root, folder);
+        }
+
         /// <summary>A file-system path for a path the user typed, relative to the current location.</summary>
         public static string ResolveFile(PSCmdlet cmdlet, string path)
         {

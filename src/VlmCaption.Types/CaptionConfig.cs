@@ -70,6 +70,9 @@ namespace VlmCaption
         /// <summary>captions_per_image: independent conversations per image, written as that many lines (or jsonl lines, or results).</summary>
         public int CaptionsPerImage { get; set; } = 1;
 
+        /// <summary>shard: "i/n", the part (1 to n) of the images under base_directory this run takes; null for all.</summary>
+        public string? Shard { get; set; }
+
         /// <summary>output_format: txt or jsonl.</summary>
         public string OutputFormat { get; set; } = "txt";
 

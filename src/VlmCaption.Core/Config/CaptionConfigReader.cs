@@ -87,6 +87,7 @@ namespace VlmCaption.Config
                 SkipIfCaptionExists = Existing() is string existing ? existing == "skip" : Boolean("skip_if_caption_exists") ?? Boolean("skip_if_txt_exists") ?? false,
                 OutputFormat = OutputFormat(),
                 OutputDirectory = OptionalPath("output_directory"),
+                Shard = ShardOf(),
                 CaptionsPerImage = (int)(Integer("captions_per_image", 1, CaptionSettings.MaxCaptionsPerImage) ?? 1),
                 CaptionExtension = CaptionExtension(),
                 Prefix = Text("prefix") ?? "",
@@ -372,6 +373,24 @@ namespace VlmCaption.Config
             }
 
             return replacements;
+        }
+
+        private string? ShardOf()
+        {
+            string? text = Text("shard");
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                return null;
+            }
+
+            try
+            {
+                return Output.Shard.Parse(text!).ToString();
+            }
+            catch (ArgumentException e)
+            {
+                throw Error(Value("shard")!, $"'shard': {e.Message}");
+            }
         }
 
         private string? Existing()

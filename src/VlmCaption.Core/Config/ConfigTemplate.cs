@@ -99,6 +99,9 @@ output_directory: ''
 # Independent conversations per image, written as one caption per line (kohya's multi-caption files) or one
 # jsonl line each. Above 1, leave temperature unset or above 0, or the captions come out the same.
 captions_per_image: 1
+# Several machines on one dataset: each takes one part of n, e.g. shard: '2/4' on the second of four (parts are
+# numbered 1 to n; an image's part comes from its path below base_directory). Empty: every image.
+shard: ''
 # Put before / after every caption, e.g. a trigger word: prefix: 'ohwx woman, '
 prefix: ''
 suffix: ''

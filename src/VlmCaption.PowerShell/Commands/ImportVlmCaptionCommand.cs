@@ -82,14 +82,7 @@ namespace VlmCaption.PowerShell.Commands
                 CaptionConfig? config = Config is null ? null : ConfigLoader.Load(this, Config);
                 extension = Bound(nameof(Extension)) || config is null ? Extension : config.CaptionExtension;
                 format = Bound(nameof(Format)) || config is null ? Format : config.OutputFormat;
-                string? destination = Destination is not null ? ConfigLoader.ResolveFile(this, Destination) : config?.OutputDirectory;
-                if (destination is not null)
-                {
-                    string root = BaseDirectory is not null ? ConfigLoader.ResolveFile(this, BaseDirectory)
-                        : config is not null ? config.BaseDirectory
-                        : SessionState.Path.CurrentFileSystemLocation.ProviderPath;
-                    placement = new CaptionPlacement(root, destination);
-                }
+                placement = ConfigLoader.Placement(this, Destination, BaseDirectory, config);
             }
             catch (CaptionException e)
             {

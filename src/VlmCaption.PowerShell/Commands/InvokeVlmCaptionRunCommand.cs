@@ -94,6 +94,11 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateRange(1, CaptionSettings.MaxCaptionsPerImage)]
         public int Count { get; set; }
 
+        /// <summary>Overrides shard: "i/n", the part (1 to n) of the images this run takes, for n machines sharing one dataset.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Shard { get; set; }
+
         /// <summary>Emit each CaptionResult instead of the summary, which then goes to -SummaryVariable.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -254,6 +259,15 @@ namespace VlmCaption.PowerShell.Commands
                 }
             });
             WriteVerbose($"Found {images.Count} images under '{config.BaseDirectory}'{(config.Recursive ? " and its subfolders" : "")}; captions go {placement}.");
+            if (config.Shard is string part)
+            {
+                // Each machine of n takes the images whose path below base_directory hashes to its part.
+                Output.Shard shard = Output.Shard.Parse(part);
+                int all = images.Count;
+                images = images.Where(image => shard.Contains(RelativePath.Under(config.BaseDirectory, image) ?? image)).ToList();
+                WriteVerbose($"Shard {shard}: {images.Count} of the {all} images.");
+            }
+
             promptField = JsonlCaptionFile.PromptField(config.Prompts);
             tally = new RunTally(images.Count);
             Progress.Total = images.Count;
@@ -448,6 +462,18 @@ namespace VlmCaption.PowerShell.Commands
             if (Destination is not null)
             {
                 effective.OutputDirectory = ConfigLoader.ResolveFile(this, Destination);
+            }
+
+            if (Shard is not null)
+            {
+                try
+                {
+                    effective.Shard = Output.Shard.Parse(Shard).ToString();
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CaptionException("InvalidShard", CaptionErrorCategory.InvalidArgument, e.Message, e);
+                }
             }
 
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Count)))

@@ -116,7 +116,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 image = ConfigLoader.ResolveFile(this, LiteralPath);
                 config = ConfigOf(Config);
-                placement = PlacementFor(config);
+                placement = ConfigLoader.Placement(this, Destination, BaseDirectory, config);
                 placement.Mirror(image);
             }
             catch (CaptionException e)
@@ -268,20 +268,6 @@ namespace VlmCaption.PowerShell.Commands
 
             WriteVerbose($"'{CaptionPath}' is not a caption file of '{image}'; writing where its caption goes by default.");
             return null;
-        }
-
-        /// <summary>-Destination over the configuration's output_directory; beside the images when neither is set.</summary>
-        private CaptionPlacement PlacementFor(CaptionConfig? config)
-        {
-            if (Destination is null)
-            {
-                return config is null ? CaptionPlacement.Beside : CaptionPlacement.For(config);
-            }
-
-            string root = BaseDirectory is not null ? ConfigLoader.ResolveFile(this, BaseDirectory)
-                : config is not null && config.BaseDirectory.Length > 0 ? config.BaseDirectory
-                : SessionState.Path.CurrentFileSystemLocation.ProviderPath;
-            return new CaptionPlacement(root, ConfigLoader.ResolveFile(this, Destination));
         }
 
         /// <summary>One image's captions to write, in the order of their index.</summary>
