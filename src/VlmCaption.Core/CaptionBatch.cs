@@ -41,14 +41,17 @@ namespace VlmCaption
             engine.Notice += text => Post(CaptionEvent.Warning(text));
             ThrottleLimit = throttleLimit;
             conversations = new OrderedGate(throttleLimit);
-            LookAhead = Math.Max(Environment.ProcessorCount * 2, throttleLimit);
+            // As many as the throttle limit, so a whole wave of images finishing together finds the next ones
+            // ready, but at most 32: each holds its encoded image (at most max_image_bytes, a few hundred KB
+            // for most), and 32 keep even a large throttle limit fed at the rate one machine can decode.
+            LookAhead = Math.Min(Math.Max(Environment.ProcessorCount * 2, throttleLimit), Math.Max(32, Environment.ProcessorCount * 2));
             this.cancellationToken = cancellationToken;
         }
 
         /// <summary>Images allowed in flight at once.</summary>
         public int ThrottleLimit { get; }
 
-        /// <summary>Images prepared ahead, beyond the throttle limit, at most: enough to keep every core decoding.</summary>
+        /// <summary>Images prepared ahead, beyond the throttle limit, at most: the throttle limit (at least two per core, at most 32).</summary>
         public int LookAhead { get; set; }
 
         /// <summary>Images started whose Completed or Failed event has not been taken yet.</summary>

@@ -33,6 +33,12 @@ public sealed class ServerOptions
     /// <summary>Echo the key received in 401 answers, to test that clients redact it.</summary>
     public bool EchoKey { get; set; }
 
+    /// <summary>Batch API: how long a batch stays in each state (validating, in progress, finalizing).</summary>
+    public int BatchStepMs { get; set; } = 100;
+
+    /// <summary>Batch API fault: "fail" (fails validation) or "expire" (the window passes halfway through).</summary>
+    public string? BatchFault { get; set; }
+
     /// <summary>Requests served at once; the rest wait (0: no cap).</summary>
     public int MaxConcurrent { get; set; }
 

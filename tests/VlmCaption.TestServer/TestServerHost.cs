@@ -15,6 +15,8 @@ public static class TestServerHost
         WebApplication app = builder.Build();
         var state = new ServerState(options, logPath);
         var chat = new ChatHandler(state);
+        Uri? started = null;
+        new BatchApi(state, () => started!).Map(app);
 
         app.MapGet("/v1/models", async context =>
         {
@@ -69,7 +71,8 @@ public static class TestServerHost
 
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new RunningServer(app, state, new Uri(address.Replace("[::1]", "127.0.0.1")));
+        started = new Uri(address.Replace("[::1]", "127.0.0.1"));
+        return new RunningServer(app, state, started);
     }
 }
 

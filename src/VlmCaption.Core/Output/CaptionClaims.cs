@@ -37,29 +37,36 @@ namespace VlmCaption.Output
         public string? TryClaim(string imagePath)
         {
             string claim = PathFor(imagePath);
+            byte[] text = Encoding.UTF8.GetBytes($"{Host}\n{Process}\n{DateTime.UtcNow:O}\n{Path.GetFileName(imagePath)}\n");
             for (int attempt = 0; attempt < 2; attempt++)
             {
+                // Written whole to a temporary file, then moved into place only if no claim is there (a link on
+                // Unix, MoveFileEx on Windows): a run killed while claiming never leaves an empty claim that
+                // would hold the image back from the next run.
+                string temporary = CaptionFile.TemporaryPathIn(Path.GetDirectoryName(claim) ?? ".");
                 try
                 {
-                    using (var file = new FileStream(claim, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-                    {
-                        byte[] text = Encoding.UTF8.GetBytes($"{Host}\n{Process}\n{DateTime.UtcNow:O}\n{Path.GetFileName(imagePath)}\n");
-                        file.Write(text, 0, text.Length);
-                    }
-
+                    File.WriteAllBytes(temporary, text);
+                    File.Move(temporary, claim);
                     held.Add(claim);
                     return null;
                 }
                 catch (IOException) when (File.Exists(claim))
                 {
+                    TryDelete(temporary);
                     string? holder = LiveHolder(claim);
                     if (holder is not null)
                     {
                         return holder;
                     }
 
-                    // Stale: a killed run's. Taken over; if another run takes it first, CreateNew says so.
+                    // Stale: a killed run's. Taken over; if another run takes it first, the move says so.
                     TryDelete(claim);
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    TryDelete(temporary);
+                    throw;
                 }
             }
 
