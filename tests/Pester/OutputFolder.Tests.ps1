@@ -95,6 +95,19 @@ Describe 'Output folder' {
         }
     }
 
+    It 'removes an old temporary file a killed write left in the output folder, and keeps a new one' {
+        $config = New-Config $root 'output_directory: captions'
+        $out = New-Item -ItemType Directory -Path (Join-Path $root 'captions/people') -Force
+        $old = Join-Path $out '.vlmcaption-0123456789abcdef.tmp'
+        $new = Join-Path $out '.vlmcaption-fedcba9876543210.tmp'
+        Set-Content -LiteralPath $old -Value 'half'
+        Set-Content -LiteralPath $new -Value 'in use'
+        (Get-Item -LiteralPath $old -Force).LastWriteTimeUtc = [datetime]::UtcNow.AddMinutes(-20)
+        (Invoke-VlmCaptionRun $config).Succeeded | Should -Be 3
+        Test-Path -LiteralPath $old | Should -BeFalse
+        Test-Path -LiteralPath $new | Should -BeTrue
+    }
+
     It 'appends jsonl lines in the output folder and skips by model there' {
         $config = New-Config $root "output_format: jsonl`noutput_directory: captions"
         (Invoke-VlmCaptionRun $config).Succeeded | Should -Be 3

@@ -28,6 +28,7 @@ namespace VlmCaption.PowerShell.Commands
         private CaptionClaims? claims;
         private PostProcessing rules = null!;
         private CaptionPlacement placement = CaptionPlacement.Beside;
+        private readonly LeftoverCleaner leftovers = new LeftoverCleaner();
 
         /// <summary>The caption.yaml to run.</summary>
         [Parameter(Position = 0, ParameterSetName = PathSet)]
@@ -160,6 +161,12 @@ namespace VlmCaption.PowerShell.Commands
                     {
                         string target = placement.CaptionPath(image, config.CaptionExtension);
                         placement.EnsureFolder(target);
+                        if (placement.Destination is not null)
+                        {
+                            // The walk cleans the image folders; the output folder's are cleaned as they are first written.
+                            leftovers.RemoveOnce(Path.GetDirectoryName(target) ?? ".", WriteVerbose, WriteWarning);
+                        }
+
                         string? old = config.Existing is "append" or "prepend" ? CaptionFile.Read(target) : null;
                         CaptionFile.WriteAtomic(target, ExistingCaption.Combine(config.Existing, old, CaptionFile.JoinLines(texts)), overwrite: true);
                     }

@@ -16,7 +16,7 @@ namespace VlmCaption.PowerShell.Commands
     [OutputType(typeof(FileInfo))]
     public sealed class SaveVlmCaptionCommand : PSCmdlet
     {
-        private readonly HashSet<string> cleanedFolders = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        private readonly LeftoverCleaner leftovers = new LeftoverCleaner();
 
         // Caption files written by this invocation for images that have a same-stem sibling (a.jpg beside
         // a.png): only those can collide, so the dictionary stays small however many captions are saved.
@@ -211,7 +211,7 @@ namespace VlmCaption.PowerShell.Commands
                 }
                 else
                 {
-                    RemoveLeftovers(Path.GetDirectoryName(target) ?? ".");
+                    leftovers.RemoveOnce(Path.GetDirectoryName(target) ?? ".", WriteVerbose, WriteWarning);
                     var siblings = new List<string>(ImageExtensions.SameStemSiblings(image));
                     foreach (string sibling in siblings)
                     {
@@ -332,31 +332,6 @@ namespace VlmCaption.PowerShell.Commands
             }
 
             return config;
-        }
-
-        /// <summary>Once per folder, removes the temporary caption files that a killed write left behind.</summary>
-        private void RemoveLeftovers(string folder)
-        {
-            if (!cleanedFolders.Add(folder))
-            {
-                return;
-            }
-
-            try
-            {
-                foreach (string file in Directory.EnumerateFiles(folder, ".vlmcaption-*.tmp"))
-                {
-                    if (CaptionFile.IsLeftover(file))
-                    {
-                        WriteVerbose($"Removing '{file}', left by a write that was stopped.");
-                        File.Delete(file);
-                    }
-                }
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                WriteWarning($"Could not remove leftovers in '{folder}': {e.Message}");
-            }
         }
     }
 }
