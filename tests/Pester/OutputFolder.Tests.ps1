@@ -226,6 +226,20 @@ Describe 'Several captions per image' {
         @(Get-Content (Join-Path $share 'a.txt')).Count | Should -Be 2
     }
 
+    It 'reads a multi-caption file back as one object a line with -Split, and saves the edited lines as one file' {
+        $config = New-Config $root "captions_per_image: 3`ntemperature: 0.7"
+        (Invoke-VlmCaptionRun $config).Succeeded | Should -Be 3
+        $file = Join-Path $share 'a.txt'
+        $lines = @(Get-Content $file)
+        $read = @(Import-VlmCaption -LiteralPath (Join-Path $share 'a.png') -Split)
+        $read.Count | Should -Be 3
+        $read.Caption | Should -Be $lines
+        $read.CaptionIndex | Should -Be @(1, 2, 3)
+        $read | ForEach-Object { $_.Caption = "ohwx, $($_.Caption)"; $_ } | Save-VlmCaption -Force
+        @(Get-Content $file) | Should -Be @($lines | ForEach-Object { "ohwx, $_" })
+        @(Import-VlmCaption -LiteralPath (Join-Path $share 'a.png')).Count | Should -Be 1
+    }
+
     It 'keeps a multi-line answer on one line when an image has several captions' {
         $extra = @'
 captions_per_image: 2

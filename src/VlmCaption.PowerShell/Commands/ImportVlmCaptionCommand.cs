@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using VlmCaption.Images;
 using VlmCaption.Output;
@@ -54,6 +55,10 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         [ValidateSet("txt", "jsonl")]
         public string Format { get; set; } = "txt";
+
+        /// <summary>One object per line of a caption file (kohya's multi-caption files, captions_per_image), with CaptionIndex and CaptionCount, which Save-VlmCaption writes back as one file.</summary>
+        [Parameter]
+        public SwitchParameter Split { get; set; }
 
         /// <summary>Read the captions from this output folder, which mirrors the folders under -BaseDirectory (a run's output_directory).</summary>
         [Parameter]
@@ -131,7 +136,11 @@ namespace VlmCaption.PowerShell.Commands
                 string file = placement.CaptionPath(image, extension);
                 if (CaptionFile.Read(file) is string caption)
                 {
-                    WriteObject(new CaptionResult { Path = image, Caption = caption, CaptionFile = file });
+                    string[] lines = Split ? caption.Split(new[] { "\r\n", "\n" }, StringSplitOptions.None).Where(l => l.Trim().Length > 0).ToArray() : new[] { caption };
+                    for (int i = 0; i < lines.Length; i++)
+                    {
+                        WriteObject(new CaptionResult { Path = image, Caption = lines[i], CaptionFile = file, CaptionIndex = i + 1, CaptionCount = lines.Length });
+                    }
                 }
                 else
                 {
