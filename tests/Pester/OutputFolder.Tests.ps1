@@ -126,6 +126,13 @@ Describe 'Output folder' {
         @($texts | Where-Object { $_ -like '*Existing caption:*a red square, old caption*' }).Count | Should -Be 1
     }
 
+    It 'refuses an output folder that is a file before any request' {
+        Set-Content -LiteralPath (Join-Path $root 'captions') -Value 'not a folder'
+        $config = New-Config $root 'output_directory: captions'
+        { Invoke-VlmCaptionRun $config -ErrorAction Stop } | Should -Throw -ErrorId 'OutputDirectoryIsFile,*'
+        @(Get-TestServerRequest $server).Count | Should -Be 0
+    }
+
     It 'shows the output folder in -WhatIf and writes nothing' {
         $config = New-Config $root 'output_directory: captions'
         $output = Invoke-FreshPwshScript { param($Module, $Config) Import-Module $Module; Invoke-VlmCaptionRun $Config -WhatIf } -ArgumentList $env:VLMCAPTION_MODULE, $config

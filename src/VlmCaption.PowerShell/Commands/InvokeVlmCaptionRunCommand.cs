@@ -241,6 +241,11 @@ namespace VlmCaption.PowerShell.Commands
                 throw new CaptionException("BaseDirectoryNotFound", CaptionErrorCategory.ObjectNotFound, $"The folder of {config.Where("base_directory")}, '{config.BaseDirectory}', does not exist. Fix base_directory or pass -BaseDirectory.");
             }
 
+            if (config.OutputDirectory is string output && File.Exists(output))
+            {
+                throw new CaptionException("OutputDirectoryIsFile", CaptionErrorCategory.InvalidArgument, $"The output folder of {config.Where("output_directory")}, '{output}', is a file. Name a folder (it is made if missing).");
+            }
+
             placement = CaptionPlacement.For(config);
             HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config), config);
             rules = new PostProcessing(config);
