@@ -99,15 +99,14 @@ namespace VlmCaption.Output
         }
 
         /// <summary>True when the image has a caption where the configuration writes it (beside it or in output_directory): a non-empty caption file, or for jsonl a line by this model for these prompts.</summary>
-        public static bool ExistsFor(CaptionConfig config, string imagePath, string model)
+        public static bool ExistsFor(CaptionConfig config, CaptionPlacement placement, string imagePath, string model)
         {
-            string mirrored = CaptionPlacement.For(config).Mirror(imagePath);
             if (config.OutputFormat == "jsonl")
             {
-                return model.Length > 0 && JsonlCaptionFile.HasCaption(mirrored, model, JsonlCaptionFile.PromptField(config.Prompts));
+                return model.Length > 0 && JsonlCaptionFile.HasCaption(placement.Mirror(imagePath), model, JsonlCaptionFile.PromptField(config.Prompts));
             }
 
-            var caption = new FileInfo(PathFor(mirrored, config.CaptionExtension));
+            var caption = new FileInfo(placement.CaptionPath(imagePath, config.CaptionExtension));
             return caption.Exists && caption.Length > 0;
         }
 

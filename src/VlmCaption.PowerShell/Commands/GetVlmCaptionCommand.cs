@@ -21,6 +21,7 @@ namespace VlmCaption.PowerShell.Commands
         private const string LiteralPathSet = "LiteralPath";
 
         private HintSources? hints;
+        private CaptionPlacement placement = CaptionPlacement.Beside;
         private CaptionConfig config = null!;
         private string? globalMetadata;
         private bool started;
@@ -202,6 +203,7 @@ namespace VlmCaption.PowerShell.Commands
                 config = Effective(Config is null ? SessionDefaults.NewConfig() : ConfigLoader.Load(this, Config));
                 globalMetadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
                 rules = Config is null ? null : new PostProcessing(config);
+                placement = CaptionPlacement.For(config);
                 hints = new HintSources(this, Bound(nameof(HintSource)) || Config is null ? HintSource : ConfigLoader.HintSourcesOf(this, config), config);
             }
             catch (CaptionException e)
@@ -248,14 +250,14 @@ namespace VlmCaption.PowerShell.Commands
 
                 try
                 {
-                    if (config.SkipIfCaptionExists && CaptionFile.ExistsFor(config, file, model))
+                    if (config.SkipIfCaptionExists && CaptionFile.ExistsFor(config, placement, file, model))
                     {
                         WriteVerbose($"Skipping '{file}': it has a caption.");
                         Progress.Skipped(file);
                         continue;
                     }
 
-                    CaptionPlacement.For(config).Mirror(file);
+                    placement.Mirror(file);
                 }
                 catch (CaptionException e)
                 {

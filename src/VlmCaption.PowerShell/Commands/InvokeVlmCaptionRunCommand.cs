@@ -415,21 +415,7 @@ namespace VlmCaption.PowerShell.Commands
             return true;
         }
 
-        private bool HasCaption(string image)
-        {
-            if (!config.SkipIfCaptionExists)
-            {
-                return false;
-            }
-
-            if (config.OutputFormat == "jsonl")
-            {
-                return model.Length > 0 && JsonlCaptionFile.HasCaption(placement.Mirror(image), model, promptField);
-            }
-
-            var caption = new FileInfo(placement.CaptionPath(image, config.CaptionExtension));
-            return caption.Exists && caption.Length > 0;
-        }
+        private bool HasCaption(string image) => config.SkipIfCaptionExists && CaptionFile.ExistsFor(config, placement, image, model);
 
         private bool IsWhatIf() =>
             (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value) && value is SwitchParameter { IsPresent: true })
