@@ -146,7 +146,11 @@ namespace VlmCaption.PowerShell
             }
         }
 
-        private void Report(CaptionEvent next)
+        /// <summary>Watches for SIGTERM while a run goes on, so it stops as on Ctrl+C (the batch path, which starts no batch).</summary>
+        private protected void WatchTermination() => termination ??= new TerminationSignal();
+
+        /// <summary>Handles one event on the pipeline thread: output, errors, the circuit breaker.</summary>
+        private protected void Report(CaptionEvent next)
         {
             switch (next.Kind)
             {

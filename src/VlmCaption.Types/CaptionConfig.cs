@@ -73,6 +73,21 @@ namespace VlmCaption
         /// <summary>shard: "i/n", the part (1 to n) of the images under base_directory this run takes; null for all.</summary>
         public string? Shard { get; set; }
 
+        /// <summary>batch: caption through the endpoint's Batch API (/v1/files and /v1/batches) in rounds, instead of live requests.</summary>
+        public bool Batch { get; set; }
+
+        /// <summary>batch_files: a folder to write the rounds' request files into and read their outputs from (vLLM run-batch, manual upload), as a full path; null to submit them.</summary>
+        public string? BatchFiles { get; set; }
+
+        /// <summary>batch_max_requests: requests in one batch file at most (OpenAI: 50 000).</summary>
+        public int BatchMaxRequests { get; set; } = 50_000;
+
+        /// <summary>batch_max_bytes: bytes in one batch file at most (OpenAI: 200 MB).</summary>
+        public long BatchMaxBytes { get; set; } = 200_000_000;
+
+        /// <summary>batch_poll_sec: the first wait between checks of a batch's status; each wait is half as long again, up to a minute.</summary>
+        public double BatchPollSec { get; set; } = 5;
+
         /// <summary>output_format: txt or jsonl.</summary>
         public string OutputFormat { get; set; } = "txt";
 

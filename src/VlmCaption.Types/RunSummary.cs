@@ -20,6 +20,9 @@ namespace VlmCaption
         /// <summary>Images whose caption hit the answer limit; not written, so the next run tries them again.</summary>
         public int Truncated { get; set; }
 
+        /// <summary>Images of a batch run still waiting for request files to be run (-BatchFiles); run again once their outputs are there.</summary>
+        public int Pending { get; set; }
+
         /// <summary>Prompt tokens the server reported, summed.</summary>
         public long PromptTokens { get; set; }
 

@@ -89,6 +89,7 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
         await upload.CopyToAsync(buffer);
         var file = new StoredFile(NewId("file"), upload.FileName, purpose, buffer.ToArray(), Now);
         files[file.Id] = file;
+        Interlocked.Increment(ref state.FilesUploaded);
         return Results.Json(Describe(file));
     }
 
@@ -140,6 +141,7 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
             ["metadata"] = body?["metadata"]?.DeepClone(),
         };
         batches[batch["id"]!.GetValue<string>()] = batch;
+        Interlocked.Increment(ref state.BatchesCreated);
         string? authorization = context.Request.Headers.Authorization.Count > 0 ? context.Request.Headers.Authorization.ToString() : null;
         _ = Task.Run(() => RunAsync(batch, input, authorization));
         return Json(batch);

@@ -5,6 +5,10 @@ public sealed class ServerState(ServerOptions options, string? logPath)
 {
     private readonly Lock gate = new();
     private int requestCount;
+
+    /// <summary>Batch API counters for /debug/stats: files uploaded and batches created since start or reset.</summary>
+    public int FilesUploaded;
+    public int BatchesCreated;
     private int inFlight;
     private int maxInFlight;
     private SemaphoreSlim? cap = options.MaxConcurrent > 0 ? new SemaphoreSlim(options.MaxConcurrent) : null;
@@ -35,6 +39,8 @@ public sealed class ServerState(ServerOptions options, string? logPath)
                 requests = Volatile.Read(ref requestCount),
                 inFlight = InFlight,
                 maxInFlight = Volatile.Read(ref maxInFlight),
+                filesUploaded = Volatile.Read(ref FilesUploaded),
+                batchesCreated = Volatile.Read(ref BatchesCreated),
                 averageInFlightWhileSending = span > 0 ? Math.Round(integralAtLastStart / span, 3) : 0,
                 sendingSeconds = Math.Round(span, 3),
             };
@@ -95,6 +101,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
             loadingUntil = DateTime.UtcNow.AddMilliseconds(Options.LoadingMs);
             requestCount = 0;
             maxInFlight = 0;
+            FilesUploaded = BatchesCreated = 0;
             Log.Clear();
             lock (meter)
             {

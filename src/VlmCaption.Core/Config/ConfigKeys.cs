@@ -15,7 +15,7 @@ namespace VlmCaption.Config
             "max_image_size", "max_pixels", "max_image_bytes", "timeout_sec", "max_retries", "max_consecutive_failures", "temperature", "chat_history_dir",
             "reasoning_effort", "extra_body", "stream", "max_request_sec", "max_answer_bytes",
             "existing", "replacements", "strip_phrases", "tidy", "tag_separator", "tag_underscores", "drop_tags", "max_words",
-            "output_directory", "captions_per_image", "shard",
+            "output_directory", "captions_per_image", "shard", "batch", "batch_files", "batch_max_requests", "batch_max_bytes", "batch_poll_sec",
         };
 
         /// <summary>The known key closest to <paramref name="key"/> by edit distance, if it is close enough to be a typo.</summary>

@@ -102,6 +102,17 @@ captions_per_image: 1
 # Several machines on one dataset: each takes one part of n, e.g. shard: '2/4' on the second of four (parts are
 # numbered 1 to n; an image's part comes from its path below base_directory). Empty: every image.
 shard: ''
+# Whole datasets at half price, or on a GPU box without a live server: caption in rounds through the endpoint's
+# Batch API (OpenAI, SGLang, LiteLLM), one round a prompt; a run stopped at any point goes on where it stopped.
+batch: false
+# Or write each round's request files into a folder and read their outputs back (vLLM's run-batch, an upload by
+# hand); the run stops after writing and goes on when run again. Empty: submit them. e.g. batch_files: ./batch
+batch_files: ''
+# Limits of one request file (OpenAI's), and the first wait between status checks (then half as long again,
+# up to a minute).
+batch_max_requests: 50000
+batch_max_bytes: 200000000
+batch_poll_sec: 5
 # Put before / after every caption, e.g. a trigger word: prefix: 'ohwx woman, '
 prefix: ''
 suffix: ''

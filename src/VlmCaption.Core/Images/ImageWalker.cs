@@ -46,6 +46,12 @@ namespace VlmCaption.Images
                 // Pushed in reverse so that subfolders are walked in name order.
                 foreach (string sub in folders.OrderByDescending(f => f, StringComparer.Ordinal))
                 {
+                    if (Path.GetFileName(sub) == Batch.BatchFolder.DefaultName)
+                    {
+                        // A batch run's state: its request files are not images of the set.
+                        continue;
+                    }
+
                     FileAttributes attributes;
                     try
                     {

@@ -25,6 +25,16 @@ namespace VlmCaption.Images
             DataUriJson = json;
         }
 
+        /// <summary>An image prepared earlier (a batch run's kept copy), from its quoted data URI JSON.</summary>
+        internal PreparedImage(byte[] dataUriJson, string mediaType, int width, int height, long byteCount)
+        {
+            DataUriJson = dataUriJson;
+            MediaType = mediaType;
+            Width = width;
+            Height = height;
+            ByteCount = byteCount;
+        }
+
         /// <summary>Media type of the encoded bytes, e.g. image/png.</summary>
         public string MediaType { get; }
 

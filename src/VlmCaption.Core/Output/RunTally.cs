@@ -28,6 +28,9 @@ namespace VlmCaption.Output
             AddTokens(result);
         }
 
+        /// <summary>Notes the images of a batch run that wait for request files to be run.</summary>
+        public void Pending(int images) => summary.Pending = images;
+
         /// <summary>Counts an image skipped because it has a caption.</summary>
         public void Skipped() => summary.Skipped++;
 

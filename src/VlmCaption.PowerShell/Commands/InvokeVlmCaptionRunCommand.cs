@@ -100,6 +100,15 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string? Shard { get; set; }
 
+        /// <summary>Overrides batch: caption through the endpoint's Batch API in rounds (one a prompt), at a batch price, resumable at any point.</summary>
+        [Parameter]
+        public SwitchParameter Batch { get; set; }
+
+        /// <summary>Overrides batch_files: write each round's request files into this folder and read their outputs from it (vLLM run-batch, manual upload).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? BatchFiles { get; set; }
+
         /// <summary>Emit each CaptionResult instead of the summary, which then goes to -SummaryVariable.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -288,10 +297,16 @@ namespace VlmCaption.PowerShell.Commands
             // some image needs it, and a run over a finished folder sends nothing.
             PreflightResult? checkedModel = null;
             model = config.Model;
-            if (config.OutputFormat == "jsonl" && config.SkipIfCaptionExists && !Force && model.Length == 0 && !whatIf)
+            if (config.OutputFormat == "jsonl" && config.SkipIfCaptionExists && !Force && model.Length == 0 && !whatIf && config.BatchFiles is null)
             {
                 checkedModel = Preflight(config);
                 model = checkedModel.Model;
+            }
+
+            if (config.Batch || config.BatchFiles is not null)
+            {
+                RunBatch(images, hints, metadata, action, whatIf, checkedModel);
+                return;
             }
 
             // With skip on, each image is claimed before it is sent, so two runs over one folder never caption it twice.
@@ -301,44 +316,8 @@ namespace VlmCaption.PowerShell.Commands
                 // Images are sent as they are met, so nothing but the walk's list grows with the folder; the
                 // server is first asked when some image needs it.
                 bool started = false;
-                var captionOwners = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-                string? folderOfOwners = null;
-                foreach (string image in images)
+                foreach (string image in ImagesToCaption(images, action, whatIf))
                 {
-                    if (config.OutputFormat == "txt")
-                    {
-                        // Same-stem images share a folder, and the walk lists a folder's files together.
-                        string folder = Path.GetDirectoryName(image) ?? "";
-                        if (folder != folderOfOwners)
-                        {
-                            captionOwners.Clear();
-                            folderOfOwners = folder;
-                        }
-
-                        if (!ClaimCaptionPath(image, captionOwners))
-                        {
-                            continue;
-                        }
-                    }
-
-                    if (!Force && HasCaption(image))
-                    {
-                        tally.Skipped();
-                        Progress.Skipped(image);
-                        WriteVerbose($"Skipping '{image}': it has a caption.");
-                        if (whatIf)
-                        {
-                            ShouldProcess(image, "Skip (it has a caption)");
-                        }
-
-                        continue;
-                    }
-
-                    if (!ShouldProcess(image, action))
-                    {
-                        continue;
-                    }
-
                     if (!Claim(image))
                     {
                         continue;
@@ -365,6 +344,146 @@ namespace VlmCaption.PowerShell.Commands
             if (!whatIf)
             {
                 WriteSummary();
+            }
+        }
+
+        /// <summary>
+        /// Captions in batch rounds (-Batch, -BatchFiles). The state folder decides: a run it holds goes on from
+        /// where it stopped, without listing the images again; otherwise the images to caption are chosen as a live
+        /// run chooses them, prepared once, and the rounds begin. Finished images go through the live path's writers.
+        /// </summary>
+        private void RunBatch(List<string> images, HintSources hints, string? metadata, string action, bool whatIf, PreflightResult? checkedModel)
+        {
+            bool files = config.BatchFiles is not null;
+            string folder = config.BatchFiles ?? Path.Combine(config.OutputDirectory ?? config.BaseDirectory, VlmCaption.Batch.BatchOptions.DefaultFolderName);
+            bool goesOn = VlmCaption.Batch.BatchRun.Exists(folder);
+            if (whatIf)
+            {
+                if (goesOn)
+                {
+                    ShouldProcess(folder, "Go on with the batch run kept here");
+                }
+                else
+                {
+                    foreach (string image in ImagesToCaption(images, action + ", in batch rounds", whatIf))
+                    {
+                    }
+                }
+
+                return;
+            }
+
+            List<CaptionJob> jobs = goesOn ? new List<CaptionJob>() : ImagesToCaption(images, action, whatIf).Select(image => new CaptionJob(image, hints.Build(image, image))).ToList();
+            if (!goesOn && jobs.Count == 0)
+            {
+                WriteSummary();
+                return;
+            }
+
+            if (files && config.Model.Length == 0)
+            {
+                throw new CaptionException("ModelRequired", CaptionErrorCategory.InvalidArgument, $"Request files name their model, and with batch_files no server is asked which it serves: set model in {Path.GetFileName(config.Path ?? "caption.yaml")} or pass -Model.");
+            }
+
+            if (!files && config.BaseUrl.Length > 1)
+            {
+                WriteWarning($"A batch run submits to one endpoint: {EndpointUrl.Display(config.BaseUrl[0])}; the other base_url entries are not used.");
+            }
+
+            PreflightResult chosen = files ? new PreflightResult { Model = config.Model } : checkedModel ?? Preflight(config);
+            model = chosen.Model;
+            CaptionSettings settings = ConfigSettings.ToSettings(config, chosen, keepHistory: config.ChatHistoryDir is not null) with { Stream = false, BaseUrls = new[] { config.BaseUrl[0] } };
+            var options = new VlmCaption.Batch.BatchOptions
+            {
+                Folder = folder,
+                FilesOnly = files,
+                MaxRequestsPerFile = config.BatchMaxRequests,
+                MaxBytesPerFile = config.BatchMaxBytes,
+                PollFirst = TimeSpan.FromSeconds(config.BatchPollSec),
+            };
+            WatchTermination();
+            using var run = new VlmCaption.Batch.BatchRun(settings, ConfigSettings.ToImageOptions(config), metadata, options)
+            {
+                Report = Report,
+                Verbose = WriteVerbose,
+                Warning = WriteWarning,
+                Progress = (status, percent) => WriteProgress(new ProgressRecord(2, "Captioning in batch rounds", status) { PercentComplete = Math.Min(100, percent) }),
+            };
+            try
+            {
+                if (run.HasImages)
+                {
+                    IReadOnlyList<string> listed = run.ListedImages();
+                    WriteVerbose($"Going on with the batch run kept in '{folder}' ({listed.Count} images).");
+                    tally = new RunTally(listed.Count);
+                    Progress.Total = listed.Count;
+                }
+                else
+                {
+                    WriteVerbose($"Preparing {jobs.Count} images for a batch run kept in '{folder}'.");
+                    run.Prepare(jobs, Cancellation.Token);
+                }
+
+                VlmCaption.Batch.BatchRunState state = run.Run(Cancellation.Token);
+                WriteProgress(new ProgressRecord(2, "Captioning in batch rounds", "Done") { RecordType = ProgressRecordType.Completed });
+                Progress.Complete();
+                if (state == VlmCaption.Batch.BatchRunState.Waiting)
+                {
+                    tally.Pending(run.PendingImages);
+                }
+            }
+            catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+            {
+                // The state folder keeps every round submitted; the next run goes on from there.
+                OnInterrupted();
+                throw new PipelineStoppedException();
+            }
+
+            WriteSummary();
+        }
+
+        /// <summary>The images of the list to caption, in order: each same-stem sibling fails, captioned ones are skipped, -WhatIf and -Confirm are asked.</summary>
+        private IEnumerable<string> ImagesToCaption(List<string> images, string action, bool whatIf)
+        {
+            var captionOwners = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            string? folderOfOwners = null;
+            foreach (string image in images)
+            {
+                if (config.OutputFormat == "txt")
+                {
+                    // Same-stem images share a folder, and the walk lists a folder's files together.
+                    string folder = Path.GetDirectoryName(image) ?? "";
+                    if (folder != folderOfOwners)
+                    {
+                        captionOwners.Clear();
+                        folderOfOwners = folder;
+                    }
+
+                    if (!ClaimCaptionPath(image, captionOwners))
+                    {
+                        continue;
+                    }
+                }
+
+                if (!Force && HasCaption(image))
+                {
+                    tally.Skipped();
+                    Progress.Skipped(image);
+                    WriteVerbose($"Skipping '{image}': it has a caption.");
+                    if (whatIf)
+                    {
+                        ShouldProcess(image, "Skip (it has a caption)");
+                    }
+
+                    continue;
+                }
+
+                if (!ShouldProcess(image, action))
+                {
+                    continue;
+                }
+
+                yield return image;
             }
         }
 
@@ -477,6 +596,16 @@ namespace VlmCaption.PowerShell.Commands
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Count)))
             {
                 effective.CaptionsPerImage = Count;
+            }
+
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Batch)))
+            {
+                effective.Batch = Batch.IsPresent;
+            }
+
+            if (BatchFiles is not null)
+            {
+                effective.BatchFiles = ConfigLoader.ResolveFile(this, BatchFiles);
             }
 
             return effective;

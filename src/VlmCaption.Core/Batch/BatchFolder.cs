@@ -1,0 +1,148 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+
+namespace VlmCaption.Batch
+{
+    /// <summary>
+    /// A batch run's state on disk, so a run stopped anywhere (Ctrl+C, reboot, kill -9) goes on where it stopped:
+    /// settings.json (what the requests were built from), images.jsonl and prepared/ (each image prepared once),
+    /// round-NN/attempt-N/ (the request files, the ids of what was submitted, the outputs downloaded) and
+    /// reported.log (images already written or failed). Every file is written whole and renamed into place, so a
+    /// file that exists is complete. The folder is locked while a run uses it.
+    /// </summary>
+    internal sealed class BatchFolder : IDisposable
+    {
+        /// <summary>The folder a run keeps its state in under the output (or image) folder; the image walk skips it.</summary>
+        public const string DefaultName = ".vlmcaption-batch";
+
+        private readonly FileStream lockFile;
+
+        public BatchFolder(string path)
+        {
+            Path = path;
+            Directory.CreateDirectory(path);
+            try
+            {
+                lockFile = new FileStream(System.IO.Path.Combine(path, "run.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e)
+            {
+                throw new CaptionException("BatchInUse", CaptionErrorCategory.ResourceUnavailable, $"Another run is using the batch folder '{path}'. Wait for it to end; two runs of one batch would submit its rounds twice.", e);
+            }
+
+            // Another process holding the file open is caught above on Windows; elsewhere an advisory lock does it.
+            try
+            {
+                lockFile.Lock(0, 1);
+            }
+            catch (IOException e)
+            {
+                lockFile.Dispose();
+                throw new CaptionException("BatchInUse", CaptionErrorCategory.ResourceUnavailable, $"Another run is using the batch folder '{path}'. Wait for it to end; two runs of one batch would submit its rounds twice.", e);
+            }
+            catch (PlatformNotSupportedException)
+            {
+            }
+        }
+
+        public string Path { get; }
+
+        public string SettingsFile => Combine("settings.json");
+
+        public string ImagesFile => Combine("images.jsonl");
+
+        /// <summary>Exists once every image is prepared and listed.</summary>
+        public string ImagesDone => Combine("images.done");
+
+        public string ReportedLog => Combine("reported.log");
+
+        public string PreparedFile(BatchImage image) => Combine("prepared", image.Key + ".datauri");
+
+        public string AttemptFolder(int round, int attempt) =>
+            Combine(string.Format(CultureInfo.InvariantCulture, "round-{0:D2}", round), string.Format(CultureInfo.InvariantCulture, "attempt-{0}", attempt));
+
+        private string Combine(params string[] parts) => System.IO.Path.Combine(Path, System.IO.Path.Combine(parts));
+
+        /// <summary>Writes a whole file under a temporary name and renames it into place.</summary>
+        public static void WriteWhole(string path, Action<Stream> write)
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+            string temporary = path + ".partial";
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+
+            File.Move(temporary, path);
+        }
+
+        public static void WriteWhole(string path, string text) => WriteWhole(path, stream =>
+        {
+            byte[] bytes = new UTF8Encoding(false).GetBytes(text);
+            stream.Write(bytes, 0, bytes.Length);
+        });
+
+        /// <summary>The images reported so far (written or failed), by number.</summary>
+        public HashSet<int> ReadReported()
+        {
+            var numbers = new HashSet<int>();
+            if (File.Exists(ReportedLog))
+            {
+                foreach (string line in File.ReadAllLines(ReportedLog))
+                {
+                    if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out int number))
+                    {
+                        numbers.Add(number);
+                    }
+                }
+            }
+
+            return numbers;
+        }
+
+        /// <summary>Notes an image as reported; a torn last line from a kill is skipped when read.</summary>
+        public void AppendReported(int number)
+        {
+            using var stream = new FileStream(ReportedLog, FileMode.Append, FileAccess.Write, FileShare.Read);
+            byte[] line = Encoding.ASCII.GetBytes(number.ToString(CultureInfo.InvariantCulture) + "\n");
+            stream.Write(line, 0, line.Length);
+            stream.Flush(flushToDisk: true);
+        }
+
+        /// <summary>Removes what the run kept, once every image is reported; only this class's own names.</summary>
+        public void Remove(bool wholeFolder)
+        {
+            lockFile.Dispose();
+            if (wholeFolder)
+            {
+                Directory.Delete(Path, recursive: true);
+                return;
+            }
+
+            foreach (string file in new[] { SettingsFile, ImagesFile, ImagesDone, ReportedLog, Combine("run.lock") })
+            {
+                File.Delete(file);
+            }
+
+            foreach (string folder in Directory.GetDirectories(Path))
+            {
+                string name = System.IO.Path.GetFileName(folder);
+                if (name == "prepared" || name.StartsWith("round-", StringComparison.Ordinal))
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+            }
+        }
+
+        public void Dispose() => lockFile.Dispose();
+    }
+}

@@ -1,0 +1,138 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using System.Text.Json;
+
+namespace VlmCaption.Batch
+{
+    /// <summary>
+    /// One line of a batch's output or error file: {"id", "custom_id", "response": {"status_code", "request_id",
+    /// "body"}, "error": {"code", "message"}} (OpenAI's Batch API; vLLM's run-batch writes the same, errors included).
+    /// </summary>
+    internal sealed class BatchOutcome
+    {
+        public string CustomId { get; set; } = "";
+
+        /// <summary>The HTTP status of the request, 0 when it was never run (an expired or cancelled batch).</summary>
+        public int Status { get; set; }
+
+        /// <summary>The response body as UTF-8 JSON, when there is one.</summary>
+        public byte[]? Body { get; set; }
+
+        public string ErrorCode { get; set; } = "";
+
+        public string ErrorMessage { get; set; } = "";
+    }
+
+    /// <summary>Reads output files line by line, never holding more than one line and never a line past the bound.</summary>
+    internal static class BatchOutput
+    {
+        /// <summary>The outcomes of a file; a line that is not JSON or passes <paramref name="maxLineBytes"/> is told to <paramref name="skipped"/>.</summary>
+        public static IEnumerable<BatchOutcome> Read(string path, long maxLineBytes, Action<string> skipped)
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            int number = 0;
+            while (ReadLine(stream, maxLineBytes, out byte[]? line, out bool tooLong))
+            {
+                number++;
+                if (tooLong)
+                {
+                    skipped($"line {number} of '{path}' is longer than {maxLineBytes} bytes and was not read");
+                    continue;
+                }
+
+                BatchOutcome? outcome = Parse(line!);
+                if (outcome is null)
+                {
+                    if (line!.Length > 0)
+                    {
+                        skipped($"line {number} of '{path}' is not an output line");
+                    }
+
+                    continue;
+                }
+
+                yield return outcome;
+            }
+        }
+
+        private static BatchOutcome? Parse(byte[] line)
+        {
+            try
+            {
+                using JsonDocument document = JsonDocument.Parse(line);
+                JsonElement root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("custom_id", out JsonElement id) || id.ValueKind != JsonValueKind.String)
+                {
+                    return null;
+                }
+
+                var outcome = new BatchOutcome { CustomId = id.GetString()! };
+                if (root.TryGetProperty("response", out JsonElement response) && response.ValueKind == JsonValueKind.Object)
+                {
+                    if (response.TryGetProperty("status_code", out JsonElement status) && status.TryGetInt32(out int code))
+                    {
+                        outcome.Status = code;
+                    }
+
+                    if (response.TryGetProperty("body", out JsonElement body) && body.ValueKind != JsonValueKind.Null)
+                    {
+                        outcome.Body = Encoding.UTF8.GetBytes(body.ValueKind == JsonValueKind.String ? body.GetString()! : body.GetRawText());
+                    }
+                }
+
+                if (root.TryGetProperty("error", out JsonElement error) && error.ValueKind == JsonValueKind.Object)
+                {
+                    outcome.ErrorCode = error.TryGetProperty("code", out JsonElement c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "";
+                    outcome.ErrorMessage = error.TryGetProperty("message", out JsonElement m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "";
+                }
+                else if (root.TryGetProperty("error", out JsonElement text) && text.ValueKind == JsonValueKind.String)
+                {
+                    outcome.ErrorMessage = text.GetString()!;
+                }
+
+                return outcome;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>The next line without its newline; false at the end. A line past the bound is read through and reported as too long.</summary>
+        private static bool ReadLine(Stream stream, long maxLineBytes, out byte[]? line, out bool tooLong)
+        {
+            var buffer = new MemoryStream();
+            tooLong = false;
+            line = null;
+            int next;
+            bool any = false;
+            while ((next = stream.ReadByte()) >= 0)
+            {
+                any = true;
+                if (next == '\n')
+                {
+                    break;
+                }
+
+                if (buffer.Length < maxLineBytes)
+                {
+                    buffer.WriteByte((byte)next);
+                }
+                else
+                {
+                    tooLong = true;
+                }
+            }
+
+            if (!any)
+            {
+                return false;
+            }
+
+            line = tooLong ? null : buffer.ToArray();
+            return true;
+        }
+    }
+}

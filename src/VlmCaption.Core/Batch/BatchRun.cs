@@ -1,0 +1,610 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using VlmCaption.Conversation;
+using VlmCaption.Images;
+using VlmCaption.Transport;
+
+namespace VlmCaption.Batch
+{
+    /// <summary>
+    /// Captions a whole set through a batch API (or request files for vLLM's run-batch) in rounds: round k holds
+    /// the k-th request of every conversation still going, built from the answers of round k-1, the retry rules
+    /// coming after the prompts as further rounds. The bodies are the live path's (<see cref="ChatRequestWriter"/>,
+    /// unstreamed), answers are cleaned and checked as live, and each image finished is handed to
+    /// <see cref="Report"/> as the live path's event, so the writers are the same. Everything lives in
+    /// <see cref="BatchFolder"/>: a run started again replays the rounds on disk (no request is made for a round
+    /// that is done) and goes on with the first one that is not. Runs on the caller's thread: events are raised there.
+    /// </summary>
+    public sealed class BatchRun : IDisposable
+    {
+        private readonly CaptionSettings settings;
+        private readonly ImagePreparationOptions imageOptions;
+        private readonly string? systemText;
+        private readonly BatchOptions options;
+        private readonly BatchFolder folder;
+        private readonly BatchService? service;
+        private readonly string fingerprint;
+        private readonly string shownUrl;
+        private int pendingImages;
+
+        /// <summary>Opens (and locks) the state folder; throws <see cref="CaptionException"/> when another run holds it or it was started with other settings.</summary>
+        public BatchRun(CaptionSettings settings, ImagePreparationOptions imageOptions, string? globalMetadata, BatchOptions options)
+        {
+            settings.Validate();
+            this.settings = settings;
+            this.imageOptions = imageOptions;
+            this.options = options;
+            systemText = ImageConversation.SystemText(globalMetadata, settings.SystemPrompt);
+            shownUrl = options.FilesOnly ? options.Folder : EndpointUrl.Display(settings.BaseUrl);
+            fingerprint = Fingerprint();
+            folder = new BatchFolder(options.Folder);
+            try
+            {
+                CheckSettings();
+            }
+            catch
+            {
+                folder.Dispose();
+                throw;
+            }
+
+            service = options.FilesOnly ? null : new BatchService(settings);
+        }
+
+        /// <summary>Receives each image finished (Completed or Failed, as the live path's events), on the caller's thread.</summary>
+        public Action<CaptionEvent>? Report { get; set; }
+
+        /// <summary>Receives detail lines, for -Verbose.</summary>
+        public Action<string>? Verbose { get; set; }
+
+        /// <summary>Receives what the run should hear (an expired batch, files waiting to be run).</summary>
+        public Action<string>? Warning { get; set; }
+
+        /// <summary>Receives the progress: what is going on, and the percent done (-1 for unknown).</summary>
+        public Action<string, int>? Progress { get; set; }
+
+        /// <summary>True when the folder holds a run whose images are listed: run it without listing them again.</summary>
+        public bool HasImages => File.Exists(folder.ImagesDone);
+
+        /// <summary>Images of the run waiting for request files to be run, after <see cref="BatchRunState.Waiting"/>.</summary>
+        public int PendingImages => pendingImages;
+
+        /// <summary>The first backoff step between retries of the Batch API's calls; tests shorten it.</summary>
+        public TimeSpan RetryBaseDelay
+        {
+            set
+            {
+                if (service is not null)
+                {
+                    service.RetryBaseDelay = value;
+                }
+            }
+        }
+
+        /// <summary>True when a folder holds a batch run's listed images.</summary>
+        public static bool Exists(string folderPath) => File.Exists(Path.Combine(folderPath, "images.done"));
+
+        /// <inheritdoc />
+        public void Dispose() => folder.Dispose();
+
+        /// <summary>The numbers of the images the folder lists, with their paths, for a run that goes on.</summary>
+        public IReadOnlyList<string> ListedImages() => LoadImages().Select(i => i.Path).ToList();
+
+        /// <summary>Prepares each image once, on every core, and lists them; a failure stays with its image.</summary>
+        public void Prepare(IReadOnlyList<CaptionJob> jobs, CancellationToken cancellationToken)
+        {
+            BatchFolder.WriteWhole(folder.SettingsFile, fingerprint);
+            File.Delete(folder.ImagesFile);
+            var preparer = new ImagePreparer(imageOptions);
+            var notes = new HashSet<string>();
+            int width = Math.Max(1, Environment.ProcessorCount) * 2;
+            using var list = new StreamWriter(new FileStream(folder.ImagesFile, FileMode.Create, FileAccess.Write, FileShare.Read), new System.Text.UTF8Encoding(false));
+            for (int start = 0; start < jobs.Count; start += width)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Progress?.Invoke($"Preparing images: {start} of {jobs.Count}", jobs.Count == 0 ? 0 : start * 100 / jobs.Count);
+                var chunk = jobs.Skip(start).Take(width).Select((job, i) => (Job: job, Number: start + i + 1)).ToList();
+                Task<(BatchImage, string?)>[] prepared = chunk.Select(item => Task.Run(() => PrepareOne(preparer, item.Job, item.Number, cancellationToken))).ToArray();
+                Task.WaitAll(prepared, cancellationToken);
+                foreach (Task<(BatchImage Image, string? Note)> done in prepared)
+                {
+                    if (done.Result.Note is string note && notes.Add(note.StartsWith("'", StringComparison.Ordinal) ? note : done.Result.Image.MediaType))
+                    {
+                        Warning?.Invoke(note);
+                    }
+
+                    list.WriteLine(done.Result.Image.ToLine());
+                }
+            }
+
+            list.Flush();
+            list.BaseStream.Flush();
+            ((FileStream)list.BaseStream).Flush(flushToDisk: true);
+            list.Dispose();
+            BatchFolder.WriteWhole(folder.ImagesDone, jobs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        private (BatchImage, string?) PrepareOne(ImagePreparer preparer, CaptionJob job, int number, CancellationToken cancellationToken)
+        {
+            var image = new BatchImage { Number = number, Path = job.Path, Hints = job.Hints };
+            try
+            {
+                PreparedImage prepared = preparer.PrepareAsync(job.Path, cancellationToken).GetAwaiter().GetResult();
+                image.Width = prepared.Width;
+                image.Height = prepared.Height;
+                image.OriginalWidth = prepared.OriginalWidth;
+                image.OriginalHeight = prepared.OriginalHeight;
+                image.Bytes = prepared.ByteCount;
+                image.MediaType = prepared.MediaType;
+                BatchFolder.WriteWhole(folder.PreparedFile(image), stream => stream.Write(prepared.DataUriJson, 0, prepared.DataUriJson.Length));
+                return (image, prepared.Note);
+            }
+            catch (CaptionException e)
+            {
+                image.Error = e;
+                return (image, null);
+            }
+        }
+
+        /// <summary>Runs the rounds from where the folder says the run is, until every image is finished or request files wait to be run.</summary>
+        public BatchRunState Run(CancellationToken cancellationToken)
+        {
+            List<BatchImage> images = LoadImages();
+            HashSet<int> reported = folder.ReadReported();
+            var byImage = new Dictionary<int, List<BatchConversation>>();
+            var conversations = new List<BatchConversation>();
+            foreach (BatchImage image in images.Where(i => i.Error is null))
+            {
+                var mine = Enumerable.Range(1, settings.CaptionsPerImage).Select(index => new BatchConversation(settings, image, index)).ToList();
+                byImage[image.Number] = mine;
+                conversations.AddRange(mine);
+            }
+
+            ReportFinished(images, byImage, reported);
+            var quirks = new EndpointQuirks(settings, settings.Model);
+            int maxRounds = settings.Prompts.Count + settings.RetryRules.Count;
+            for (int round = 1; conversations.Any(c => !c.Done); round++)
+            {
+                for (int attempt = 1; ; attempt++)
+                {
+                    List<BatchConversation> targets = conversations.Where(c => !c.Done && c.Turns.Count == round - 1).ToList();
+                    if (targets.Count == 0)
+                    {
+                        break;
+                    }
+
+                    if (attempt > settings.MaxRetries + 1)
+                    {
+                        foreach (BatchConversation spent in targets)
+                        {
+                            spent.Error = spent.LastTransient ?? new CaptionException("BatchAnswerMissing", CaptionErrorCategory.ProtocolError, $"No batch answered the request for '{spent.Image.Path}'.");
+                        }
+
+                        break;
+                    }
+
+                    string where = $"Round {round} of at most {maxRounds}" + (attempt > 1 ? $", attempt {attempt}" : "");
+                    string attemptFolder = folder.AttemptFolder(round, attempt);
+                    EndpointQuirks sent = quirks.Snapshot();
+                    IReadOnlyList<string> parts = BatchParts.Existing(attemptFolder);
+                    if (parts.Count == 0)
+                    {
+                        parts = WriteParts(attemptFolder, targets, sent);
+                        Verbose?.Invoke($"{where}: {targets.Count} requests in {parts.Count} file(s) in '{attemptFolder}'.");
+                    }
+
+                    if (parts.Count > 0 && !(options.FilesOnly ? OutputsPresent(parts, where) : SubmitAndWait(parts, where, cancellationToken)))
+                    {
+                        pendingImages = conversations.Where(c => !c.Done).Select(c => c.Image.Number).Distinct().Count();
+                        return BatchRunState.Waiting;
+                    }
+
+                    Apply(parts, targets, quirks, sent);
+                }
+
+                ReportFinished(images, byImage, reported);
+            }
+
+            ReportFinished(images, byImage, reported);
+            folder.Remove(wholeFolder: !options.FilesOnly);
+            return BatchRunState.Finished;
+        }
+
+        /// <summary>Writes one attempt's requests, each conversation's next turn, in image order; an image past the file limit fails alone.</summary>
+        private IReadOnlyList<string> WriteParts(string attemptFolder, List<BatchConversation> targets, EndpointQuirks sent)
+        {
+            var byId = targets.ToDictionary(t => t.CustomId, StringComparer.Ordinal);
+            IEnumerable<(string, ReadOnlyMemory<byte>)> Requests()
+            {
+                PreparedImage? image = null;
+                int imageNumber = 0;
+                foreach (BatchConversation conversation in targets)
+                {
+                    if (conversation.Image.Number != imageNumber)
+                    {
+                        imageNumber = conversation.Image.Number;
+                        image = LoadPrepared(conversation.Image);
+                    }
+
+                    yield return (conversation.CustomId, ChatRequestWriter.Write(settings, sent, conversation.NextMessages(systemText, image!)));
+                }
+            }
+
+            return BatchParts.Write(attemptFolder, Requests(), options.MaxRequestsPerFile, options.MaxBytesPerFile, (id, size) =>
+                byId[id].Error = new CaptionException("RequestTooLarge", CaptionErrorCategory.LimitsExceeded, $"The request for '{byId[id].Image.Path}' is {size} bytes, more than a batch file may hold ({options.MaxBytesPerFile} bytes); lower max_image_bytes or caption it live."));
+        }
+
+        private PreparedImage LoadPrepared(BatchImage image) =>
+            new PreparedImage(File.ReadAllBytes(folder.PreparedFile(image)), image.MediaType, image.Width, image.Height, image.Bytes);
+
+        /// <summary>Submits each part not yet submitted, then waits for all of them, downloading each output as its batch ends; true when all have ended.</summary>
+        private bool SubmitAndWait(IReadOnlyList<string> parts, string where, CancellationToken cancellationToken)
+        {
+            var waiting = new List<(string Part, string BatchId)>();
+            foreach (string part in parts)
+            {
+                if (File.Exists(Finished(part)))
+                {
+                    continue;
+                }
+
+                Dictionary<string, string> ids = ReadIds(part);
+                if (!ids.ContainsKey("file_id"))
+                {
+                    Progress?.Invoke($"{where}: uploading {Path.GetFileName(part)}", -1);
+                    ids["file_id"] = service!.UploadAsync(part, Verbose, cancellationToken).GetAwaiter().GetResult();
+                    WriteIds(part, ids);
+                }
+
+                if (!ids.ContainsKey("batch_id"))
+                {
+                    ids["batch_id"] = service!.CreateAsync(ids["file_id"], Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(part))) + "/" + Path.GetFileName(part), Verbose, cancellationToken).GetAwaiter().GetResult();
+                    WriteIds(part, ids);
+                    Verbose?.Invoke($"{where}: submitted {Path.GetFileName(part)} as batch {ids["batch_id"]}.");
+                }
+
+                waiting.Add((part, ids["batch_id"]));
+            }
+
+            TimeSpan delay = options.PollFirst;
+            while (waiting.Count > 0)
+            {
+                int total = 0, done = 0;
+                var states = new List<string>();
+                foreach ((string part, string batchId) in waiting.ToList())
+                {
+                    BatchStatus status = service!.GetAsync(batchId, Verbose, cancellationToken).GetAwaiter().GetResult();
+                    total += status.Total;
+                    done += status.Completed + status.Failed;
+                    states.Add($"{batchId} {status.Status}");
+                    if (status.Ended)
+                    {
+                        Download(part, batchId, status, where, cancellationToken);
+                        waiting.Remove((part, batchId));
+                    }
+                }
+
+                if (waiting.Count == 0)
+                {
+                    break;
+                }
+
+                Progress?.Invoke($"{where}: {string.Join(", ", states)}; {done} of {total} requests answered", total > 0 ? done * 100 / total : -1);
+                Task.Delay(delay, cancellationToken).GetAwaiter().GetResult();
+                delay = TimeSpan.FromTicks(Math.Min(options.PollMax.Ticks, (long)(delay.Ticks * 1.5)));
+            }
+
+            return true;
+        }
+
+        /// <summary>Keeps an ended batch's output and error files beside its part; then the part is finished.</summary>
+        private void Download(string part, string batchId, BatchStatus status, string where, CancellationToken cancellationToken)
+        {
+            int requests = BatchParts.IdsOf(part).Count;
+            long bound = Math.Min(4L << 30, requests * (settings.MaxAnswerBytes + (64 << 10)) + (1 << 20));
+            if (status.Status == "failed")
+            {
+                Warning?.Invoke($"{where}: batch {batchId} failed: {(status.Errors.Length > 0 ? status.Errors : "no reason given")}. Its requests are sent again in a new batch.");
+                BatchFolder.WriteWhole(Finished(part), "failed\n" + status.Errors);
+                return;
+            }
+
+            if (status.Status is "expired" or "cancelled")
+            {
+                Warning?.Invoke($"{where}: batch {batchId} {status.Status} with {status.Completed} of {status.Total} requests answered; the answers are kept and the rest are sent again in a new batch.");
+            }
+
+            if (status.OutputFileId is string output)
+            {
+                service!.DownloadAsync(output, OutputPath(part), bound, Verbose, cancellationToken).GetAwaiter().GetResult();
+            }
+
+            if (status.ErrorFileId is string errors)
+            {
+                service!.DownloadAsync(errors, ErrorsPath(part), bound, Verbose, cancellationToken).GetAwaiter().GetResult();
+            }
+
+            BatchFolder.WriteWhole(Finished(part), status.Status + "\n");
+        }
+
+        /// <summary>-BatchFiles: true when every part has its output beside it; else says what to run.</summary>
+        private bool OutputsPresent(IReadOnlyList<string> parts, string where)
+        {
+            List<string> missing = parts.Where(p => !File.Exists(OutputPath(p))).ToList();
+            if (missing.Count == 0)
+            {
+                return true;
+            }
+
+            string commands = string.Join(Environment.NewLine, missing.Select(p => $"  python -m vllm.entrypoints.openai.run_batch -i '{p}' -o '{OutputPath(p)}' --model '{settings.Model}'"));
+            Warning?.Invoke($"{where}: {missing.Count} request file(s) wait to be run. Run each with vLLM (or upload it to a batch API and save the output file as shown), then run this command again:{Environment.NewLine}{commands}");
+            return false;
+        }
+
+        /// <summary>Hands each answer of an attempt to its conversation; what is missing or may pass on a new try waits for the next attempt.</summary>
+        private void Apply(IReadOnlyList<string> parts, List<BatchConversation> targets, EndpointQuirks quirks, EndpointQuirks sent)
+        {
+            var byId = targets.Where(t => !t.Done).ToDictionary(t => t.CustomId, StringComparer.Ordinal);
+            var answered = new HashSet<string>(StringComparer.Ordinal);
+            long maxLine = settings.MaxAnswerBytes + (1 << 20);
+            foreach (string part in parts)
+            {
+                string finished = File.Exists(Finished(part)) ? File.ReadAllText(Finished(part)) : "";
+                if (finished.StartsWith("failed", StringComparison.Ordinal))
+                {
+                    string reason = finished.Substring("failed".Length).Trim();
+                    foreach (string id in BatchParts.IdsOf(part).Where(byId.ContainsKey))
+                    {
+                        byId[id].LastTransient = new CaptionException("BatchFailed", CaptionErrorCategory.InvalidResult, $"The batch holding the request for '{byId[id].Image.Path}' failed: {(reason.Length > 0 ? reason : "no reason given")}.");
+                    }
+
+                    continue;
+                }
+
+                foreach (string file in new[] { OutputPath(part), ErrorsPath(part) }.Where(File.Exists))
+                {
+                    foreach (BatchOutcome outcome in BatchOutput.Read(file, maxLine, problem => Warning?.Invoke($"In the batch output, {problem}.")))
+                    {
+                        if (byId.TryGetValue(outcome.CustomId, out BatchConversation? conversation) && answered.Add(outcome.CustomId))
+                        {
+                            Take(conversation, outcome, quirks, sent);
+                        }
+                    }
+                }
+            }
+
+            foreach (KeyValuePair<string, BatchConversation> missing in byId.Where(p => !answered.Contains(p.Key) && p.Value.LastTransient is null))
+            {
+                missing.Value.LastTransient = new CaptionException("BatchAnswerMissing", CaptionErrorCategory.ProtocolError, $"The batch output has no answer for '{missing.Value.Image.Path}' ({missing.Key}).");
+            }
+        }
+
+        /// <summary>One answer, read as the live path reads a response; a refusal naming a field to change changes it for what follows.</summary>
+        private void Take(BatchConversation conversation, BatchOutcome outcome, EndpointQuirks quirks, EndpointQuirks sent)
+        {
+            string path = conversation.Image.Path;
+            Action<string> log = text => Verbose?.Invoke($"{Path.GetFileName(path)}: {text}");
+            if (outcome.Status is >= 200 and < 300 && outcome.Body is byte[] body)
+            {
+                try
+                {
+                    conversation.Answer(ChatAnswer.Parse(body), sent.MaxTokens, log);
+                }
+                catch (CaptionException e)
+                {
+                    conversation.Error = e;
+                }
+                catch (ServerErrorAnswer e)
+                {
+                    conversation.Error = ServerFailure.FromAnswer(outcome.Status, "", ServerError.Describe(e.Message, settings.ApiKey), shownUrl);
+                }
+                catch (FormatException e)
+                {
+                    conversation.Error = new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"The batch answer for '{path}' is not a chat completion: {e.Message}", e);
+                }
+
+                return;
+            }
+
+            if (outcome.Status > 0)
+            {
+                string text = outcome.Body is byte[] error ? ServerError.Describe(ServerError.ReadMessage(error), settings.ApiKey) : outcome.ErrorMessage;
+                if (RequestAdjustment.Read(outcome.Status, text, sent) is RequestAdjustment.Change change)
+                {
+                    if (quirks.Apply(change))
+                    {
+                        Warning?.Invoke($"{shownUrl} refused the request ({text.TrimEnd('.')}); it is sent {change.Description} from now on.");
+                    }
+
+                    conversation.LastTransient = ServerFailure.FromAnswer(outcome.Status, "", text, shownUrl);
+                    return;
+                }
+
+                CaptionException failure = ServerFailure.FromAnswer(outcome.Status, "", text, shownUrl);
+                if (RetryDelay.IsTransientStatus(outcome.Status) && !failure.SameForEveryImage)
+                {
+                    conversation.LastTransient = failure;
+                }
+                else
+                {
+                    conversation.Error = failure;
+                }
+
+                return;
+            }
+
+            if (outcome.ErrorCode is "batch_expired" or "batch_cancelled")
+            {
+                conversation.LastTransient = new CaptionException(outcome.ErrorCode == "batch_expired" ? "BatchExpired" : "BatchCancelled", CaptionErrorCategory.OperationTimeout, $"The batch holding the request for '{path}' {(outcome.ErrorCode == "batch_expired" ? "expired" : "was cancelled")} before it ran: {outcome.ErrorMessage}");
+            }
+            else
+            {
+                conversation.Error = new CaptionException("BatchRequestFailed", CaptionErrorCategory.ProtocolError, $"The batch could not run the request for '{path}': {(outcome.ErrorCode.Length > 0 ? outcome.ErrorCode + ": " : "")}{outcome.ErrorMessage}");
+            }
+        }
+
+        /// <summary>Reports, in image order, each image whose conversations have all ended and that no run has reported yet.</summary>
+        private void ReportFinished(List<BatchImage> images, Dictionary<int, List<BatchConversation>> byImage, HashSet<int> reported)
+        {
+            foreach (BatchImage image in images)
+            {
+                if (reported.Contains(image.Number))
+                {
+                    continue;
+                }
+
+                CaptionEvent outcome;
+                if (image.Error is CaptionException failed)
+                {
+                    outcome = CaptionEvent.Failed(image.Path, failed);
+                }
+                else
+                {
+                    List<BatchConversation> mine = byImage[image.Number];
+                    if (!mine.All(c => c.Done))
+                    {
+                        continue;
+                    }
+
+                    outcome = mine.FirstOrDefault(c => c.Error is not null) is BatchConversation broken
+                        ? CaptionEvent.Failed(image.Path, broken.Error!)
+                        : Completed(image, mine);
+                }
+
+                Report?.Invoke(outcome);
+                folder.AppendReported(image.Number);
+                reported.Add(image.Number);
+            }
+        }
+
+        private CaptionEvent Completed(BatchImage image, List<BatchConversation> mine)
+        {
+            var results = new List<CaptionResult>();
+            foreach (BatchConversation conversation in mine)
+            {
+                CaptionTurn final = conversation.CaptionTurn!;
+                if (final.Response.Length == 0)
+                {
+                    return CaptionEvent.Failed(image.Path, new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidResult, $"The model's final answer for '{image.Path}'{(mine.Count > 1 ? $" (caption {conversation.CaptionIndex} of {mine.Count})" : "")} was empty (finish_reason '{final.FinishReason}'); nothing was saved."));
+                }
+
+                results.Add(new CaptionResult
+                {
+                    Path = image.Path,
+                    Caption = final.Response,
+                    Status = AnswerCheck.Classify(final.FinishReason) == AnswerCheck.Outcome.Truncated ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
+                    Model = settings.Model,
+                    BaseUrl = shownUrl,
+                    Turns = new CaptionTurnList(conversation.Turns),
+                    PromptTokens = Sum(conversation.Turns.Select(t => t.PromptTokens)),
+                    CompletionTokens = Sum(conversation.Turns.Select(t => t.CompletionTokens)),
+                    Width = image.OriginalWidth,
+                    Height = image.OriginalHeight,
+                    SentWidth = image.Width,
+                    SentHeight = image.Height,
+                    SentBytes = image.Bytes,
+                    SentMediaType = image.MediaType,
+                    CaptionIndex = conversation.CaptionIndex,
+                    CaptionCount = mine.Count,
+                });
+            }
+
+            IReadOnlyList<string> history = Array.Empty<string>();
+            if (settings.KeepHistory)
+            {
+                BatchConversation last = mine[mine.Count - 1];
+                var placeholder = new PreparedImage(Array.Empty<byte>(), image.MediaType, image.Width, image.Height, image.Bytes);
+                history = Enumerable.Range(1, last.Turns.Count).Select(turns => ChatRequestWriter.WriteHistory(last.History(systemText, placeholder, turns))).ToList();
+            }
+
+            return CaptionEvent.Completed(results, history);
+        }
+
+        private static int? Sum(IEnumerable<int?> values)
+        {
+            int? total = null;
+            foreach (int? value in values)
+            {
+                if (value is int v)
+                {
+                    total = (total ?? 0) + v;
+                }
+            }
+
+            return total;
+        }
+
+        private List<BatchImage> LoadImages()
+        {
+            var images = new List<BatchImage>();
+            foreach (string line in File.ReadLines(folder.ImagesFile))
+            {
+                if (line.Length > 0)
+                {
+                    images.Add(BatchImage.FromLine(line));
+                }
+            }
+
+            return images;
+        }
+
+        private static string OutputPath(string part) => Path.ChangeExtension(part, ".output.jsonl");
+
+        private static string ErrorsPath(string part) => Path.ChangeExtension(part, ".errors.jsonl");
+
+        private static string Finished(string part) => Path.ChangeExtension(part, ".finished");
+
+        private static string IdsPath(string part) => Path.ChangeExtension(part, ".batch.json");
+
+        private static Dictionary<string, string> ReadIds(string part)
+        {
+            if (!File.Exists(IdsPath(part)))
+            {
+                return new Dictionary<string, string>();
+            }
+
+            return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(IdsPath(part))) ?? new Dictionary<string, string>();
+        }
+
+        private static void WriteIds(string part, Dictionary<string, string> ids) => BatchFolder.WriteWhole(IdsPath(part), JsonSerializer.Serialize(ids));
+
+        /// <summary>What the requests are built from, so a run that goes on with other settings is caught before it mixes two.</summary>
+        private string Fingerprint()
+        {
+            var items = new SortedDictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["endpoint"] = options.FilesOnly ? "request files" : EndpointUrl.Display(settings.BaseUrl),
+                ["request"] = System.Text.Encoding.UTF8.GetString(ChatRequestWriter.Write(settings, new EndpointQuirks(settings, settings.Model), Array.Empty<ChatMessage>()).ToArray()),
+                ["system"] = systemText ?? "",
+                ["prompts"] = settings.Prompts,
+                ["retry_rules"] = settings.RetryRules.Select(r => new object[] { r.RuleName, r.Phrases, r.RejectionNote }).ToList(),
+                ["captions_per_image"] = settings.CaptionsPerImage,
+                ["images"] = $"max_image_size {imageOptions.MaxImageSize}, max_pixels {imageOptions.MaxPixels}, max_image_bytes {imageOptions.MaxImageBytes}",
+            };
+            return JsonSerializer.Serialize(items, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        }
+
+        private void CheckSettings()
+        {
+            if (!File.Exists(folder.SettingsFile))
+            {
+                return;
+            }
+
+            using JsonDocument kept = JsonDocument.Parse(File.ReadAllText(folder.SettingsFile));
+            using JsonDocument now = JsonDocument.Parse(fingerprint);
+            var differ = now.RootElement.EnumerateObject()
+                .Where(p => !kept.RootElement.TryGetProperty(p.Name, out JsonElement old) || old.GetRawText() != p.Value.GetRawText())
+                .Select(p => p.Name).ToList();
+            if (differ.Count > 0)
+            {
+                throw new CaptionException("BatchSettingsChanged", CaptionErrorCategory.InvalidOperation, $"The batch run in '{options.Folder}' was started with other settings ({string.Join(", ", differ)} differ), and its rounds were built from those. Finish it with the settings it started with, or remove the folder '{options.Folder}' to start again (batches already submitted run on and are not used).");
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+// The SDK marks its batch client and the AuthenticationPolicy constructor experimental; its version is pinned.
+#pragma warning disable OPENAI001
+using System;
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.IO;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using OpenAI;
+using OpenAI.Batch;
+using OpenAI.Files;
+using VlmCaption.Transport;
+
+namespace VlmCaption.Batch
+{
+    /// <summary>What a batch's status says (GET /v1/batches/{id}).</summary>
+    internal sealed class BatchStatus
+    {
+        public string Status { get; set; } = "";
+
+        public int Total { get; set; }
+
+        public int Completed { get; set; }
+
+        public int Failed { get; set; }
+
+        public string? OutputFileId { get; set; }
+
+        public string? ErrorFileId { get; set; }
+
+        /// <summary>The batch's own errors (a failed validation), as one text.</summary>
+        public string Errors { get; set; } = "";
+
+        /// <summary>The batch has ended: nothing of it changes any more.</summary>
+        public bool Ended => Status is "completed" or "failed" or "expired" or "cancelled";
+    }
+
+    /// <summary>
+    /// OpenAI's Files and Batches API through the OpenAI SDK (upload with purpose "batch", create with a 24h
+    /// window, read the status, download the output), as OpenAI, SGLang and LiteLLM serve it. Transient failures
+    /// (429, 5xx, a dropped connection) are tried again with the live path's backoff; anything else ends the run
+    /// with the server's own words, since every image would meet it.
+    /// </summary>
+    internal sealed class BatchService
+    {
+        private readonly OpenAIFileClient files;
+        private readonly BatchClient batches;
+        private readonly Uri endpoint;
+        private readonly string apiKey;
+        private readonly string shownUrl;
+        private readonly TimeSpan timeout;
+        private readonly int maxRetries;
+
+        public BatchService(CaptionSettings settings)
+        {
+            endpoint = EndpointUrl.Parse(settings.BaseUrl);
+            shownUrl = EndpointUrl.Display(settings.BaseUrl);
+            apiKey = settings.ApiKey;
+            timeout = settings.Timeout;
+            maxRetries = settings.MaxRetries;
+            OpenAIClientOptions options = ChatEndpoint.ClientOptions(settings.BaseUrl, settings.Timeout);
+            var batchOptions = new BatchClientOptions { Endpoint = endpoint, RetryPolicy = new ClientRetryPolicy(0), NetworkTimeout = settings.Timeout, UserAgentApplicationId = "VlmCaption" };
+            if (string.IsNullOrEmpty(apiKey))
+            {
+                files = new OpenAIFileClient(new NoAuthenticationPolicy(), options);
+                batches = new BatchClient(new NoAuthenticationPolicy(), batchOptions);
+            }
+            else
+            {
+                files = new OpenAIFileClient(new ApiKeyCredential(apiKey), options);
+                batches = new BatchClient(new ApiKeyCredential(apiKey), batchOptions);
+            }
+        }
+
+        /// <summary>The first backoff step between retries; tests shorten it.</summary>
+        public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>Uploads a request file; returns its file id.</summary>
+        public Task<string> UploadAsync(string path, Action<string>? log, CancellationToken cancellationToken) =>
+            WithRetriesAsync("upload '" + Path.GetFileName(path) + "' (POST /files)", log, cancellationToken, async () =>
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+                ClientResult<OpenAIFile> result = await files.UploadFileAsync(stream, Path.GetFileName(path), FileUploadPurpose.Batch, cancellationToken).ConfigureAwait(false);
+                return result.Value.Id;
+            });
+
+        /// <summary>Creates a batch of an uploaded file; returns its batch id.</summary>
+        public Task<string> CreateAsync(string fileId, string name, Action<string>? log, CancellationToken cancellationToken) =>
+            WithRetriesAsync("create a batch (POST /batches)", log, cancellationToken, async () =>
+            {
+                string request = JsonSerializer.Serialize(new { input_file_id = fileId, endpoint = BatchParts.Url, completion_window = "24h", metadata = new { vlmcaption = name } });
+                CreateBatchOperation operation = await batches.CreateBatchAsync(BinaryContent.Create(BinaryData.FromString(request)), waitUntilCompleted: false, new RequestOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
+                using JsonDocument created = JsonDocument.Parse(operation.GetRawResponse().Content);
+                return created.RootElement.GetProperty("id").GetString() ?? throw new FormatException("the created batch has no id");
+            });
+
+        /// <summary>Reads a batch's status.</summary>
+        public Task<BatchStatus> GetAsync(string batchId, Action<string>? log, CancellationToken cancellationToken) =>
+            WithRetriesAsync("read batch " + batchId + " (GET /batches)", log, cancellationToken, async () =>
+            {
+                using PipelineMessage message = Message("GET", "batches/" + Uri.EscapeDataString(batchId), cancellationToken, buffer: true);
+                await files.Pipeline.SendAsync(message).ConfigureAwait(false);
+                PipelineResponse response = Check(message.Response!);
+                using JsonDocument document = JsonDocument.Parse(response.Content);
+                return ReadStatus(document.RootElement);
+            });
+
+        /// <summary>Downloads a file's content to <paramref name="destination"/> (renamed into place), at most <paramref name="maxBytes"/>.</summary>
+        public Task<bool> DownloadAsync(string fileId, string destination, long maxBytes, Action<string>? log, CancellationToken cancellationToken) =>
+            WithRetriesAsync("download file " + fileId + " (GET /files/.../content)", log, cancellationToken, async () =>
+            {
+                using PipelineMessage message = Message("GET", "files/" + Uri.EscapeDataString(fileId) + "/content", cancellationToken, buffer: false);
+                await files.Pipeline.SendAsync(message).ConfigureAwait(false);
+                using PipelineResponse response = Check(message.Response!);
+                Stream content = response.ContentStream ?? Stream.Null;
+                long written = 0;
+                BatchFolder.WriteWhole(destination, target =>
+                {
+                    var buffer = new byte[1 << 16];
+                    int read;
+                    while ((read = content.ReadAsync(buffer, 0, buffer.Length, cancellationToken).GetAwaiter().GetResult()) > 0)
+                    {
+                        written += read;
+                        if (written > maxBytes)
+                        {
+                            throw new CaptionException("BatchFileTooLarge", CaptionErrorCategory.LimitsExceeded, $"{shownUrl} sent more than {maxBytes} bytes for file {fileId}; it was not kept.");
+                        }
+
+                        target.Write(buffer, 0, read);
+                    }
+                });
+                return true;
+            });
+
+        private PipelineMessage Message(string method, string relative, CancellationToken cancellationToken, bool buffer)
+        {
+            PipelineMessage message = files.Pipeline.CreateMessage();
+            message.Request.Method = method;
+            message.Request.Uri = new Uri(endpoint.AbsoluteUri.TrimEnd('/') + "/" + relative);
+            message.Request.Headers.Set("Accept", "application/json");
+            message.BufferResponse = buffer;
+            message.Apply(new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow });
+            return message;
+        }
+
+        private static PipelineResponse Check(PipelineResponse response)
+        {
+            if (response.Status < 200 || response.Status >= 300)
+            {
+                throw new ClientResultException(response);
+            }
+
+            return response;
+        }
+
+        internal static BatchStatus ReadStatus(JsonElement root)
+        {
+            var status = new BatchStatus
+            {
+                Status = root.TryGetProperty("status", out JsonElement s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : "",
+                OutputFileId = Text(root, "output_file_id"),
+                ErrorFileId = Text(root, "error_file_id"),
+            };
+            if (root.TryGetProperty("request_counts", out JsonElement counts) && counts.ValueKind == JsonValueKind.Object)
+            {
+                status.Total = Number(counts, "total");
+                status.Completed = Number(counts, "completed");
+                status.Failed = Number(counts, "failed");
+            }
+
+            if (root.TryGetProperty("errors", out JsonElement errors) && errors.ValueKind == JsonValueKind.Object && errors.TryGetProperty("data", out JsonElement data) && data.ValueKind == JsonValueKind.Array)
+            {
+                var text = new StringBuilder();
+                foreach (JsonElement error in data.EnumerateArray())
+                {
+                    string code = Text(error, "code") ?? "";
+                    string message = Text(error, "message") ?? "";
+                    string line = error.TryGetProperty("line", out JsonElement l) && l.ValueKind == JsonValueKind.Number ? $" (line {l.GetInt32()})" : "";
+                    text.Append(text.Length > 0 ? "; " : "").Append(code.Length > 0 ? code + ": " : "").Append(message).Append(line);
+                }
+
+                status.Errors = text.ToString();
+            }
+
+            return status;
+        }
+
+        private static string? Text(JsonElement element, string name) =>
+            element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        private static int Number(JsonElement element, string name) =>
+            element.TryGetProperty(name, out JsonElement value) && value.TryGetInt32(out int number) ? number : 0;
+
+        /// <summary>Runs one call of the API, trying again after transient failures; other failures end the run.</summary>
+        private async Task<T> WithRetriesAsync<T>(string what, Action<string>? log, CancellationToken cancellationToken, Func<Task<T>> call)
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                CaptionException failure;
+                bool transient;
+                try
+                {
+                    return await call().ConfigureAwait(false);
+                }
+                catch (ClientResultException e)
+                {
+                    PipelineResponse? response = e.GetRawResponse();
+                    string text = response is null ? e.Message : ServerError.Describe(ServerError.ReadMessage(response.Content), apiKey);
+                    transient = RetryDelay.IsTransientStatus(e.Status);
+                    failure = e.Status == 404 && (what.Contains("POST /files") || what.Contains("POST /batches"))
+                        ? new CaptionException("BatchApiMissing", CaptionErrorCategory.ObjectNotFound, $"{shownUrl} has no Batch API: it answered HTTP 404 when asked to {what}. Servers that run batches: OpenAI, SGLang, LiteLLM (vLLM runs request files with run-batch: use -BatchFiles); or caption live without -Batch.") { StatusCode = 404 }
+                        : new CaptionException(e.Status is 401 or 403 ? "AuthenticationFailed" : "BatchRequestFailed", e.Status is 401 or 403 ? CaptionErrorCategory.AuthenticationError : CaptionErrorCategory.ProtocolError, $"{shownUrl} refused to {what}: HTTP {e.Status}: {text}") { StatusCode = e.Status };
+                }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not CaptionException && ServerFailure.FromTransport(e, shownUrl, timeout) is CaptionException transportFailure)
+                {
+                    failure = transportFailure;
+                    transient = true;
+                }
+                catch (Exception e) when (e is JsonException || e is FormatException || e is InvalidOperationException || e is System.Collections.Generic.KeyNotFoundException)
+                {
+                    failure = new CaptionException("BatchRequestFailed", CaptionErrorCategory.ProtocolError, $"{shownUrl} answered the request to {what} with something that is not the Batch API's JSON: {e.Message}", e);
+                    transient = false;
+                }
+
+                if (!transient || attempt >= maxRetries)
+                {
+                    throw failure;
+                }
+
+                TimeSpan delay = RetryDelay.Next(attempt, RetryBaseDelay, null);
+                log?.Invoke($"{failure.Message} Retry {attempt + 1} of {maxRetries} in {delay.TotalSeconds:0.0} s.");
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}

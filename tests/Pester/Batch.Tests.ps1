@@ -1,0 +1,260 @@
+# Batch mode: a conversation of N prompts as N rounds through the reference server's Batch API (/v1/files,
+# /v1/batches), or as request files run by someone else (-BatchFiles), with the live path's captions.
+BeforeAll {
+    Import-Module $env:VLMCAPTION_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    $server = Start-TestServer
+
+    # Three prompts; the retry rule matches only the blue images' final answers, so they take a fourth round.
+    $chain = @'
+system_prompt: You caption images for a training set.
+prompts:
+  - Describe the image.
+  - Name its colours.
+  - Write the final caption.
+retry_rules:
+  - rule_name: no_blue
+    phrases: [blue]
+    rejection_note: 'Write it again without: [phrases].'
+skip_if_caption_exists: true
+batch_poll_sec: 0.05
+'@
+
+    $single = "prompts: [Describe the image.]`nskip_if_caption_exists: true`nbatch_poll_sec: 0.05"
+
+    function New-BatchSet([string] $Name, [int] $Count = 5, [string] $Extra = '', [string] $Chain = $chain) {
+        $root = New-Item -ItemType Directory -Path (Join-Path $TestDrive "$Name-$([guid]::NewGuid().ToString('N').Substring(0, 6))")
+        $set = New-Item -ItemType Directory -Path (Join-Path $root 'set')
+        foreach ($i in 1..$Count) {
+            New-TestImage $server (Join-Path $set "b$i.png") -Width (40 + $i) -Color $(if ($i % 2) { 'red' } else { 'blue' }) | Out-Null
+        }
+
+        $config = Join-Path $root 'caption.yaml'
+        Set-Content -LiteralPath $config -Value "base_url: $($server.BaseUrl)`nmodel: test`nbase_directory: set`n$Chain`n$Extra"
+        [pscustomobject]@{ Root = $root.FullName; Set = $set.FullName; Config = $config; State = Join-Path $set.FullName '.vlmcaption-batch' }
+    }
+
+    function Get-Captions([string] $Folder) {
+        $captions = [ordered]@{}
+        Get-ChildItem -LiteralPath $Folder -Filter *.txt | Sort-Object Name | ForEach-Object { $captions[$_.Name] = Get-Content -LiteralPath $_.FullName -Raw }
+        $captions
+    }
+
+    # What vLLM's run-batch does with a request file: each body to the chat endpoint, one output line per request.
+    function Invoke-RequestFile([string] $Part) {
+        $lines = foreach ($line in [IO.File]::ReadLines($Part)) {
+            $request = $line | ConvertFrom-Json
+            $response = Invoke-WebRequest -Method Post -Uri "$($server.BaseUrl)/chat/completions" -Body ($request.body | ConvertTo-Json -Depth 20 -Compress) -ContentType 'application/json' -SkipHttpErrorCheck
+            @{ id = "vllm-$($request.custom_id)"; custom_id = $request.custom_id; response = @{ status_code = [int] $response.StatusCode; request_id = 'r'; body = ($response.Content | ConvertFrom-Json) }; error = $null } | ConvertTo-Json -Depth 20 -Compress
+        }
+        [IO.File]::WriteAllLines(($Part -replace '\.jsonl$', '.output.jsonl'), [string[]] $lines)
+    }
+}
+
+AfterAll {
+    Stop-TestServer $server
+}
+
+Describe 'Batch mode' {
+    BeforeEach {
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20 }
+    }
+
+    It 'captions a folder in rounds (three prompts and a retry rule) to the captions the live path writes' {
+        $live = New-BatchSet 'live' -Extra 'stream: false'
+        $summary = Invoke-VlmCaptionRun $live.Config
+        $summary.Succeeded | Should -Be 5
+        $liveRequests = @(Get-TestServerRequest $server).Count
+        $liveRequests | Should -Be (5 * 3 + 2)
+
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20 }
+        $batch = New-BatchSet 'batch' -Extra 'batch: true'
+        $summary = Invoke-VlmCaptionRun $batch.Config -WarningVariable warnings
+        $summary.Succeeded | Should -Be 5
+        $summary.Failed | Should -Be 0
+        $stats = Get-TestServerStat $server
+        # Rounds 1-3 hold every image, round 4 the two blue ones the rule caught: four batches, one file each.
+        $stats.batchesCreated | Should -Be 4
+        $stats.filesUploaded | Should -Be 4
+        @(Get-TestServerRequest $server).Count | Should -Be $liveRequests
+        $captions = Get-Captions $batch.Set
+        $captions.Count | Should -Be 5
+        $captions | ConvertTo-Json | Should -Be (Get-Captions $live.Set | ConvertTo-Json)
+        # The retry's answer still says blue, so the third answer stays the caption, as live.
+        $captions['b2.txt'] | Should -Match '^Blue PNG image, 42x48 pixels\. Turn 3\.'
+        $captions['b1.txt'] | Should -Match '^Red PNG image, 41x48 pixels\. Turn 3\.'
+        Test-Path -LiteralPath $batch.State | Should -BeFalse -Because 'a finished run leaves no state behind'
+
+        # A second run finds every image captioned and submits nothing.
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20 }
+        $again = Invoke-VlmCaptionRun $batch.Config
+        $again.Skipped | Should -Be 5
+        (Get-TestServerStat $server).batchesCreated | Should -Be 0
+    }
+
+    It 'sends the live path''s request bodies, unstreamed, with the limit and sampling fields' {
+        $batch = New-BatchSet 'bodies' -Count 1 -Extra "batch: true`ntemperature: 0.4`nmax_tokens: 300"
+        Invoke-VlmCaptionRun $batch.Config | Out-Null
+        $requests = @(Get-TestServerRequest $server)
+        $requests.Count | Should -Be 3
+        foreach ($request in $requests) {
+            $request.body.stream | Should -BeFalse
+            $request.body.max_tokens | Should -Be 300
+            $request.body.temperature | Should -Be 0.4
+            $request.body.model | Should -Be 'test'
+        }
+        $requests[2].body.messages.Count | Should -Be 6
+        $requests[2].body.messages[0].content | Should -Be 'You caption images for a training set.'
+        $requests[2].body.messages[1].content[1].type | Should -Be 'image_url'
+    }
+
+    It 'survives a kill between rounds and goes on without submitting a finished round again' {
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 300 }
+        $batch = New-BatchSet 'killed' -Count 4 -Extra 'batch: true'
+        $runner = Join-Path $batch.Root 'run.ps1'
+        Set-Content $runner "Import-Module '$env:VLMCAPTION_MODULE'; Invoke-VlmCaptionRun '$($batch.Config)' | Out-Null"
+        $exe = [Environment]::ProcessPath
+        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        $process = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner)) -PassThru
+        try {
+            # Killed once round 2 is submitted: round 1 is done and its answers are on disk.
+            $submitted = Join-Path $batch.State 'round-02/attempt-1/part-001.batch.json'
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            function Test-Submitted { (Test-Path -LiteralPath $submitted) -and (Get-Content -LiteralPath $submitted -Raw) -like '*batch_id*' }
+            while (-not (Test-Submitted) -and -not $process.HasExited -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            Test-Submitted | Should -BeTrue
+            $process.Kill()
+            $process.WaitForExit()
+        }
+        finally {
+            if (-not $process.HasExited) { $process.Kill() }
+        }
+
+        (Get-TestServerStat $server).batchesCreated | Should -Be 2
+        @(Get-ChildItem -LiteralPath $batch.Set -Filter *.txt).Count | Should -Be 0
+
+        $output = Invoke-VlmCaptionRun $batch.Config -Verbose 4>&1
+        $summary = $output | Where-Object { $_ -is [VlmCaption.RunSummary] }
+        $going = $output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'Going on*' }
+        $going.Message | Should -BeLike "Going on with the batch run kept in*(4 images)*"
+        $summary.Succeeded | Should -Be 4
+        $stats = Get-TestServerStat $server
+        # Round 2 was polled by its id, not sent again; rounds 3 and 4 (the two blue images) were new.
+        $stats.batchesCreated | Should -Be 4
+        @(Get-TestServerRequest $server).Count | Should -Be (4 * 3 + 2)
+        @(Get-ChildItem -LiteralPath $batch.Set -Filter *.txt).Count | Should -Be 4
+        Test-Path -LiteralPath $batch.State | Should -BeFalse
+    }
+
+    It 'splits a round past the request limit of one file' {
+        $batch = New-BatchSet 'split' -Chain $single -Extra "batch: true`nbatch_max_requests: 2"
+        $summary = Invoke-VlmCaptionRun $batch.Config
+        $summary.Succeeded | Should -Be 5
+        (Get-TestServerStat $server).batchesCreated | Should -Be 3
+        @(Get-ChildItem -LiteralPath $batch.Set -Filter *.txt).Count | Should -Be 5
+    }
+
+    It 'splits a round past the byte limit of one file, each file within it' {
+        $batch = New-BatchSet 'bytes' -Chain $single -Extra 'batch_max_bytes: 2000'
+        $folder = Join-Path $batch.Root 'requests'
+        (Invoke-VlmCaptionRun $batch.Config -BatchFiles $folder -WarningAction SilentlyContinue).Pending | Should -Be 5
+        $parts = @(Get-ChildItem -LiteralPath $folder -Recurse -Filter 'part-*.jsonl')
+        $parts.Count | Should -BeGreaterThan 1
+        $parts | ForEach-Object { $_.Length | Should -BeLessOrEqual 2000 }
+        ($parts | ForEach-Object { @([IO.File]::ReadAllLines($_.FullName)).Count } | Measure-Object -Sum).Sum | Should -Be 5
+        $parts | ForEach-Object { Invoke-RequestFile $_.FullName }
+        $summary = Invoke-VlmCaptionRun $batch.Config -BatchFiles $folder
+        $summary.Succeeded | Should -Be 5
+        $summary.Pending | Should -Be 0
+    }
+
+    It 'fails alone an image whose request is larger than a whole file may be' {
+        $batch = New-BatchSet 'large' -Count 2 -Chain $single -Extra "batch: true`nbatch_max_bytes: 2000"
+        New-TestImage $server (Join-Path $batch.Set 'b9.jpg') -Width 1200 -Height 900 -Color green -Format jpeg | Out-Null
+        $summary = Invoke-VlmCaptionRun $batch.Config -ErrorVariable failures -ErrorAction SilentlyContinue
+        $summary.Succeeded | Should -Be 2
+        $summary.Failed | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'RequestTooLarge*'
+        "$($failures[0])" | Should -BeLike '*b9.jpg*more than a batch file may hold*'
+    }
+
+    It 'sends again what an expired batch left undone, and says so' {
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20; batchFault = 'expire' }
+        $batch = New-BatchSet 'expired' -Count 4 -Chain $single -Extra 'batch: true'
+        $summary = Invoke-VlmCaptionRun $batch.Config -WarningVariable warnings -WarningAction SilentlyContinue -ErrorVariable failures -ErrorAction SilentlyContinue
+        # Each batch expires halfway: of 4 requests 2 are answered, of the 2 sent again 1, and the last one
+        # expires unanswered in the two tries left (max_retries 3: four attempts in all).
+        ($warnings -join "`n") | Should -BeLike '*batch_* expired with 2 of 4 requests answered*sent again*'
+        (Get-TestServerStat $server).batchesCreated | Should -Be 4
+        $summary.Succeeded | Should -Be 3
+        $summary.Failed | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'BatchExpired*'
+        @(Get-ChildItem -LiteralPath $batch.Set -Filter *.txt).Count | Should -Be $summary.Succeeded
+    }
+
+    It 'reports a failed batch: sent again, and once the retries are spent each image fails with the batch''s reason' {
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20; batchFault = 'fail' }
+        $batch = New-BatchSet 'failed' -Count 3 -Chain $single -Extra "batch: true`nmax_retries: 1"
+        $summary = Invoke-VlmCaptionRun $batch.Config -ErrorVariable failures -ErrorAction SilentlyContinue -WarningVariable warnings -WarningAction SilentlyContinue
+        $summary.Failed | Should -Be 3
+        $summary.Succeeded | Should -Be 0
+        (Get-TestServerStat $server).batchesCreated | Should -Be 2
+        @($warnings | Where-Object { "$_" -like '*failed: scripted_fault*' }).Count | Should -Be 2
+        $failures.Count | Should -Be 3
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'BatchFailed*'
+        "$($failures[0])" | Should -BeLike '*b1.png*failed: scripted_fault: Scripted fault*'
+        @(Get-ChildItem -LiteralPath $batch.Set -Filter *.txt).Count | Should -Be 0
+        Test-Path -LiteralPath $batch.State | Should -BeFalse -Because 'the failures are reported, and the next run tries those images again'
+    }
+
+    It 'refuses to go on with other settings than the run started with, before any request' {
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20 }
+        $batch = New-BatchSet 'changed' -Count 2 -Extra "batch_files: files"
+        (Invoke-VlmCaptionRun $batch.Config -WarningAction SilentlyContinue).Pending | Should -Be 2
+        (Get-Content -LiteralPath $batch.Config -Raw) -replace 'Name its colours\.', 'Name its shapes.' | Set-Content -LiteralPath $batch.Config
+        { Invoke-VlmCaptionRun $batch.Config } | Should -Throw -ExpectedMessage "*started with other settings (prompts differ)*remove the folder*"
+        @(Get-TestServerRequest $server -IncludeModels).Count | Should -Be 0
+    }
+
+    It 'writes request files for vLLM''s run-batch and reads their outputs back, round by round (-BatchFiles)' {
+        $live = New-BatchSet 'files-live' -Count 3 -Extra 'stream: false'
+        Invoke-VlmCaptionRun $live.Config | Out-Null
+        Reset-TestServer $server -Options @{ models = @('test') }
+
+        $batch = New-BatchSet 'files' -Count 3
+        $folder = Join-Path $batch.Root 'requests'
+        $rounds = 0
+        $written = 0
+        do {
+            $summary = Invoke-VlmCaptionRun $batch.Config -BatchFiles $folder -WarningVariable warnings -WarningAction SilentlyContinue
+            # Each run writes the images its round finished: the red ones after round 3, the blue one after round 4.
+            $written += $summary.Succeeded
+            if ($summary.Pending -gt 0) {
+                $rounds++
+                ($warnings -join "`n") | Should -BeLike '*request file(s) wait to be run*run_batch -i*'
+                $parts = @(Get-ChildItem -LiteralPath $folder -Recurse -Filter 'part-*.jsonl' | Where-Object { $_.Name -notlike '*.output.jsonl' -and -not (Test-Path ($_.FullName -replace '\.jsonl$', '.output.jsonl')) })
+                $parts.Count | Should -Be 1
+                Invoke-RequestFile $parts[0].FullName
+            }
+        } while ($summary.Pending -gt 0 -and $rounds -lt 10)
+
+        $rounds | Should -Be 4
+        $written | Should -Be 3
+        (Get-TestServerStat $server).batchesCreated | Should -Be 0
+        Get-Captions $batch.Set | ConvertTo-Json | Should -Be (Get-Captions $live.Set | ConvertTo-Json)
+        @(Get-ChildItem -LiteralPath $folder -Recurse -File).Count | Should -Be 0 -Because 'the run removes its own files once it is finished'
+    }
+
+    It 'names the model itself with -BatchFiles, since no server is asked' {
+        $batch = New-BatchSet 'nomodel' -Count 1
+        (Get-Content -LiteralPath $batch.Config) -notmatch '^model:' | Set-Content -LiteralPath $batch.Config
+        { Invoke-VlmCaptionRun $batch.Config -BatchFiles (Join-Path $batch.Root 'requests') } | Should -Throw -ExpectedMessage '*Request files name their model*-Model*'
+    }
+
+    It 'leaves the state folder out of the images it walks, and a -WhatIf run writes nothing' {
+        $batch = New-BatchSet 'whatif' -Count 2 -Extra "batch: true`nrecursive: true"
+        Invoke-VlmCaptionRun $batch.Config -WhatIf
+        Test-Path -LiteralPath $batch.State | Should -BeFalse
+        (Get-TestServerStat $server).batchesCreated | Should -Be 0
+    }
+}
