@@ -40,6 +40,9 @@
   writes them as Hugging Face imagefolder, kohya, musubi-tuner or CSV dataset files; Export-VlmReviewPage writes
   one offline HTML page to look through images and captions (filter, search, sort).
 - Captions beside the images or in an output folder mirroring them; several captions per image.
+- Past one machine: Invoke-VlmCaptionRun -Batch captions whole datasets in rounds through a Batch API (OpenAI,
+  SGLang, LiteLLM), resumable after any stop; -BatchFiles writes request files for vLLM's run-batch; -Shard i/n
+  splits a shared dataset between n machines.
 - Get-VlmCaption and Save-VlmCaption caption images from the pipeline, folders (-Recurse, -Include, -Exclude) or
   wildcards, through any OpenAI-compatible server; results bind back by PSPath and round-trip through CSV and Clixml.
 - Invoke-VlmCaptionRun runs the Python tool's caption.yaml unchanged: multi-turn prompts, retry rules, hints, txt or

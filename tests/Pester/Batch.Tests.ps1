@@ -146,6 +146,22 @@ Describe 'Batch mode' {
         Test-Path -LiteralPath $batch.State | Should -BeFalse
     }
 
+    It 'learns from the error file what an OpenAI reasoning model refuses, as a live run learns it from the answers' {
+        Reset-TestServer $server -Options @{ models = @('gpt-5-mini'); persona = 'openai-reasoning'; batchStepMs = 20 }
+        $batch = New-BatchSet 'reasoning' -Count 3 -Chain $single -Extra "batch: true`ntemperature: 0.2"
+        (Get-Content -LiteralPath $batch.Config) -replace '^model: test$', 'model: gpt-5-mini' | Set-Content -LiteralPath $batch.Config
+        $summary = Invoke-VlmCaptionRun $batch.Config -WarningVariable warnings
+        $summary.Succeeded | Should -Be 3
+        $warnings -join ' ' | Should -BeLike '*refused*max_tokens*sent max_completion_tokens instead of max_tokens from now on*'
+        $warnings -join ' ' | Should -BeLike '*temperature*sent no temperature*'
+        # Refused for max_tokens, then for the temperature, then answered: three batches of the same three images.
+        (Get-TestServerStat $server).batchesCreated | Should -Be 3
+        $requests = @(Get-TestServerRequest $server)
+        $requests.Count | Should -Be 9
+        $requests[-1].body.max_completion_tokens | Should -Be 4096
+        $requests[-1].body.PSObject.Properties.Name | Should -Not -Contain 'temperature'
+    }
+
     It 'splits a round past the request limit of one file' {
         $batch = New-BatchSet 'split' -Chain $single -Extra "batch: true`nbatch_max_requests: 2"
         $summary = Invoke-VlmCaptionRun $batch.Config

@@ -591,7 +591,8 @@ namespace VlmCaption.Batch
 
         private void CheckSettings()
         {
-            if (!File.Exists(folder.SettingsFile))
+            // Before the images were all listed nothing was submitted: preparation starts again with the settings of now.
+            if (!File.Exists(folder.SettingsFile) || !File.Exists(folder.ImagesDone))
             {
                 return;
             }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -47,20 +48,19 @@ namespace VlmCaption.Output
                 try
                 {
                     File.WriteAllBytes(temporary, text);
-                    File.Move(temporary, claim);
-                    held.Add(claim);
-                    return null;
-                }
-                catch (IOException) when (File.Exists(claim))
-                {
-                    TryDelete(temporary);
+                    if (PlaceNew(temporary, claim))
+                    {
+                        held.Add(claim);
+                        return null;
+                    }
+
                     string? holder = LiveHolder(claim);
                     if (holder is not null)
                     {
                         return holder;
                     }
 
-                    // Stale: a killed run's. Taken over; if another run takes it first, the move says so.
+                    // Stale: a killed run's. Taken over; if another run takes it first, placing says so.
                     TryDelete(claim);
                 }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
@@ -93,6 +93,49 @@ namespace VlmCaption.Output
 
             held.Clear();
         }
+
+        /// <summary>
+        /// Puts the written claim in place only if none is there, atomically: link(2) on Unix (File.Move without
+        /// overwrite checks and renames there, so two runs could both win), MoveFileEx without replace on Windows.
+        /// False, with the temporary file gone, when a claim is there.
+        /// </summary>
+        private static bool PlaceNew(string temporary, string claim)
+        {
+            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+            {
+                if (Link(temporary, claim) == 0)
+                {
+                    TryDelete(temporary);
+                    return true;
+                }
+
+                int error = Marshal.GetLastWin32Error();
+                if (error == AlreadyExists)
+                {
+                    TryDelete(temporary);
+                    return false;
+                }
+
+                // A file system without hard links (some network shares): the move below.
+            }
+
+            try
+            {
+                File.Move(temporary, claim);
+                return true;
+            }
+            catch (IOException) when (File.Exists(claim))
+            {
+                TryDelete(temporary);
+                return false;
+            }
+        }
+
+        // EEXIST on Linux and macOS.
+        private const int AlreadyExists = 17;
+
+        [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+        private static extern int Link(string existing, string created);
 
         private static string? LiveHolder(string claim)
         {
