@@ -15,6 +15,7 @@ $results = @(
         & (Join-Path $PSScriptRoot 'Measure-Bytes.ps1') -Count 2
         & (Join-Path $PSScriptRoot 'Measure-Startup.ps1') -Runs 2
         & (Join-Path $PSScriptRoot 'Measure-ReviewPage.ps1') -Count 200
+        & (Join-Path $PSScriptRoot 'Measure-BatchRun.ps1') -Counts 100
     }
     else {
         & (Join-Path $PSScriptRoot 'Measure-Saturation.ps1')
@@ -23,6 +24,7 @@ $results = @(
         & (Join-Path $PSScriptRoot 'Measure-Bytes.ps1')
         & (Join-Path $PSScriptRoot 'Measure-Startup.ps1')
         & (Join-Path $PSScriptRoot 'Measure-ReviewPage.ps1')
+        & (Join-Path $PSScriptRoot 'Measure-BatchRun.ps1')
     }
 )
 foreach ($group in $results | Group-Object Benchmark) {

@@ -162,6 +162,94 @@ Describe 'Batch mode' {
         $requests[-1].body.PSObject.Properties.Name | Should -Not -Contain 'temperature'
     }
 
+    It 'fails alone an image whose request the batch answered with an error; a 500 is sent again in the next batch' {
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20; faults = @(@{ kind = 'status'; status = 400; imageSize = '42x48' }, @{ kind = 'status'; status = 500; imageSize = '43x48'; requests = @(3) }) }
+        $batch = New-BatchSet 'one-fails' -Count 4 -Chain $single -Extra 'batch: true'
+        $summary = Invoke-VlmCaptionRun $batch.Config -ErrorVariable failures -ErrorAction SilentlyContinue
+        $summary.Succeeded | Should -Be 3
+        $summary.Failed | Should -Be 1
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'RequestFailed*'
+        $failures[0].TargetObject | Should -BeLike '*b2.png'
+        "$($failures[0])" | Should -BeLike '*HTTP 400*Scripted fault*'
+        # b3's 500 went again in a second batch of its own.
+        (Get-TestServerStat $server).batchesCreated | Should -Be 2
+        (Get-Content -LiteralPath (Join-Path $batch.Set 'b3.txt') -Raw) | Should -Match '^Red PNG image, 43x48 pixels\. Turn 1\.'
+    }
+
+    It 'stops at once on SIGINT while a batch runs, and goes on from it without sending it again' {
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 1500 }
+        $batch = New-BatchSet 'interrupted' -Count 2 -Chain $single -Extra 'batch: true'
+        $runner = Join-Path $batch.Root 'run.ps1'
+        Set-Content $runner "Import-Module '$env:VLMCAPTION_MODULE'; Invoke-VlmCaptionRun '$($batch.Config)' | Out-Null"
+        $exe = [Environment]::ProcessPath
+        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        # Through env, so that SIGINT is handled even when this process inherited it ignored.
+        $process = Start-Process -FilePath 'env' -ArgumentList (@('--default-signal=INT', $exe) + $prefix + @('-NoProfile', '-NonInteractive', '-File', $runner)) -PassThru
+        try {
+            $submitted = Join-Path $batch.State 'round-01/attempt-1/part-001.batch.json'
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while (-not ((Test-Path -LiteralPath $submitted) -and (Get-Content -LiteralPath $submitted -Raw) -like '*batch_id*') -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            & kill -INT $process.Id
+            $process.WaitForExit(20000) | Should -BeTrue
+            Write-Host "    stopped $([int]$clock.Elapsed.TotalMilliseconds) ms after SIGINT"
+        }
+        finally {
+            if (-not $process.HasExited) { $process.Kill() }
+        }
+
+        Test-Path -LiteralPath $submitted | Should -BeTrue -Because 'the state is kept for the next run'
+        $summary = Invoke-VlmCaptionRun $batch.Config
+        $summary.Succeeded | Should -Be 2
+        (Get-TestServerStat $server).batchesCreated | Should -Be 1
+        @(Get-TestServerRequest $server).Count | Should -Be 2
+    }
+
+    It 'sends again the requests of a batch someone cancelled, and says so' {
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 1000 }
+        $batch = New-BatchSet 'cancelled' -Count 2 -Chain $single -Extra 'batch: true'
+        $runner = Join-Path $batch.Root 'run.ps1'
+        $log = Join-Path $batch.Root 'warnings.txt'
+        Set-Content $runner "Import-Module '$env:VLMCAPTION_MODULE'; `$s = Invoke-VlmCaptionRun '$($batch.Config)' -WarningVariable w -WarningAction SilentlyContinue; Set-Content '$log' (@(`$w) + `"succeeded `$(`$s.Succeeded)`")"
+        $exe = [Environment]::ProcessPath
+        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        $process = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner)) -PassThru
+        try {
+            # Cancelled from outside (a dashboard, another tool) while it is validated.
+            $submitted = Join-Path $batch.State 'round-01/attempt-1/part-001.batch.json'
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while (-not ((Test-Path -LiteralPath $submitted) -and (Get-Content -LiteralPath $submitted -Raw) -like '*batch_id*') -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            $id = (Get-Content -LiteralPath $submitted -Raw | ConvertFrom-Json).batch_id
+            (Invoke-RestMethod -Method Post -Uri "$($server.BaseUrl)/batches/$id/cancel").status | Should -Be 'cancelling'
+            $process.WaitForExit(60000) | Should -BeTrue
+        }
+        finally {
+            if (-not $process.HasExited) { $process.Kill() }
+        }
+
+        $said = Get-Content -LiteralPath $log -Raw
+        $said | Should -BeLike "*batch $id cancelled with 0 of 2 requests answered*sent again*"
+        $said | Should -BeLike '*succeeded 2*'
+        (Get-TestServerStat $server).batchesCreated | Should -Be 2
+        @(Get-ChildItem -LiteralPath $batch.Set -Filter *.txt).Count | Should -Be 2
+    }
+
+    It 'writes jsonl and several captions an image, as the live path does' {
+        $batch = New-BatchSet 'jsonl' -Count 2 -Chain $single -Extra "batch: true`noutput_format: jsonl`ncaptions_per_image: 2`ntemperature: 0.5"
+        $summary = Invoke-VlmCaptionRun $batch.Config
+        $summary.Succeeded | Should -Be 2
+        foreach ($name in 'b1', 'b2') {
+            $lines = @(Get-Content -LiteralPath (Join-Path $batch.Set "$name.jsonl") | ConvertFrom-Json)
+            $lines.Count | Should -Be 2
+            $lines.model | Sort-Object -Unique | Should -Be 'test'
+            $lines[0].text | Should -Not -Be $lines[1].text -Because 'two independent conversations, sampled'
+            $lines[0].text | Should -Match 'Turn 1\. .* Sample \d+\.$'
+        }
+        (Get-TestServerStat $server).batchesCreated | Should -Be 1
+        @(Get-TestServerRequest $server).Count | Should -Be 4
+    }
+
     It 'splits a round past the request limit of one file' {
         $batch = New-BatchSet 'split' -Chain $single -Extra "batch: true`nbatch_max_requests: 2"
         $summary = Invoke-VlmCaptionRun $batch.Config

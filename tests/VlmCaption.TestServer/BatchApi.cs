@@ -90,6 +90,7 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
         var file = new StoredFile(NewId("file"), upload.FileName, purpose, buffer.ToArray(), Now);
         files[file.Id] = file;
         Interlocked.Increment(ref state.FilesUploaded);
+        Interlocked.Add(ref state.UploadedBytes, file.Content.LongLength);
         return Results.Json(Describe(file));
     }
 

@@ -9,6 +9,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
     /// <summary>Batch API counters for /debug/stats: files uploaded and batches created since start or reset.</summary>
     public int FilesUploaded;
     public int BatchesCreated;
+    public long UploadedBytes;
     private int inFlight;
     private int maxInFlight;
     private SemaphoreSlim? cap = options.MaxConcurrent > 0 ? new SemaphoreSlim(options.MaxConcurrent) : null;
@@ -41,6 +42,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
                 maxInFlight = Volatile.Read(ref maxInFlight),
                 filesUploaded = Volatile.Read(ref FilesUploaded),
                 batchesCreated = Volatile.Read(ref BatchesCreated),
+                uploadedBytes = Interlocked.Read(ref UploadedBytes),
                 averageInFlightWhileSending = span > 0 ? Math.Round(integralAtLastStart / span, 3) : 0,
                 sendingSeconds = Math.Round(span, 3),
             };
@@ -102,6 +104,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
             requestCount = 0;
             maxInFlight = 0;
             FilesUploaded = BatchesCreated = 0;
+            UploadedBytes = 0;
             Log.Clear();
             lock (meter)
             {

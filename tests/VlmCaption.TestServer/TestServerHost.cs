@@ -11,7 +11,13 @@ public static class TestServerHost
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port));
+        builder.WebHost.UseKestrel(k =>
+        {
+            k.Listen(System.Net.IPAddress.Loopback, port);
+            // Batch input files may be 200 MB (OpenAI's limit), past Kestrel's 30 MB default; BatchApi checks the limit itself.
+            k.Limits.MaxRequestBodySize = BatchApi.MaxFileBytes + (1 << 20);
+        });
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(o => o.MultipartBodyLengthLimit = BatchApi.MaxFileBytes + (1 << 20));
         WebApplication app = builder.Build();
         var state = new ServerState(options, logPath);
         var chat = new ChatHandler(state);

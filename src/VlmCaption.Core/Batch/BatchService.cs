@@ -204,6 +204,12 @@ namespace VlmCaption.Batch
                 {
                     return await call().ConfigureAwait(false);
                 }
+                catch (ClientResultException e) when (e.Status == 0 && !cancellationToken.IsCancellationRequested)
+                {
+                    // No answer at all: the connection dropped while the request was sent or read.
+                    failure = new CaptionException("ConnectionFailed", CaptionErrorCategory.ConnectionError, $"{shownUrl} dropped the connection when asked to {what}: {(e.InnerException ?? e).Message}", e);
+                    transient = true;
+                }
                 catch (ClientResultException e)
                 {
                     PipelineResponse? response = e.GetRawResponse();

@@ -1,0 +1,53 @@
+<#
+.SYNOPSIS
+    Batch mode at scale: -Count images, a chain of three prompts as three rounds through the reference server's
+    Batch API. Time, client CPU per image, peak working set of the pwsh process, and the bytes uploaded (each
+    round carries the whole conversation, image included), against the same set captioned live.
+#>
+param([int[]] $Counts = @(1000, 10000), [int] $Width = 512, [int] $Height = 384)
+
+$ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $PSScriptRoot 'BenchCommon.psm1') -Force
+$module = Get-BenchModulePath
+$server = Start-TestServer -Arguments '--no-image-decode', '--no-log'
+$root = Join-Path ([IO.Path]::GetTempPath()) "vlmbench-batch-$PID"
+try {
+    foreach ($count in $Counts) {
+        $folder = Join-Path $root "n$count"
+        New-BenchImages -Folder (Join-Path $folder 'images') -Count $count -Width $Width -Height $Height -Format jpeg -Pattern photo -Subfolders ([math]::Max(1, $count / 1000))
+        foreach ($way in 'live', 'batch') {
+            Get-ChildItem (Join-Path $folder 'images') -Recurse -Filter *.txt | Remove-Item
+            $config = Join-Path $folder 'caption.yaml'
+            Set-Content $config "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [Describe the image., Name its colours., Write the final caption.]`nbase_directory: images`nrecursive: true`nconcurrent_batch_size: 8`nstream: false`nbatch: $($way -eq 'batch')`nbatch_poll_sec: 0.2"
+            Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20; noImageDecode = $true }
+            $line = Invoke-FreshPwshScript {
+                param($Module, $Config)
+                Import-Module $Module
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                $process = [Diagnostics.Process]::GetCurrentProcess()
+                $cpu = $process.TotalProcessorTime
+                $summary = Invoke-VlmCaptionRun $Config
+                $process.Refresh()
+                "$($clock.Elapsed.TotalSeconds) $(($process.TotalProcessorTime - $cpu).TotalSeconds) $($process.PeakWorkingSet64) $($summary.Succeeded)"
+            } -ArgumentList $module, $config | Select-Object -Last 1
+            $seconds, $cpuSeconds, $peak, $succeeded = $line -split ' '
+            $stats = Get-TestServerStat $server
+            [pscustomobject]@{
+                Benchmark     = 'BatchRun'
+                Way           = $way
+                Images        = $count
+                Captioned     = [int] $succeeded
+                Seconds       = [math]::Round([double]$seconds, 1)
+                CpuMsPerImage = [math]::Round([double]$cpuSeconds * 1000 / $count, 1)
+                PeakMB        = [math]::Round([double]$peak / 1MB)
+                Batches       = $stats.batchesCreated
+                UploadedMB    = [math]::Round($stats.uploadedBytes / 1MB, 1)
+            }
+        }
+        Remove-Item $folder -Recurse -Force
+    }
+}
+finally {
+    Stop-TestServer $server
+    Remove-Item $root -Recurse -Force -ErrorAction Ignore
+}
