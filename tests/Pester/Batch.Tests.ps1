@@ -282,6 +282,17 @@ Describe 'Batch mode' {
         "$($failures[0])" | Should -BeLike '*b9.jpg*more than a batch file may hold*'
     }
 
+    It 'fails alone an image that cannot be prepared, before the first round, and never sends it' {
+        $batch = New-BatchSet 'broken' -Count 2 -Chain $single -Extra 'batch: true'
+        [IO.File]::WriteAllBytes((Join-Path $batch.Set 'b0.png'), [byte[]] (1..200))
+        $summary = Invoke-VlmCaptionRun $batch.Config -ErrorVariable failures -ErrorAction SilentlyContinue
+        $summary.Succeeded | Should -Be 2
+        $summary.Failed | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'ImageDecodeFailed*'
+        $failures[0].TargetObject | Should -BeLike '*b0.png'
+        @(Get-TestServerRequest $server).Count | Should -Be 2
+    }
+
     It 'sends again what an expired batch left undone, and says so' {
         Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20; batchFault = 'expire' }
         $batch = New-BatchSet 'expired' -Count 4 -Chain $single -Extra 'batch: true'

@@ -92,7 +92,7 @@ namespace VlmCaption.Batch
         /// <inheritdoc />
         public void Dispose() => folder.Dispose();
 
-        /// <summary>The numbers of the images the folder lists, with their paths, for a run that goes on.</summary>
+        /// <summary>The paths of the images the folder lists, for a run that goes on.</summary>
         public IReadOnlyList<string> ListedImages() => LoadImages().Select(i => i.Path).ToList();
 
         /// <summary>Prepares each image once, on every core, and lists them; a failure stays with its image.</summary>
@@ -103,29 +103,31 @@ namespace VlmCaption.Batch
             var preparer = new ImagePreparer(imageOptions);
             var notes = new HashSet<string>();
             int width = Math.Max(1, Environment.ProcessorCount) * 2;
-            using var list = new StreamWriter(new FileStream(folder.ImagesFile, FileMode.Create, FileAccess.Write, FileShare.Read), new System.Text.UTF8Encoding(false));
-            for (int start = 0; start < jobs.Count; start += width)
+            using (var stream = new FileStream(folder.ImagesFile, FileMode.Create, FileAccess.Write, FileShare.Read))
+            using (var list = new StreamWriter(stream, new System.Text.UTF8Encoding(false)))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                Progress?.Invoke($"Preparing images: {start} of {jobs.Count}", jobs.Count == 0 ? 0 : start * 100 / jobs.Count);
-                var chunk = jobs.Skip(start).Take(width).Select((job, i) => (Job: job, Number: start + i + 1)).ToList();
-                Task<(BatchImage, string?)>[] prepared = chunk.Select(item => Task.Run(() => PrepareOne(preparer, item.Job, item.Number, cancellationToken))).ToArray();
-                Task.WaitAll(prepared, cancellationToken);
-                foreach (Task<(BatchImage Image, string? Note)> done in prepared)
+                for (int start = 0; start < jobs.Count; start += width)
                 {
-                    if (done.Result.Note is string note && notes.Add(note.StartsWith("'", StringComparison.Ordinal) ? note : done.Result.Image.MediaType))
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Progress?.Invoke($"Preparing images: {start} of {jobs.Count}", start * 100 / jobs.Count);
+                    var chunk = jobs.Skip(start).Take(width).Select((job, i) => (Job: job, Number: start + i + 1)).ToList();
+                    Task<(BatchImage, string?)>[] prepared = chunk.Select(item => Task.Run(() => PrepareOne(preparer, item.Job, item.Number, cancellationToken))).ToArray();
+                    Task.WaitAll(prepared, cancellationToken);
+                    foreach (Task<(BatchImage Image, string? Note)> done in prepared)
                     {
-                        Warning?.Invoke(note);
-                    }
+                        if (done.Result.Note is string note && notes.Add(note.StartsWith("'", StringComparison.Ordinal) ? note : done.Result.Image.MediaType))
+                        {
+                            Warning?.Invoke(note);
+                        }
 
-                    list.WriteLine(done.Result.Image.ToLine());
+                        list.WriteLine(done.Result.Image.ToLine());
+                    }
                 }
+
+                list.Flush();
+                stream.Flush(flushToDisk: true);
             }
 
-            list.Flush();
-            list.BaseStream.Flush();
-            ((FileStream)list.BaseStream).Flush(flushToDisk: true);
-            list.Dispose();
             BatchFolder.WriteWhole(folder.ImagesDone, jobs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
