@@ -69,6 +69,7 @@ Describe 'Batch mode' {
 
         Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20 }
         $batch = New-BatchSet 'batch' -Extra 'batch: true'
+        $storedBefore = (Get-TestServerStat $server).storedFiles
         $summary = Invoke-VlmCaptionRun $batch.Config -WarningVariable warnings
         $summary.Succeeded | Should -Be 5
         $summary.Failed | Should -Be 0
@@ -76,6 +77,8 @@ Describe 'Batch mode' {
         # Rounds 1-3 hold every image, round 4 the two blue ones the rule caught: four batches, one file each.
         $stats.batchesCreated | Should -Be 4
         $stats.filesUploaded | Should -Be 4
+        $stats.storedFiles | Should -Be $storedBefore -Because 'each round''s input, output and error files are deleted from the provider once read'
+        $warnings | Should -BeNullOrEmpty
         @(Get-TestServerRequest $server).Count | Should -Be $liveRequests
         $captions = Get-Captions $batch.Set
         $captions.Count | Should -Be 5

@@ -30,10 +30,13 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
 
     public void Map(WebApplication app)
     {
+        state.StoredFileCount = () => files.Count;
         // Typed as Func so that minimal APIs write the returned result (a bare method group would bind as a RequestDelegate).
         app.MapPost("/v1/files", (Func<HttpContext, Task<IResult>>)UploadAsync);
         app.MapGet("/v1/files/{id}", (string id) => files.TryGetValue(id, out StoredFile? file) ? Results.Json(Describe(file)) : NotFound("file", id));
         app.MapGet("/v1/files/{id}/content", (string id) => files.TryGetValue(id, out StoredFile? file) ? Results.Bytes(file.Content, "application/jsonl") : NotFound("file", id));
+        // DELETE /v1/files/{id} answers {"id", "object": "file", "deleted": true} (the API reference's Delete file).
+        app.MapDelete("/v1/files/{id}", (string id) => files.TryRemove(id, out _) ? Results.Json(new { id, @object = "file", deleted = true }) : NotFound("file", id));
         app.MapPost("/v1/batches", (Func<HttpContext, Task<IResult>>)CreateAsync);
         app.MapGet("/v1/batches/{id}", (string id) => batches.TryGetValue(id, out JsonObject? batch) ? Json(batch) : NotFound("batch", id));
         app.MapPost("/v1/batches/{id}/cancel", (string id) => Cancel(id));

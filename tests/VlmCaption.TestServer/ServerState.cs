@@ -10,6 +10,9 @@ public sealed class ServerState(ServerOptions options, string? logPath)
     public int FilesUploaded;
     public int BatchesCreated;
     public long UploadedBytes;
+
+    /// <summary>Files the Batch API holds now (uploads and outputs not deleted), kept across resets.</summary>
+    public Func<int> StoredFileCount { get; set; } = () => 0;
     private int inFlight;
     private int maxInFlight;
     private SemaphoreSlim? cap = options.MaxConcurrent > 0 ? new SemaphoreSlim(options.MaxConcurrent) : null;
@@ -43,6 +46,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
                 filesUploaded = Volatile.Read(ref FilesUploaded),
                 batchesCreated = Volatile.Read(ref BatchesCreated),
                 uploadedBytes = Interlocked.Read(ref UploadedBytes),
+                storedFiles = StoredFileCount(),
                 averageInFlightWhileSending = span > 0 ? Math.Round(integralAtLastStart / span, 3) : 0,
                 sendingSeconds = Math.Round(span, 3),
             };

@@ -31,6 +31,7 @@ namespace VlmCaption.Batch
         private readonly string fingerprint;
         private readonly string shownUrl;
         private int pendingImages;
+        private bool deleteFailureSaid;
 
         /// <summary>Opens (and locks) the state folder; throws <see cref="CaptionException"/> when another run holds it or it was started with other settings.</summary>
         public BatchRun(CaptionSettings settings, ImagePreparationOptions imageOptions, string? globalMetadata, BatchOptions options)
@@ -313,6 +314,7 @@ namespace VlmCaption.Batch
             {
                 Warning?.Invoke($"{where}: batch {batchId} failed: {(status.Errors.Length > 0 ? status.Errors : "no reason given")}. Its requests are sent again in a new batch.");
                 BatchFolder.WriteWhole(Finished(part), "failed\n" + status.Errors);
+                DeleteStored(part, status, cancellationToken);
                 return;
             }
 
@@ -332,6 +334,27 @@ namespace VlmCaption.Batch
             }
 
             BatchFolder.WriteWhole(Finished(part), status.Status + "\n");
+            DeleteStored(part, status, cancellationToken);
+        }
+
+        /// <summary>Removes the part's files from the provider's storage once their answers are on disk; what cannot be removed is said once.</summary>
+        private void DeleteStored(string part, BatchStatus status, CancellationToken cancellationToken)
+        {
+            var stored = new List<string>();
+            if (ReadIds(part).TryGetValue("file_id", out string? input))
+            {
+                stored.Add(input);
+            }
+
+            stored.AddRange(new[] { status.OutputFileId, status.ErrorFileId }.OfType<string>());
+            foreach (string id in stored)
+            {
+                if (!service!.DeleteAsync(id, Verbose, cancellationToken).GetAwaiter().GetResult() && !deleteFailureSaid)
+                {
+                    deleteFailureSaid = true;
+                    Warning?.Invoke($"{shownUrl} did not delete the batch file {id} from its storage; batch files left there count toward its storage limits until deleted.");
+                }
+            }
         }
 
         /// <summary>-BatchFiles: true when every part has its output beside it; else says what to run.</summary>

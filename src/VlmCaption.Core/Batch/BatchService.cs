@@ -134,6 +134,21 @@ namespace VlmCaption.Batch
                 return true;
             });
 
+        /// <summary>Deletes a file from the provider's storage (OpenAI keeps batch files until they are deleted); false when it could not.</summary>
+        public async Task<bool> DeleteAsync(string fileId, Action<string>? log, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await files.DeleteFileAsync(fileId, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && (e is ClientResultException || ServerFailure.FromTransport(e, shownUrl, timeout) is not null))
+            {
+                log?.Invoke($"{shownUrl} did not delete file {fileId}: {e.Message}");
+                return false;
+            }
+        }
+
         private PipelineMessage Message(string method, string relative, CancellationToken cancellationToken, bool buffer)
         {
             PipelineMessage message = files.Pipeline.CreateMessage();
