@@ -145,6 +145,8 @@ function Update-HelpMarkdown {
         foreach ($link in $links) { $null = $text.Append("[$($link.Text)]($($link.Uri))`n`n") }
         [IO.File]::WriteAllText($path, $text.ToString().TrimEnd() + "`n")
     }
+    $about = Join-Path $Folder "about_$ModuleName.md"
+    if (Test-Path $about) { Update-AboutOptionTable -Path $about }
 }
 
 function ConvertTo-MamlHelp {
@@ -293,6 +295,18 @@ function Write-Paragraphs($writer, $maml, [string] $Element, [string] $Text) {
     $writer.WriteEndElement()
 }
 
+function Update-AboutOptionTable {
+    <# Writes the table of caption.yaml keys in about_VlmCaption.md from [VlmCaption.ConfigOptions]::All, the one list of keys. #>
+    param([Parameter(Mandatory)] [string] $Path)
+    $marker = '<!-- The rows below are written from [VlmCaption.ConfigOptions]::All by ./build.ps1 UpdateHelp: edit them there. -->'
+    $text = (Get-Content -LiteralPath $Path -Raw) -replace "`r", ''
+    $start = $text.IndexOf($marker)
+    if ($start -lt 0) { throw "$Path has no line '$marker' before its table of keys." }
+    $tableStart = $start + $marker.Length + 1
+    $end = $text.IndexOf("`n`n", $tableStart)
+    Set-Content -LiteralPath $Path -Value ($text.Substring(0, $tableStart) + [VlmCaption.ConfigOptions]::MarkdownTable() + $text.Substring($end + 1)) -NoNewline
+}
+
 function ConvertTo-AboutHelp {
     <#
     Turns about_*.md into the plain text Get-Help shows: headings in capitals, text wrapped to fit 80 columns
@@ -330,6 +344,8 @@ function ConvertTo-AboutHelp {
     foreach ($raw in (Get-Content -LiteralPath $Path) -replace "`r", '') {
         if ($raw -match '^```') { & $flush; $inFence = -not $inFence; if (-not $inFence) { $out.Add('') }; continue }
         if ($inFence) { $out.Add('        ' + $raw); continue }
+        # A note to whoever edits the source, not text for the reader.
+        if ($raw -match '^<!--.*-->$') { continue }
         if ($raw -match '^# (.+)$') { & $flush; $out.Add('TOPIC'); $out.Add('    ' + $Matches[1].Trim()); $out.Add(''); continue }
         if ($raw -match '^## (.+)$') { & $flush; $out.Add($Matches[1].Trim().ToUpperInvariant()); $out.Add(''); continue }
         if ($raw -match '^### (.+)$') { & $flush; $out.Add('  ' + $Matches[1].Trim()); $out.Add(''); continue }

@@ -53,8 +53,8 @@ Describe 'Help sources' {
         $copy = Join-Path $TestDrive 'docs'
         Copy-Item $docs $copy -Recurse
         Update-HelpMarkdown -ModuleName VlmCaption -Folder $copy
-        foreach ($file in Get-ChildItem $copy -Filter '*-*.md') {
-            Get-Content $file.FullName -Raw | Should -BeExactly (Get-Content (Join-Path $docs $file.Name) -Raw) -Because "$($file.Name) must match the cmdlet"
+        foreach ($file in @(Get-ChildItem $copy -Filter '*-*.md') + @(Get-Item (Join-Path $copy 'about_VlmCaption.md'))) {
+            Get-Content $file.FullName -Raw | Should -BeExactly (Get-Content (Join-Path $docs $file.Name) -Raw) -Because "$($file.Name) must match the cmdlets and the list of caption.yaml keys"
         }
     }
 

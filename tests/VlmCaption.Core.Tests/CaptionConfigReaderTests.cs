@@ -217,6 +217,40 @@ public class ConfigTemplateTests
     }
 
     [Fact]
+    public void An_absent_key_has_the_default_the_list_of_keys_gives_and_so_has_a_new_config()
+    {
+        using var folder = new TempFolder();
+        string minimalPath = Path.Combine(folder.Path, "minimal.yaml");
+        File.WriteAllText(minimalPath, "prompts: [a]\n");
+        CaptionConfig read = CaptionConfigReader.Read(minimalPath, out _, _ => null);
+        var made = new CaptionConfig();
+        int compared = 0;
+        foreach (ConfigOption option in ConfigOptions.All.Where(o => o.Default is not null && o.Key != "skip_if_txt_exists"))
+        {
+            string property = string.Concat(option.Key.Split('_').Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
+            var info = typeof(CaptionConfig).GetProperty(property, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase)
+                ?? throw new InvalidOperationException($"No property for {option.Key}");
+            foreach ((string which, CaptionConfig config) in new[] { ("read", read), ("new", made) })
+            {
+                object? value = info.GetValue(config);
+                object expected = option.Default!;
+                if (expected is long or double)
+                {
+                    Assert.True(Convert.ToDecimal(value) == Convert.ToDecimal(expected), $"{option.Key} ({which}): {value}, the list says {expected}");
+                }
+                else
+                {
+                    Assert.True(Equals(value, expected), $"{option.Key} ({which}): {value}, the list says {expected}");
+                }
+            }
+
+            compared++;
+        }
+
+        Assert.True(compared > 20, $"only {compared} defaults compared");
+    }
+
+    [Fact]
     public void Every_template_value_that_is_not_the_default_says_so_and_why()
     {
         using var folder = new TempFolder();

@@ -75,46 +75,46 @@ namespace VlmCaption.Config
                 BaseUrl = StringOrList("base_url")?.ToArray() ?? SessionDefaults.BaseUrls(environment),
                 ApiKeyEnvVars = StringList("api_key_env_vars")?.ToArray() ?? Array.Empty<string>(),
                 Model = Text("model") is string model && model.Length > 0 ? model : SessionDefaults.Model(environment),
-                MaxTokens = Integer("max_tokens", 1, int.MaxValue) ?? 4096,
-                UseMaxCompletionTokens = Boolean("use_max_completion_tokens") ?? false,
-                ConcurrentBatchSize = Integer("concurrent_batch_size", 1, 256) ?? 1,
+                MaxTokens = (int)IntegerOption("max_tokens"),
+                UseMaxCompletionTokens = BooleanOption("use_max_completion_tokens"),
+                ConcurrentBatchSize = (int)IntegerOption("concurrent_batch_size"),
                 SystemPrompt = Text("system_prompt") ?? "",
                 Prompts = Prompts().ToArray(),
                 RetryRules = RetryRules().ToArray(),
                 BaseDirectory = FullPath(Text("base_directory") ?? "."),
-                Recursive = Boolean("recursive") ?? false,
+                Recursive = BooleanOption("recursive"),
                 Existing = Existing(),
                 SkipIfCaptionExists = Existing() is string existing ? existing == "skip" : Boolean("skip_if_caption_exists") ?? Boolean("skip_if_txt_exists") ?? false,
                 OutputFormat = OutputFormat(),
                 OutputDirectory = OptionalPath("output_directory"),
                 Shard = ShardOf(),
-                CaptionsPerImage = (int)(Integer("captions_per_image", 1, CaptionSettings.MaxCaptionsPerImage) ?? 1),
-                Batch = Boolean("batch") ?? false,
+                CaptionsPerImage = (int)IntegerOption("captions_per_image"),
+                Batch = BooleanOption("batch"),
                 BatchFiles = OptionalPath("batch_files"),
-                BatchMaxRequests = Integer("batch_max_requests", 1, Batch.BatchOptions.DefaultMaxRequests) ?? Batch.BatchOptions.DefaultMaxRequests,
-                BatchMaxBytes = Integer("batch_max_bytes", 1000, 1L << 40) ?? Batch.BatchOptions.DefaultMaxBytes,
-                BatchPollSec = Number("batch_poll_sec", 0.05, 3600) ?? 5,
+                BatchMaxRequests = (int)IntegerOption("batch_max_requests"),
+                BatchMaxBytes = IntegerOption("batch_max_bytes"),
+                BatchPollSec = NumberOption("batch_poll_sec"),
                 CaptionExtension = CaptionExtension(),
                 Prefix = Text("prefix") ?? "",
                 Suffix = Text("suffix") ?? "",
-                MaxImageSize = Integer("max_image_size", 0, 65535) ?? 1536,
-                MaxPixels = Integer("max_pixels", 1, long.MaxValue) ?? 100_000_000,
-                MaxImageBytes = Integer("max_image_bytes", 10_000, 1L << 30) ?? Images.ImagePreparationOptions.DefaultMaxImageBytes,
-                TimeoutSec = Integer("timeout_sec", 1, 86400) ?? 300,
-                Stream = Boolean("stream") ?? true,
-                MaxRequestSec = Integer("max_request_sec", 1, 604800) ?? CaptionSettings.DefaultMaxRequestSec,
-                MaxAnswerBytes = Integer("max_answer_bytes", 1024, 1L << 30) ?? CaptionSettings.DefaultMaxAnswerBytes,
-                MaxRetries = Integer("max_retries", 0, 100) ?? 3,
-                MaxConsecutiveFailures = Integer("max_consecutive_failures", 0, int.MaxValue) ?? 5,
-                Temperature = Number("temperature", 0, 2),
+                MaxImageSize = (int)IntegerOption("max_image_size"),
+                MaxPixels = IntegerOption("max_pixels"),
+                MaxImageBytes = IntegerOption("max_image_bytes"),
+                TimeoutSec = (int)IntegerOption("timeout_sec"),
+                Stream = BooleanOption("stream"),
+                MaxRequestSec = (int)IntegerOption("max_request_sec"),
+                MaxAnswerBytes = IntegerOption("max_answer_bytes"),
+                MaxRetries = (int)IntegerOption("max_retries"),
+                MaxConsecutiveFailures = (int)IntegerOption("max_consecutive_failures"),
+                Temperature = OptionalNumber("temperature"),
                 ChatHistoryDir = OptionalPath("chat_history_dir"),
                 Replacements = Replacements().ToArray(),
                 StripPhrases = StringList("strip_phrases")?.ToArray() ?? Array.Empty<string>(),
-                Tidy = Boolean("tidy") ?? false,
+                Tidy = BooleanOption("tidy"),
                 TagSeparator = Value("tag_separator") is YamlScalarNode separator && !IsNull(separator) && (separator.Value ?? "").Length > 0 ? separator.Value : null,
-                TagUnderscores = Boolean("tag_underscores") ?? false,
+                TagUnderscores = BooleanOption("tag_underscores"),
                 DropTags = StringList("drop_tags")?.ToArray() ?? Array.Empty<string>(),
-                MaxWords = Integer("max_words", 0, 100_000) ?? 0,
+                MaxWords = (int)IntegerOption("max_words"),
                 ReasoningEffort = ReasoningEffort(),
                 ExtraBody = ExtraBody(),
             };
@@ -242,6 +242,23 @@ namespace VlmCaption.Config
             Ranged(key, min, max, "a whole number", (string? text, out long value) => long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value));
 
         private int? Integer(string key, int min, int max) => (int?)Integer(key, (long)min, (long)max);
+
+        // The ranges and defaults of numbers and switches come from ConfigOptions, the one list of keys.
+        private long IntegerOption(string key)
+        {
+            ConfigOption option = ConfigOptions.Find(key);
+            return Integer(key, (long)option.Minimum!.Value, (long)option.Maximum!.Value) ?? (long)option.Default!;
+        }
+
+        private double NumberOption(string key) => OptionalNumber(key) ?? (double)ConfigOptions.Find(key).Default!;
+
+        private double? OptionalNumber(string key)
+        {
+            ConfigOption option = ConfigOptions.Find(key);
+            return Number(key, (double)option.Minimum!.Value, (double)option.Maximum!.Value);
+        }
+
+        private bool BooleanOption(string key) => Boolean(key) ?? (bool)ConfigOptions.Find(key).Default!;
 
         private double? Number(string key, double min, double max) =>
             Ranged(key, min, max, "a number", (string? text, out double value) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value));

@@ -7,16 +7,7 @@ namespace VlmCaption.Config
     /// <summary>The keys caption.yaml may hold, and the nearest one to a misspelling.</summary>
     internal static class ConfigKeys
     {
-        public static readonly IReadOnlyList<string> All = new[]
-        {
-            "base_url", "api_key", "api_key_env_vars", "model", "max_tokens", "use_max_completion_tokens", "concurrent_batch_size",
-            "system_prompt", "global_metadata_file", "prompts", "retry_rules", "hint_sources", "base_directory", "recursive",
-            "skip_if_caption_exists", "skip_if_txt_exists", "output_format", "caption_extension", "prefix", "suffix",
-            "max_image_size", "max_pixels", "max_image_bytes", "timeout_sec", "max_retries", "max_consecutive_failures", "temperature", "chat_history_dir",
-            "reasoning_effort", "extra_body", "stream", "max_request_sec", "max_answer_bytes",
-            "existing", "replacements", "strip_phrases", "tidy", "tag_separator", "tag_underscores", "drop_tags", "max_words",
-            "output_directory", "captions_per_image", "shard", "batch", "batch_files", "batch_max_requests", "batch_max_bytes", "batch_poll_sec",
-        };
+        public static readonly IReadOnlyList<string> All = ConfigOptions.All.Select(option => option.Key).ToArray();
 
         /// <summary>The known key closest to <paramref name="key"/> by edit distance, if it is close enough to be a typo.</summary>
         public static string? Nearest(string key)

@@ -139,8 +139,13 @@ max_image_size: 1536
 max_pixels: 100000000
 max_image_bytes: 3750000
 
-# Seconds one request may take, and retries for connection failures, 408, 429 and 5xx.
+# Answers are read as they are written (stream: false for servers that mishandle streaming). timeout_sec is
+# the longest silence in one request, max_request_sec the longest one request may take in all, in seconds;
+# max_answer_bytes the most answer text read. Retries are for connection failures, 408, 429 and 5xx.
+stream: true
 timeout_sec: 300
+max_request_sec: 3600
+max_answer_bytes: 8388608
 max_retries: 3
 # Stop the run when this many images in a row fail for reasons that are not about the image
 # (server down, key refused); 0 never stops.

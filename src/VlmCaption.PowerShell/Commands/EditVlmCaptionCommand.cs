@@ -49,9 +49,9 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateNotNull]
         public string[]? DropTag { get; set; }
 
-        /// <summary>The most words kept, cut at a sentence end where one is near.</summary>
+        /// <summary>The most words kept, cut at a sentence end where one is near; 0 for no limit (over a caption.yaml that sets one).</summary>
         [Parameter]
-        [ValidateRange(1, 100_000)]
+        [ValidateRange(0, 100_000)]
         public int MaxWords { get; set; }
 
         /// <summary>A caption.yaml path or object whose post-processing keys apply; the parameters add to or replace them.</summary>
