@@ -70,4 +70,26 @@ public class BatchFileTests
         Assert.Contains("line 5", skipped[1]);
         Assert.Contains("longer than 1000 bytes", skipped[1]);
     }
+
+    [Fact]
+    public void Answers_kept_on_disk_read_back_whole_and_the_file_goes_with_the_run()
+    {
+        using var folder = new TempFolder();
+        string path = Path.Combine(folder.Path, "answers.tmp");
+        var kept = new List<((long, int) Where, string Text)>();
+        using (var answers = new BatchAnswers(path))
+        {
+            foreach (string text in new[] { "A red square.", "", "Ça va — 東京, ✓", new string('x', 100_000) })
+            {
+                kept.Add((answers.Add(text), text));
+            }
+
+            foreach (((long, int) where, string text) in kept.AsEnumerable().Reverse())
+            {
+                Assert.Equal(text, answers.Read(where));
+            }
+        }
+
+        Assert.False(File.Exists(path));
+    }
 }

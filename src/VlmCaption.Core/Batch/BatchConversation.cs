@@ -13,13 +13,17 @@ namespace VlmCaption.Batch
     internal sealed class BatchConversation
     {
         private readonly CaptionSettings settings;
+        private readonly BatchAnswers answers;
+        private readonly List<StoredTurn> turns = new List<StoredTurn>();
+        private int captionTurn = -1;
         private string nextText;
         private string nextPrompt;
         private int nextStep;
 
-        public BatchConversation(CaptionSettings settings, BatchImage image, int captionIndex)
+        public BatchConversation(CaptionSettings settings, BatchAnswers answers, BatchImage image, int captionIndex)
         {
             this.settings = settings;
+            this.answers = answers;
             Image = image;
             CaptionIndex = captionIndex;
             nextPrompt = settings.Prompts[0];
@@ -31,10 +35,14 @@ namespace VlmCaption.Batch
         /// <summary>Which of the image's captions (from 1).</summary>
         public int CaptionIndex { get; }
 
-        public List<CaptionTurn> Turns { get; } = new List<CaptionTurn>();
+        /// <summary>Turns answered so far.</summary>
+        public int TurnCount => turns.Count;
+
+        /// <summary>The turns, their answers read back from the answers file.</summary>
+        public List<CaptionTurn> Turns() => turns.ConvertAll(Materialise);
 
         /// <summary>The turn whose answer is the caption.</summary>
-        public CaptionTurn? CaptionTurn { get; private set; }
+        public CaptionTurn? CaptionTurn => captionTurn < 0 ? null : Materialise(turns[captionTurn]);
 
         /// <summary>Why it failed; set once, and then it is done.</summary>
         public CaptionException? Error { get; set; }
@@ -45,18 +53,18 @@ namespace VlmCaption.Batch
         public bool Done => Error is not null || nextStep < 0;
 
         /// <summary>Unique in a round: image, caption and turn.</summary>
-        public string CustomId => $"img-{Image.Key}-c{CaptionIndex}-t{Turns.Count + 1}";
+        public string CustomId => $"img-{Image.Key}-c{CaptionIndex}-t{turns.Count + 1}";
 
         /// <summary>The messages of the next request: the history so far and the next user turn.</summary>
         public List<ChatMessage> NextMessages(string? systemText, PreparedImage image)
         {
-            List<ChatMessage> messages = History(systemText, image, Turns.Count);
-            messages.Add(Turns.Count == 0 ? ChatMessage.User(nextText, image) : ChatMessage.User(nextText));
+            List<ChatMessage> messages = History(systemText, image, turns.Count);
+            messages.Add(turns.Count == 0 ? ChatMessage.User(nextText, image) : ChatMessage.User(nextText));
             return messages;
         }
 
-        /// <summary>The messages up to and including the answer of turn <paramref name="turns"/>.</summary>
-        public List<ChatMessage> History(string? systemText, PreparedImage? image, int turns)
+        /// <summary>The messages up to and including the answer of turn <paramref name="count"/>.</summary>
+        public List<ChatMessage> History(string? systemText, PreparedImage? image, int count)
         {
             var messages = new List<ChatMessage>();
             if (systemText is not null)
@@ -64,10 +72,10 @@ namespace VlmCaption.Batch
                 messages.Add(ChatMessage.System(systemText));
             }
 
-            for (int i = 0; i < turns; i++)
+            for (int i = 0; i < count; i++)
             {
-                messages.Add(i == 0 ? ChatMessage.User(ImageConversation.FirstTurnText(Image.Hints, Turns[0].Prompt), image) : ChatMessage.User(Turns[i].Prompt));
-                messages.Add(ChatMessage.Assistant(Turns[i].Response));
+                messages.Add(i == 0 ? ChatMessage.User(ImageConversation.FirstTurnText(Image.Hints, turns[0].Prompt), image) : ChatMessage.User(turns[i].Prompt));
+                messages.Add(ChatMessage.Assistant(answers.Read(turns[i].Answer)));
             }
 
             return messages;
@@ -81,23 +89,15 @@ namespace VlmCaption.Batch
                 ? $"turn {nextStep + 1} of {settings.Prompts.Count}"
                 : $"retry rule '{settings.RetryRules[nextStep - settings.Prompts.Count].RuleName}'";
             AnswerCheck.Check(answer, response, $"'{Image.Path}', {label}", maxTokens, log);
-            var turn = new CaptionTurn
-            {
-                Prompt = nextPrompt,
-                Response = response,
-                FinishReason = answer.FinishReason,
-                PromptTokens = answer.PromptTokens,
-                CompletionTokens = answer.CompletionTokens,
-            };
-            Turns.Add(turn);
+            turns.Add(new StoredTurn(nextPrompt, answers.Add(response), string.Intern(answer.FinishReason), answer.PromptTokens, answer.CompletionTokens));
             LastTransient = null;
             if (nextStep < settings.Prompts.Count)
             {
-                CaptionTurn = turn;
+                captionTurn = turns.Count - 1;
             }
             else if (response.Length > 0 && ImageConversation.BannedPhrasesIn(response, settings.RetryRules[nextStep - settings.Prompts.Count]).Count == 0)
             {
-                CaptionTurn = turn;
+                captionTurn = turns.Count - 1;
             }
             else
             {
@@ -119,9 +119,10 @@ namespace VlmCaption.Batch
                 return;
             }
 
+            string caption = answers.Read(turns[captionTurn].Answer);
             for (int rule = step - prompts; rule < settings.RetryRules.Count; rule++)
             {
-                List<string> found = ImageConversation.BannedPhrasesIn(CaptionTurn!.Response, settings.RetryRules[rule]);
+                List<string> found = ImageConversation.BannedPhrasesIn(caption, settings.RetryRules[rule]);
                 if (found.Count > 0)
                 {
                     nextStep = prompts + rule;
@@ -131,6 +132,38 @@ namespace VlmCaption.Batch
             }
 
             nextStep = -1;
+        }
+
+        private CaptionTurn Materialise(StoredTurn turn) => new CaptionTurn
+        {
+            Prompt = turn.Prompt,
+            Response = answers.Read(turn.Answer),
+            FinishReason = turn.FinishReason,
+            PromptTokens = turn.PromptTokens,
+            CompletionTokens = turn.CompletionTokens,
+        };
+
+        /// <summary>A turn as held in memory: the prompt (shared with the settings), where its answer is, and small facts.</summary>
+        private sealed class StoredTurn
+        {
+            public StoredTurn(string prompt, (long, int) answer, string finishReason, int? promptTokens, int? completionTokens)
+            {
+                Prompt = prompt;
+                Answer = answer;
+                FinishReason = finishReason;
+                PromptTokens = promptTokens;
+                CompletionTokens = completionTokens;
+            }
+
+            public string Prompt { get; }
+
+            public (long Offset, int Length) Answer { get; }
+
+            public string FinishReason { get; }
+
+            public int? PromptTokens { get; }
+
+            public int? CompletionTokens { get; }
         }
     }
 }

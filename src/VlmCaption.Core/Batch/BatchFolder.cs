@@ -59,6 +59,9 @@ namespace VlmCaption.Batch
 
         public string ReportedLog => Combine("reported.log");
 
+        /// <summary>The answers of the run in progress (<see cref="BatchAnswers"/>), gone when it ends.</summary>
+        public string AnswersFile => Combine("answers.tmp");
+
         public string PreparedFile(BatchImage image) => Combine("prepared", image.Key + ".datauri");
 
         public string AttemptFolder(int round, int attempt) =>

@@ -157,13 +157,29 @@ namespace VlmCaption.Batch
         /// <summary>Runs the rounds from where the folder says the run is, until every image is finished or request files wait to be run.</summary>
         public BatchRunState Run(CancellationToken cancellationToken)
         {
+            BatchRunState state;
+            using (var answers = new BatchAnswers(folder.AnswersFile))
+            {
+                state = RunRounds(answers, cancellationToken);
+            }
+
+            if (state == BatchRunState.Finished)
+            {
+                folder.Remove(wholeFolder: !options.FilesOnly);
+            }
+
+            return state;
+        }
+
+        private BatchRunState RunRounds(BatchAnswers answers, CancellationToken cancellationToken)
+        {
             List<BatchImage> images = LoadImages();
             HashSet<int> reported = folder.ReadReported();
             var byImage = new Dictionary<int, List<BatchConversation>>();
             var conversations = new List<BatchConversation>();
             foreach (BatchImage image in images.Where(i => i.Error is null))
             {
-                var mine = Enumerable.Range(1, settings.CaptionsPerImage).Select(index => new BatchConversation(settings, image, index)).ToList();
+                var mine = Enumerable.Range(1, settings.CaptionsPerImage).Select(index => new BatchConversation(settings, answers, image, index)).ToList();
                 byImage[image.Number] = mine;
                 conversations.AddRange(mine);
             }
@@ -175,7 +191,7 @@ namespace VlmCaption.Batch
             {
                 for (int attempt = 1; ; attempt++)
                 {
-                    List<BatchConversation> targets = conversations.Where(c => !c.Done && c.Turns.Count == round - 1).ToList();
+                    List<BatchConversation> targets = conversations.Where(c => !c.Done && c.TurnCount == round - 1).ToList();
                     if (targets.Count == 0)
                     {
                         break;
@@ -214,7 +230,6 @@ namespace VlmCaption.Batch
             }
 
             ReportFinished(images, byImage, reported);
-            folder.Remove(wholeFolder: !options.FilesOnly);
             return BatchRunState.Finished;
         }
 
@@ -513,6 +528,7 @@ namespace VlmCaption.Batch
             foreach (BatchConversation conversation in mine)
             {
                 CaptionTurn final = conversation.CaptionTurn!;
+                List<CaptionTurn> turns = conversation.Turns();
                 if (final.Response.Length == 0)
                 {
                     return CaptionEvent.Failed(image.Path, new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidResult, $"The model's final answer for '{image.Path}'{(mine.Count > 1 ? $" (caption {conversation.CaptionIndex} of {mine.Count})" : "")} was empty (finish_reason '{final.FinishReason}'); nothing was saved."));
@@ -525,9 +541,9 @@ namespace VlmCaption.Batch
                     Status = AnswerCheck.Classify(final.FinishReason) == AnswerCheck.Outcome.Truncated ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
                     Model = settings.Model,
                     BaseUrl = shownUrl,
-                    Turns = new CaptionTurnList(conversation.Turns),
-                    PromptTokens = Sum(conversation.Turns.Select(t => t.PromptTokens)),
-                    CompletionTokens = Sum(conversation.Turns.Select(t => t.CompletionTokens)),
+                    Turns = new CaptionTurnList(turns),
+                    PromptTokens = Sum(turns.Select(t => t.PromptTokens)),
+                    CompletionTokens = Sum(turns.Select(t => t.CompletionTokens)),
                     Width = image.OriginalWidth,
                     Height = image.OriginalHeight,
                     SentWidth = image.Width,
@@ -544,7 +560,7 @@ namespace VlmCaption.Batch
             {
                 BatchConversation last = mine[mine.Count - 1];
                 var placeholder = new PreparedImage(Array.Empty<byte>(), image.MediaType, image.Width, image.Height, image.Bytes);
-                history = Enumerable.Range(1, last.Turns.Count).Select(turns => ChatRequestWriter.WriteHistory(last.History(systemText, placeholder, turns))).ToList();
+                history = Enumerable.Range(1, last.TurnCount).Select(turns => ChatRequestWriter.WriteHistory(last.History(systemText, placeholder, turns))).ToList();
             }
 
             return CaptionEvent.Completed(results, history);
