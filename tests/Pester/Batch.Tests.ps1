@@ -363,6 +363,58 @@ Describe 'Batch mode' {
         @(Get-ChildItem -LiteralPath $folder -Recurse -File).Count | Should -Be 0 -Because 'the run removes its own files once it is finished'
     }
 
+    It 'refuses a second run on a batch folder another run holds' {
+        $batch = New-BatchSet 'in-use' -Count 1 -Chain $single -Extra 'batch: true'
+        New-Item -ItemType Directory -Path $batch.State | Out-Null
+        Set-Content -LiteralPath (Join-Path $batch.State 'run.lock') -Value ''
+        $held = [IO.File]::Open((Join-Path $batch.State 'run.lock'), 'Open', 'Read', 'None')
+        try {
+            { Invoke-VlmCaptionRun $batch.Config } | Should -Throw -ErrorId 'BatchInUse*'
+        }
+        finally {
+            $held.Dispose()
+        }
+
+        (Get-TestServerStat $server).batchesCreated | Should -Be 0
+        (Invoke-VlmCaptionRun $batch.Config).Succeeded | Should -Be 1
+    }
+
+    It 'keeps its state with the captions when the image share is read-only, and says so when there is nowhere to keep it' -Skip:($IsWindows) {
+        $batch = New-BatchSet 'read-only' -Count 2 -Chain $single -Extra 'batch: true'
+        $share = $batch.Set
+        $readOnly = $false
+        if ((id -u) -eq '0') {
+            mount --bind $share $share 2>$null; if ($LASTEXITCODE -eq 0) { mount -o remount,bind,ro $share 2>$null; $readOnly = $LASTEXITCODE -eq 0 }
+        }
+        else {
+            chmod -R a-w $share; $readOnly = $true
+        }
+        try {
+            if (-not $readOnly) { Set-ItResult -Skipped -Because 'the image folder could not be made read-only here'; return }
+            { Invoke-VlmCaptionRun $batch.Config } | Should -Throw -ExpectedMessage "*batch run's folder*could not be written*set output_directory (-Destination)*"
+            (Get-TestServerStat $server).batchesCreated | Should -Be 0
+            $summary = Invoke-VlmCaptionRun $batch.Config -Destination (Join-Path $batch.Root 'captions')
+            $summary.Succeeded | Should -Be 2
+            @(Get-ChildItem -LiteralPath (Join-Path $batch.Root 'captions') -Filter *.txt).Count | Should -Be 2
+        }
+        finally {
+            if ((id -u) -eq '0') { umount $share 2>$null } else { chmod -R u+w $share }
+        }
+    }
+
+    It 'captions live with -Batch:$false, whatever caption.yaml says' -ForEach @(
+        @{ Key = 'batch: true' }
+        @{ Key = 'batch_files: requests' }
+    ) {
+        $batch = New-BatchSet 'live-anyway' -Count 2 -Chain $single -Extra $Key
+        $summary = Invoke-VlmCaptionRun $batch.Config -Batch:$false
+        $summary.Succeeded | Should -Be 2
+        $summary.Pending | Should -Be 0
+        (Get-TestServerStat $server).batchesCreated | Should -Be 0
+        @(Get-TestServerRequest $server).Count | Should -Be 2
+        Test-Path -LiteralPath (Join-Path $batch.Root 'requests') | Should -BeFalse
+    }
+
     It 'names the model itself with -BatchFiles, since no server is asked' {
         $batch = New-BatchSet 'nomodel' -Count 1
         (Get-Content -LiteralPath $batch.Config) -notmatch '^model:' | Set-Content -LiteralPath $batch.Config

@@ -24,27 +24,30 @@ namespace VlmCaption.Batch
         {
             Path = path;
             Directory.CreateDirectory(path);
-            try
+            string lockPath = Combine("run.lock");
+            if (!File.Exists(lockPath))
             {
-                lockFile = new FileStream(System.IO.Path.Combine(path, "run.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException e)
-            {
-                throw new CaptionException("BatchInUse", CaptionErrorCategory.ResourceUnavailable, $"Another run is using the batch folder '{path}'. Wait for it to end; two runs of one batch would submit its rounds twice.", e);
+                // Made first, so that a folder that cannot be written fails here with its own error, not as "in use".
+                try
+                {
+                    using (new FileStream(lockPath, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite))
+                    {
+                    }
+                }
+                catch (IOException) when (File.Exists(lockPath))
+                {
+                    // Made by another run at the same moment; the open below decides which run goes on.
+                }
             }
 
-            // Another process holding the file open is caught above on Windows; elsewhere an advisory lock does it.
             try
             {
-                lockFile.Lock(0, 1);
+                // FileShare.None is a sharing lock on Windows and an flock(2) on Unix, held while the run lasts.
+                lockFile = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.None);
             }
             catch (IOException e)
             {
-                lockFile.Dispose();
                 throw new CaptionException("BatchInUse", CaptionErrorCategory.ResourceUnavailable, $"Another run is using the batch folder '{path}'. Wait for it to end; two runs of one batch would submit its rounds twice.", e);
-            }
-            catch (PlatformNotSupportedException)
-            {
             }
         }
 

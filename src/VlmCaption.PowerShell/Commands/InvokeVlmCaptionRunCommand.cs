@@ -402,13 +402,11 @@ namespace VlmCaption.PowerShell.Commands
                 PollFirst = TimeSpan.FromSeconds(config.BatchPollSec),
             };
             WatchTermination();
-            using var run = new VlmCaption.Batch.BatchRun(settings, ConfigSettings.ToImageOptions(config), metadata, options)
-            {
-                Report = Report,
-                Verbose = WriteVerbose,
-                Warning = WriteWarning,
-                Progress = (status, percent) => WriteProgress(new ProgressRecord(2, "Captioning in batch rounds", status) { PercentComplete = Math.Min(100, percent) }),
-            };
+            using var run = OpenBatch(settings, metadata, options);
+            run.Report = Report;
+            run.Verbose = WriteVerbose;
+            run.Warning = WriteWarning;
+            run.Progress = (status, percent) => WriteProgress(new ProgressRecord(2, "Captioning in batch rounds", status) { PercentComplete = Math.Min(100, percent) });
             try
             {
                 if (run.HasImages)
@@ -438,9 +436,29 @@ namespace VlmCaption.PowerShell.Commands
                 OnInterrupted();
                 throw new PipelineStoppedException();
             }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw StateFolderFailed(folder, e);
+            }
 
             WriteSummary();
         }
+
+        /// <summary>Opens (and locks) the batch state folder; a folder that cannot be made or read is the run's one error.</summary>
+        private VlmCaption.Batch.BatchRun OpenBatch(CaptionSettings settings, string? metadata, VlmCaption.Batch.BatchOptions options)
+        {
+            try
+            {
+                return new VlmCaption.Batch.BatchRun(settings, ConfigSettings.ToImageOptions(config), metadata, options);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw StateFolderFailed(options.Folder, e);
+            }
+        }
+
+        private CaptionException StateFolderFailed(string folder, Exception e) =>
+            new CaptionException("BatchStateFailed", CaptionErrorCategory.WriteError, $"The batch run's folder '{folder}' could not be written or read: {e.Message} Free space or fix the folder and run again; what was finished is kept.{(config.OutputDirectory is null && config.BatchFiles is null ? " With a read-only image folder, set output_directory (-Destination): the state goes there." : "")}", e);
 
         /// <summary>The images of the list to caption, in order: each same-stem sibling fails, captioned ones are skipped, -WhatIf and -Confirm are asked.</summary>
         private IEnumerable<string> ImagesToCaption(List<string> images, string action, bool whatIf)
@@ -600,7 +618,9 @@ namespace VlmCaption.PowerShell.Commands
 
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Batch)))
             {
+                // -Batch:$false captions live, also over a caption.yaml that names batch_files.
                 effective.Batch = Batch.IsPresent;
+                effective.BatchFiles = Batch.IsPresent ? effective.BatchFiles : null;
             }
 
             if (BatchFiles is not null)
