@@ -301,13 +301,24 @@ Describe 'Batch mode' {
         $batch = New-BatchSet 'expired' -Count 4 -Chain $single -Extra 'batch: true'
         $summary = Invoke-VlmCaptionRun $batch.Config -WarningVariable warnings -WarningAction SilentlyContinue -ErrorVariable failures -ErrorAction SilentlyContinue
         # Each batch expires halfway: of 4 requests 2 are answered, of the 2 sent again 1, and the last one
-        # expires unanswered in the two tries left (max_retries 3: four attempts in all).
+        # expires unanswered in the four batches that answer nothing (max_retries 3) before it fails.
         ($warnings -join "`n") | Should -BeLike '*batch_* expired with 2 of 4 requests answered*sent again*'
-        (Get-TestServerStat $server).batchesCreated | Should -Be 4
+        (Get-TestServerStat $server).batchesCreated | Should -Be 6
         $summary.Succeeded | Should -Be 3
         $summary.Failed | Should -Be 1
         $failures[0].FullyQualifiedErrorId | Should -BeLike 'BatchExpired*'
         @(Get-ChildItem -LiteralPath $batch.Set -Filter *.txt).Count | Should -Be $summary.Succeeded
+    }
+
+    It 'goes on past a provider''s limit of batches at once: the batches it fails go again while others get answers' {
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20; batchFault = 'limit' }
+        $batch = New-BatchSet 'limit' -Chain $single -Extra "batch: true`nbatch_max_requests: 2`nmax_retries: 1"
+        $summary = Invoke-VlmCaptionRun $batch.Config -WarningVariable warnings -WarningAction SilentlyContinue
+        $summary.Succeeded | Should -Be 5
+        # Three files; only the first runs, the others fail; then two files of the three left, then one.
+        (Get-TestServerStat $server).batchesCreated | Should -Be 6
+        ($warnings -join "`n") | Should -BeLike '*failed: token_limit_exceeded: Enqueued token limit reached for test*sent again*'
+        @(Get-ChildItem -LiteralPath $batch.Set -Filter *.txt).Count | Should -Be 5
     }
 
     It 'reports a failed batch: sent again, and once the retries are spent each image fails with the batch''s reason' {
@@ -413,6 +424,18 @@ Describe 'Batch mode' {
         (Get-TestServerStat $server).batchesCreated | Should -Be 0
         @(Get-TestServerRequest $server).Count | Should -Be 2
         Test-Path -LiteralPath (Join-Path $batch.Root 'requests') | Should -BeFalse
+    }
+
+    It 'says that <Persona> has no Batch API, before any image is sent' -ForEach @(
+        @{ Persona = 'lmstudio'; Said = '*has no Batch API*Unexpected endpoint or method. (GET /v1/batches)*-BatchFiles*' }
+        @{ Persona = 'ollama'; Said = '*has no Batch API: it answered HTTP 404*-BatchFiles*' }
+    ) {
+        Reset-TestServer $server -Options @{ models = @('test'); persona = $Persona }
+        $batch = New-BatchSet "no-batches-$Persona" -Count 2 -Chain $single -Extra 'batch: true'
+        { Invoke-VlmCaptionRun $batch.Config } | Should -Throw -ErrorId 'BatchApiMissing*' -ExpectedMessage $Said
+        @(Get-TestServerRequest $server).Count | Should -Be 0
+        Test-Path -LiteralPath $batch.State | Should -BeFalse -Because 'nothing is prepared or kept for a server without the API'
+
     }
 
     It 'names the model itself with -BatchFiles, since no server is asked' {

@@ -14,7 +14,9 @@ namespace VlmCaption.TestServer;
 /// error file for requests that did not get a 200. Documented limits: 50 000 requests and 200 MB per input file.
 /// SGLang and LiteLLM serve the same routes, and vLLM's run-batch reads and writes the same line formats.
 /// Each request is answered by this server's own /v1/chat/completions, so a batch answers exactly as live
-/// requests do, faults included. Options: BatchStepMs (time per state), BatchFault ("fail", "expire").
+/// requests do, faults included. Options: BatchStepMs (time per state), BatchFault ("fail", "expire", or "limit":
+/// one batch at a time, a batch created while another runs fails validation with token_limit_exceeded, as OpenAI's
+/// enqueued-token limit fails batches past it, platform.openai.com/docs/guides/rate-limits "Batch API" limits).
 /// </summary>
 public sealed class BatchApi(ServerState state, Func<Uri> address)
 {
@@ -31,6 +33,27 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
     public void Map(WebApplication app)
     {
         state.StoredFileCount = () => files.Count;
+
+        // Only some servers have these routes: the others answer as they answer any route they lack.
+        app.Use(async (context, next) =>
+        {
+            string path = context.Request.Path.Value ?? "";
+            if ((path.StartsWith("/v1/files", StringComparison.Ordinal) || path.StartsWith("/v1/batches", StringComparison.Ordinal)) && !state.Persona.ServesBatches)
+            {
+                if (state.Persona.UnknownRoutesAnswer200)
+                {
+                    await Results.Json(new { error = $"Unexpected endpoint or method. ({context.Request.Method} {path})" }).ExecuteAsync(context);
+                }
+                else
+                {
+                    await Results.Json(new { detail = "Not Found" }, statusCode: 404).ExecuteAsync(context);
+                }
+
+                return;
+            }
+
+            await next();
+        });
         // Typed as Func so that minimal APIs write the returned result (a bare method group would bind as a RequestDelegate).
         app.MapPost("/v1/files", (Func<HttpContext, Task<IResult>>)UploadAsync);
         app.MapGet("/v1/files/{id}", (string id) => files.TryGetValue(id, out StoredFile? file) ? Results.Json(Describe(file)) : NotFound("file", id));
@@ -38,6 +61,8 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
         // DELETE /v1/files/{id} answers {"id", "object": "file", "deleted": true} (the API reference's Delete file).
         app.MapDelete("/v1/files/{id}", (string id) => files.TryRemove(id, out _) ? Results.Json(new { id, @object = "file", deleted = true }) : NotFound("file", id));
         app.MapPost("/v1/batches", (Func<HttpContext, Task<IResult>>)CreateAsync);
+        // GET /v1/batches lists them (the API reference's List batch: {"object": "list", "data", "has_more"}).
+        app.MapGet("/v1/batches", (int? limit) => Results.Json(new { @object = "list", data = batches.Values.Take(limit ?? 20).Select(b => { lock (b) { return JsonNode.Parse(b.ToJsonString()); } }).ToArray(), has_more = batches.Count > (limit ?? 20) }));
         app.MapGet("/v1/batches/{id}", (string id) => batches.TryGetValue(id, out JsonObject? batch) ? Json(batch) : NotFound("batch", id));
         app.MapPost("/v1/batches/{id}/cancel", (string id) => Cancel(id));
     }
@@ -144,10 +169,11 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
             ["request_counts"] = new JsonObject { ["total"] = 0, ["completed"] = 0, ["failed"] = 0 },
             ["metadata"] = body?["metadata"]?.DeepClone(),
         };
+        bool overLimit = state.Options.BatchFault == "limit" && batches.Values.Any(other => Is(other, "validating") || Is(other, "in_progress") || Is(other, "finalizing"));
         batches[batch["id"]!.GetValue<string>()] = batch;
         Interlocked.Increment(ref state.BatchesCreated);
         string? authorization = context.Request.Headers.Authorization.Count > 0 ? context.Request.Headers.Authorization.ToString() : null;
-        _ = Task.Run(() => RunAsync(batch, input, authorization));
+        _ = Task.Run(() => RunAsync(batch, input, authorization, overLimit));
         return Json(batch);
     }
 
@@ -187,7 +213,7 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
         }
     }
 
-    private async Task RunAsync(JsonObject batch, StoredFile input, string? authorization)
+    private async Task RunAsync(JsonObject batch, StoredFile input, string? authorization, bool overLimit)
     {
         int step = state.Options.BatchStepMs;
         await Task.Delay(step);
@@ -225,6 +251,11 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
             {
                 errors.Add(new JsonObject { ["code"] = "invalid_json_line", ["message"] = $"Line {i + 1} is not a JSON request.", ["line"] = i + 1 });
             }
+        }
+
+        if (overLimit)
+        {
+            errors.Add(new JsonObject { ["code"] = "token_limit_exceeded", ["message"] = $"Enqueued token limit reached for {ModelOf(requests)} in organization org-test. Limit: 90,000 enqueued tokens. Please try submitting an input file with fewer tokens, or wait for your existing batch jobs to finish.", ["line"] = null });
         }
 
         if (errors.Count > 0 || state.Options.BatchFault == "fail")
@@ -319,6 +350,9 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
             }
         });
     }
+
+    private static string ModelOf(List<(string CustomId, JsonNode Body)> requests) =>
+        requests.Count > 0 && requests[0].Body["model"] is JsonNode model ? model.GetValue<string>() : "the model";
 
     private string Store(StringBuilder text, string purpose)
     {

@@ -11,6 +11,12 @@ public sealed class Persona
 {
     public required string Name { get; init; }
 
+    /// <summary>Serves OpenAI's /v1/files and /v1/batches (OpenAI; SGLang and LiteLLM as the reference server does).</summary>
+    public bool ServesBatches { get; init; }
+
+    /// <summary>Answers a route it does not have with HTTP 200 and {"error": "Unexpected endpoint or method. (...)"} (LM Studio).</summary>
+    public bool UnknownRoutesAnswer200 { get; init; }
+
     /// <summary>owned_by in /v1/models.</summary>
     public string OwnedBy { get; init; } = "vlmcaption-test";
 

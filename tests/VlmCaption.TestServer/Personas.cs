@@ -7,7 +7,7 @@ namespace VlmCaption.TestServer;
 public static class Personas
 {
     /// <summary>Our own server: OpenAI's shapes, nothing refused.</summary>
-    public static readonly Persona Reference = new() { Name = "reference" };
+    public static readonly Persona Reference = new() { Name = "reference", ServesBatches = true };
 
     private static readonly HashSet<string> OpenAIFields = ["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stream", "stream_options", "stop", "seed", "n", "response_format", "reasoning_effort", "presence_penalty", "frequency_penalty", "tools", "tool_choice", "user"];
 
@@ -18,15 +18,19 @@ public static class Personas
         // LM Studio (closed source): docs 1_developer/3_openai-compat/chat-completions.md lists max_tokens only;
         // reasoning in reasoning_content with content "" when the budget is spent (lmstudio-bug-tracker#1602, #1698);
         // HTTP 200 with {"error": {...}} when the vision add-on is missing (lmstudio-ai/lms#362).
+        // Any route it does not serve (/v1/files, /v1/batches among them) is answered HTTP 200 with
+        // {"error":"Unexpected endpoint or method. (POST /chat/completions)"} (lmstudio-bug-tracker#618, #1323).
         ["lmstudio"] = new()
         {
             Name = "lmstudio",
             OwnedBy = "organization_owner",
+            UnknownRoutesAnswer200 = true,
         },
         ["lmstudio-text"] = new()
         {
             Name = "lmstudio-text",
             OwnedBy = "organization_owner",
+            UnknownRoutesAnswer200 = true,
             NoVisionStatus = 200,
             NoVisionMessage = "Model does not support images. Please use a model that does. (Vision add-on is not loaded.)",
         },
@@ -79,11 +83,13 @@ public static class Personas
 
         // OpenAI, gpt-4o class: the reference shapes. Reasoning models (gpt-5, o-series): max_tokens refused
         // ("Use 'max_completion_tokens' instead", microsoft/vscode-copilot-release#8065), temperature other than 1
-        // refused (chatboxai/chatbox#2564); reasoning never returned, only counted in usage.
+        // refused (chatboxai/chatbox#2564); reasoning never returned, only counted in usage. Both serve the Batch API
+        // (platform.openai.com/docs/guides/batch).
         ["openai"] = new()
         {
             Name = "openai",
             OwnedBy = "system",
+            ServesBatches = true,
             ReasoningField = null,
             ModelNotFound = "The model `{0}` does not exist or you do not have access to it.",
         },
@@ -91,6 +97,7 @@ public static class Personas
         {
             Name = "openai-reasoning",
             OwnedBy = "system",
+            ServesBatches = true,
             RefusesMaxTokens = true,
             TemperatureOnlyDefault = true,
             ReasoningField = null,

@@ -36,7 +36,7 @@ public sealed class ServerOptions
     /// <summary>Batch API: how long a batch stays in each state (validating, in progress, finalizing).</summary>
     public int BatchStepMs { get; set; } = 100;
 
-    /// <summary>Batch API fault: "fail" (fails validation) or "expire" (the window passes halfway through).</summary>
+    /// <summary>Batch API fault: "fail" (fails validation), "expire" (the window passes halfway through), "limit" (one batch at a time; others fail with token_limit_exceeded).</summary>
     public string? BatchFault { get; set; }
 
     /// <summary>Requests served at once; the rest wait (0: no cap).</summary>

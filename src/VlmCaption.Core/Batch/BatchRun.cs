@@ -87,6 +87,10 @@ namespace VlmCaption.Batch
             }
         }
 
+        /// <summary>Checks that the settings' endpoint has a Batch API; throws <see cref="CaptionException"/> (BatchApiMissing) when it has none.</summary>
+        public static void CheckEndpoint(CaptionSettings settings, Action<string>? log, CancellationToken cancellationToken) =>
+            new BatchService(settings).CheckAsync(log, cancellationToken).GetAwaiter().GetResult();
+
         /// <summary>True when a folder holds a batch run's listed images.</summary>
         public static bool Exists(string folderPath) => File.Exists(Path.Combine(folderPath, "images.done"));
 
@@ -189,6 +193,10 @@ namespace VlmCaption.Batch
             int maxRounds = settings.Prompts.Count + settings.RetryRules.Count;
             for (int round = 1; conversations.Any(c => !c.Done); round++)
             {
+                // Attempts that answered nothing count against max_retries; one that answered some does not, so a
+                // round larger than the provider lets run at once (OpenAI's enqueued-token limit fails the batches past
+                // it) or cut short by an expiry goes on as long as it gets somewhere.
+                int fruitless = 0;
                 for (int attempt = 1; ; attempt++)
                 {
                     List<BatchConversation> targets = conversations.Where(c => !c.Done && c.TurnCount == round - 1).ToList();
@@ -197,7 +205,7 @@ namespace VlmCaption.Batch
                         break;
                     }
 
-                    if (attempt > settings.MaxRetries + 1)
+                    if (fruitless > settings.MaxRetries)
                     {
                         foreach (BatchConversation spent in targets)
                         {
@@ -224,6 +232,7 @@ namespace VlmCaption.Batch
                     }
 
                     Apply(parts, targets, quirks, sent);
+                    fruitless = targets.Any(t => t.TurnCount == round || t.Error is not null) ? 0 : fruitless + 1;
                 }
 
                 ReportFinished(images, byImage, reported);

@@ -74,8 +74,52 @@ namespace VlmCaption.Batch
             }
         }
 
+        private const string WhereBatchesRun = "Servers that run batches: OpenAI, SGLang, LiteLLM; vLLM runs request files offline with run-batch (use -BatchFiles); or caption live without -Batch.";
+
         /// <summary>The first backoff step between retries; tests shorten it.</summary>
         public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>
+        /// Asks whether the endpoint has a Batch API before anything is prepared (GET /batches?limit=1): a 404, or
+        /// LM Studio's HTTP 200 with an error, says it has none; a 405 means the route is there for other methods.
+        /// </summary>
+        public Task CheckAsync(Action<string>? log, CancellationToken cancellationToken) =>
+            WithRetriesAsync("list batches (GET /batches)", log, cancellationToken, async () =>
+            {
+                using PipelineMessage message = Message("GET", "batches?limit=1", cancellationToken, buffer: true);
+                await files.Pipeline.SendAsync(message).ConfigureAwait(false);
+                PipelineResponse response = message.Response!;
+                if (response.Status == 404)
+                {
+                    throw new CaptionException("BatchApiMissing", CaptionErrorCategory.ObjectNotFound, $"{shownUrl} has no Batch API: it answered HTTP 404 to GET /batches. {WhereBatchesRun}") { StatusCode = 404 };
+                }
+
+                if (response.Status == 200)
+                {
+                    bool listed;
+                    try
+                    {
+                        using JsonDocument document = JsonDocument.Parse(response.Content);
+                        listed = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("data", out _);
+                    }
+                    catch (JsonException)
+                    {
+                        listed = false;
+                    }
+
+                    if (!listed)
+                    {
+                        string said = ServerError.Describe(ServerError.ReadMessage(response.Content), apiKey);
+                        throw new CaptionException("BatchApiMissing", CaptionErrorCategory.ObjectNotFound, $"{shownUrl} has no Batch API: asked to list batches (GET /batches), it answered {(said.Length > 0 ? said : "something else")}. {WhereBatchesRun}");
+                    }
+                }
+                else if (response.Status != 405)
+                {
+                    Check(response);
+                }
+
+                return true;
+            });
 
         /// <summary>Uploads a request file; returns its file id.</summary>
         public Task<string> UploadAsync(string path, Action<string>? log, CancellationToken cancellationToken) =>
@@ -83,7 +127,14 @@ namespace VlmCaption.Batch
             {
                 using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
                 ClientResult<OpenAIFile> result = await files.UploadFileAsync(stream, Path.GetFileName(path), FileUploadPurpose.Batch, cancellationToken).ConfigureAwait(false);
-                return result.Value.Id;
+                if (string.IsNullOrEmpty(result.Value?.Id))
+                {
+                    // LM Studio answers a route it lacks with HTTP 200 and an error.
+                    string said = ServerError.Describe(ServerError.ReadMessage(result.GetRawResponse().Content), apiKey);
+                    throw new CaptionException("BatchApiMissing", CaptionErrorCategory.ObjectNotFound, $"{shownUrl} has no Batch API: asked to store a file (POST /files), it answered {(said.Length > 0 ? said : "without a file id")}. {WhereBatchesRun}");
+                }
+
+                return result.Value!.Id;
             });
 
         /// <summary>Creates a batch of an uploaded file; returns its batch id.</summary>
@@ -231,7 +282,7 @@ namespace VlmCaption.Batch
                     string text = response is null ? e.Message : ServerError.Describe(ServerError.ReadMessage(response.Content), apiKey);
                     transient = RetryDelay.IsTransientStatus(e.Status);
                     failure = e.Status == 404 && (what.Contains("POST /files") || what.Contains("POST /batches"))
-                        ? new CaptionException("BatchApiMissing", CaptionErrorCategory.ObjectNotFound, $"{shownUrl} has no Batch API: it answered HTTP 404 when asked to {what}. Servers that run batches: OpenAI, SGLang, LiteLLM (vLLM runs request files with run-batch: use -BatchFiles); or caption live without -Batch.") { StatusCode = 404 }
+                        ? new CaptionException("BatchApiMissing", CaptionErrorCategory.ObjectNotFound, $"{shownUrl} has no Batch API: it answered HTTP 404 when asked to {what}. {WhereBatchesRun}") { StatusCode = 404 }
                         : new CaptionException(e.Status is 401 or 403 ? "AuthenticationFailed" : "BatchRequestFailed", e.Status is 401 or 403 ? CaptionErrorCategory.AuthenticationError : CaptionErrorCategory.ProtocolError, $"{shownUrl} refused to {what}: HTTP {e.Status}: {text}") { StatusCode = e.Status };
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not CaptionException && ServerFailure.FromTransport(e, shownUrl, timeout) is CaptionException transportFailure)

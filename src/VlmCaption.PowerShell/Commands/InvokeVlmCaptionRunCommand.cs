@@ -402,6 +402,12 @@ namespace VlmCaption.PowerShell.Commands
                 PollFirst = TimeSpan.FromSeconds(config.BatchPollSec),
             };
             WatchTermination();
+            if (!files)
+            {
+                // Before anything is prepared or kept: a server without the API leaves no state folder behind.
+                VlmCaption.Batch.BatchRun.CheckEndpoint(settings, WriteVerbose, Cancellation.Token);
+            }
+
             using var run = OpenBatch(settings, metadata, options);
             run.Report = Report;
             run.Verbose = WriteVerbose;
