@@ -113,32 +113,8 @@ namespace VlmCaption
                 }
 
                 (ConversationOutcome outcome, ChatEndpoint endpoint) = await ConverseAsync(job, image, log, cancellationToken).ConfigureAwait(false);
-                CaptionTurn final = outcome.CaptionTurn;
-                if (final.Response.Length == 0)
-                {
-                    throw new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidResult, $"The model's final answer for '{job.Path}'{(count > 1 ? $" (caption {index} of {count})" : "")} was empty (finish_reason '{final.FinishReason}'); nothing was saved.");
-                }
-
-                results.Add(new CaptionResult
-                {
-                    Path = job.Path,
-                    Caption = final.Response,
-                    Status = AnswerCheck.Classify(final.FinishReason) == AnswerCheck.Outcome.Truncated ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
-                    Model = endpoint.Quirks.Model,
-                    BaseUrl = endpoint.ShownUrl,
-                    Turns = new CaptionTurnList(outcome.Turns),
-                    PromptTokens = Sum(outcome.Turns.Select(t => t.PromptTokens)),
-                    CompletionTokens = Sum(outcome.Turns.Select(t => t.CompletionTokens)),
-                    Seconds = Math.Round((clock.Elapsed + (index == 1 ? preparation : TimeSpan.Zero)).TotalSeconds, 3),
-                    Width = image.OriginalWidth,
-                    Height = image.OriginalHeight,
-                    SentWidth = image.Width,
-                    SentHeight = image.Height,
-                    SentBytes = image.ByteCount,
-                    SentMediaType = image.MediaType,
-                    CaptionIndex = index,
-                    CaptionCount = count,
-                });
+                TimeSpan seconds = clock.Elapsed + (index == 1 ? preparation : TimeSpan.Zero);
+                results.Add(CaptionResults.From(job.Path, outcome.CaptionTurn, outcome.Turns, endpoint.Quirks.Model, endpoint.ShownUrl, image, Math.Round(seconds.TotalSeconds, 3), index, count));
                 history = outcome.History;
                 clock.Restart();
             }
@@ -175,20 +151,6 @@ namespace VlmCaption
                     pool.Release(endpoint, endpointFailed);
                 }
             }
-        }
-
-        private static int? Sum(IEnumerable<int?> values)
-        {
-            int? total = null;
-            foreach (int? value in values)
-            {
-                if (value is int v)
-                {
-                    total = (total ?? 0) + v;
-                }
-            }
-
-            return total;
         }
     }
 }

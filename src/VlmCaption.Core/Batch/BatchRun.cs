@@ -533,60 +533,28 @@ namespace VlmCaption.Batch
 
         private CaptionEvent Completed(BatchImage image, List<BatchConversation> mine)
         {
+            var sent = new PreparedImage(Array.Empty<byte>(), image.MediaType, image.Width, image.Height, image.Bytes).WithOriginal(image.OriginalWidth, image.OriginalHeight);
             var results = new List<CaptionResult>();
             foreach (BatchConversation conversation in mine)
             {
-                CaptionTurn final = conversation.CaptionTurn!;
-                List<CaptionTurn> turns = conversation.Turns();
-                if (final.Response.Length == 0)
+                try
                 {
-                    return CaptionEvent.Failed(image.Path, new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidResult, $"The model's final answer for '{image.Path}'{(mine.Count > 1 ? $" (caption {conversation.CaptionIndex} of {mine.Count})" : "")} was empty (finish_reason '{final.FinishReason}'); nothing was saved."));
+                    results.Add(CaptionResults.From(image.Path, conversation.CaptionTurn!, conversation.Turns(), settings.Model, shownUrl, sent, 0, conversation.CaptionIndex, mine.Count));
                 }
-
-                results.Add(new CaptionResult
+                catch (CaptionException e)
                 {
-                    Path = image.Path,
-                    Caption = final.Response,
-                    Status = AnswerCheck.Classify(final.FinishReason) == AnswerCheck.Outcome.Truncated ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
-                    Model = settings.Model,
-                    BaseUrl = shownUrl,
-                    Turns = new CaptionTurnList(turns),
-                    PromptTokens = Sum(turns.Select(t => t.PromptTokens)),
-                    CompletionTokens = Sum(turns.Select(t => t.CompletionTokens)),
-                    Width = image.OriginalWidth,
-                    Height = image.OriginalHeight,
-                    SentWidth = image.Width,
-                    SentHeight = image.Height,
-                    SentBytes = image.Bytes,
-                    SentMediaType = image.MediaType,
-                    CaptionIndex = conversation.CaptionIndex,
-                    CaptionCount = mine.Count,
-                });
+                    return CaptionEvent.Failed(image.Path, e);
+                }
             }
 
             IReadOnlyList<string> history = Array.Empty<string>();
             if (settings.KeepHistory)
             {
                 BatchConversation last = mine[mine.Count - 1];
-                var placeholder = new PreparedImage(Array.Empty<byte>(), image.MediaType, image.Width, image.Height, image.Bytes);
-                history = Enumerable.Range(1, last.TurnCount).Select(turns => ChatRequestWriter.WriteHistory(last.History(systemText, placeholder, turns))).ToList();
+                history = Enumerable.Range(1, last.TurnCount).Select(turns => ChatRequestWriter.WriteHistory(last.History(systemText, sent, turns))).ToList();
             }
 
             return CaptionEvent.Completed(results, history);
-        }
-
-        private static int? Sum(IEnumerable<int?> values)
-        {
-            int? total = null;
-            foreach (int? value in values)
-            {
-                if (value is int v)
-                {
-                    total = (total ?? 0) + v;
-                }
-            }
-
-            return total;
         }
 
         private List<BatchImage> LoadImages()

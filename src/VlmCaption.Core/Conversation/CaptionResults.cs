@@ -1,0 +1,59 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using VlmCaption.Images;
+
+namespace VlmCaption.Conversation
+{
+    /// <summary>Turns a finished conversation into its CaptionResult, for live runs and batch rounds alike.</summary>
+    internal static class CaptionResults
+    {
+        /// <summary>
+        /// The result of caption <paramref name="index"/> of <paramref name="count"/>; throws <see cref="CaptionException"/>
+        /// (EmptyCaption) when the final answer is empty, which is never a caption.
+        /// </summary>
+        public static CaptionResult From(string path, CaptionTurn final, IList<CaptionTurn> turns, string model, string baseUrl, PreparedImage image, double seconds, int index, int count)
+        {
+            if (final.Response.Length == 0)
+            {
+                throw new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidResult, $"The model's final answer for '{path}'{(count > 1 ? $" (caption {index} of {count})" : "")} was empty (finish_reason '{final.FinishReason}'); nothing was saved.");
+            }
+
+            return new CaptionResult
+            {
+                Path = path,
+                Caption = final.Response,
+                Status = AnswerCheck.Classify(final.FinishReason) == AnswerCheck.Outcome.Truncated ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
+                Model = model,
+                BaseUrl = baseUrl,
+                Turns = new CaptionTurnList(turns),
+                PromptTokens = Sum(turns.Select(t => t.PromptTokens)),
+                CompletionTokens = Sum(turns.Select(t => t.CompletionTokens)),
+                Seconds = seconds,
+                Width = image.OriginalWidth,
+                Height = image.OriginalHeight,
+                SentWidth = image.Width,
+                SentHeight = image.Height,
+                SentBytes = image.ByteCount,
+                SentMediaType = image.MediaType,
+                CaptionIndex = index,
+                CaptionCount = count,
+            };
+        }
+
+        /// <summary>The sum of the counts a server reported; null when it reported none.</summary>
+        private static int? Sum(IEnumerable<int?> values)
+        {
+            int? total = null;
+            foreach (int? value in values)
+            {
+                if (value is int v)
+                {
+                    total = (total ?? 0) + v;
+                }
+            }
+
+            return total;
+        }
+    }
+}
