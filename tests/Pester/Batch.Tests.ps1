@@ -341,7 +341,7 @@ Describe 'Batch mode' {
         $batch = New-BatchSet 'changed' -Count 2 -Extra "batch_files: files"
         (Invoke-VlmCaptionRun $batch.Config -WarningAction SilentlyContinue).Pending | Should -Be 2
         (Get-Content -LiteralPath $batch.Config -Raw) -replace 'Name its colours\.', 'Name its shapes.' | Set-Content -LiteralPath $batch.Config
-        { Invoke-VlmCaptionRun $batch.Config } | Should -Throw -ExpectedMessage "*started with other settings (prompts differ)*remove the folder*"
+        { Invoke-VlmCaptionRun $batch.Config } | Should -Throw -ExpectedMessage "*started with other settings (changed: prompts)*remove the folder*"
         @(Get-TestServerRequest $server -IncludeModels).Count | Should -Be 0
     }
 
@@ -436,6 +436,24 @@ Describe 'Batch mode' {
         @(Get-TestServerRequest $server).Count | Should -Be 0
         Test-Path -LiteralPath $batch.State | Should -BeFalse -Because 'nothing is prepared or kept for a server without the API'
 
+    }
+
+    It 'keeps each shard''s state apart, so machines sharing a dataset each caption their own part in batch rounds' {
+        $batch = New-BatchSet 'shards' -Count 8 -Chain $single -Extra 'batch: true'
+        $first = Invoke-VlmCaptionRun $batch.Config -Shard 1/2
+        Test-Path -LiteralPath (Join-Path $batch.Set '.vlmcaption-batch-1-of-2') | Should -BeFalse -Because 'a finished shard leaves no state'
+        $second = Invoke-VlmCaptionRun $batch.Config -Shard 2/2
+        ($first.Succeeded + $second.Succeeded) | Should -Be 8
+        $first.Succeeded | Should -BeGreaterThan 0
+        $second.Succeeded | Should -BeGreaterThan 0
+        @(Get-ChildItem -LiteralPath $batch.Set -Filter *.txt).Count | Should -Be 8
+        @(Get-TestServerRequest $server).Count | Should -Be 8
+
+        # One request-file folder for two shards is refused rather than mixed.
+        $files = New-BatchSet 'shard-files' -Count 4 -Chain $single
+        $folder = Join-Path $files.Root 'requests'
+        Invoke-VlmCaptionRun $files.Config -Shard 1/2 -BatchFiles $folder -WarningAction SilentlyContinue | Out-Null
+        { Invoke-VlmCaptionRun $files.Config -Shard 2/2 -BatchFiles $folder } | Should -Throw -ExpectedMessage '*started with other settings (changed: shard)*'
     }
 
     It 'names the model itself with -BatchFiles, since no server is asked' {

@@ -8,6 +8,10 @@ namespace VlmCaption.Batch
         /// <summary>The name of the folder a batch run keeps its state in, under the output (or image) folder; the image walk skips it.</summary>
         public const string DefaultFolderName = BatchFolder.DefaultName;
 
+        /// <summary>The state folder's name for a run over one shard ("2/4": .vlmcaption-batch-2-of-4), so machines sharing a dataset keep theirs apart.</summary>
+        public static string FolderNameFor(string? shard) =>
+            shard is null ? DefaultFolderName : DefaultFolderName + "-" + shard.Replace("/", "-of-");
+
         /// <summary>OpenAI's limit of requests in one batch input file.</summary>
         public const int DefaultMaxRequests = 50_000;
 
@@ -16,6 +20,9 @@ namespace VlmCaption.Batch
 
         /// <summary>The folder that keeps the run's state (and, with <see cref="FilesOnly"/>, the request files to run).</summary>
         public string Folder { get; init; } = "";
+
+        /// <summary>The shard ("i/n") the run takes, if any: part of what the folder's run was started with.</summary>
+        public string? Shard { get; init; }
 
         /// <summary>Write the request files and read the outputs placed beside them; never contact a server.</summary>
         public bool FilesOnly { get; init; }

@@ -602,6 +602,7 @@ namespace VlmCaption.Batch
                 ["prompts"] = settings.Prompts,
                 ["retry_rules"] = settings.RetryRules.Select(r => new object[] { r.RuleName, r.Phrases, r.RejectionNote }).ToList(),
                 ["captions_per_image"] = settings.CaptionsPerImage,
+                ["shard"] = options.Shard ?? "",
                 ["images"] = $"max_image_size {imageOptions.MaxImageSize}, max_pixels {imageOptions.MaxPixels}, max_image_bytes {imageOptions.MaxImageBytes}",
             };
             return JsonSerializer.Serialize(items, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
@@ -622,7 +623,7 @@ namespace VlmCaption.Batch
                 .Select(p => p.Name).ToList();
             if (differ.Count > 0)
             {
-                throw new CaptionException("BatchSettingsChanged", CaptionErrorCategory.InvalidOperation, $"The batch run in '{options.Folder}' was started with other settings ({string.Join(", ", differ)} differ), and its rounds were built from those. Finish it with the settings it started with, or remove the folder '{options.Folder}' to start again (batches already submitted run on and are not used).");
+                throw new CaptionException("BatchSettingsChanged", CaptionErrorCategory.InvalidOperation, $"The batch run in '{options.Folder}' was started with other settings (changed: {string.Join(", ", differ)}), and its rounds were built from those. Finish it with the settings it started with, or remove the folder '{options.Folder}' to start again (batches already submitted run on and are not used).");
             }
         }
     }

@@ -46,9 +46,9 @@ namespace VlmCaption.Images
                 // Pushed in reverse so that subfolders are walked in name order.
                 foreach (string sub in folders.OrderByDescending(f => f, StringComparer.Ordinal))
                 {
-                    if (Path.GetFileName(sub) == Batch.BatchFolder.DefaultName)
+                    if (Path.GetFileName(sub).StartsWith(Batch.BatchFolder.DefaultName, StringComparison.Ordinal))
                     {
-                        // A batch run's state: its request files are not images of the set.
+                        // A batch run's state (one a shard): its request files are not images of the set.
                         continue;
                     }
 

@@ -355,7 +355,7 @@ namespace VlmCaption.PowerShell.Commands
         private void RunBatch(List<string> images, HintSources hints, string? metadata, string action, bool whatIf, PreflightResult? checkedModel)
         {
             bool files = config.BatchFiles is not null;
-            string folder = config.BatchFiles ?? Path.Combine(config.OutputDirectory ?? config.BaseDirectory, VlmCaption.Batch.BatchOptions.DefaultFolderName);
+            string folder = config.BatchFiles ?? Path.Combine(config.OutputDirectory ?? config.BaseDirectory, VlmCaption.Batch.BatchOptions.FolderNameFor(config.Shard));
             bool goesOn = VlmCaption.Batch.BatchRun.Exists(folder);
             if (whatIf)
             {
@@ -397,6 +397,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 Folder = folder,
                 FilesOnly = files,
+                Shard = config.Shard,
                 MaxRequestsPerFile = config.BatchMaxRequests,
                 MaxBytesPerFile = config.BatchMaxBytes,
                 PollFirst = TimeSpan.FromSeconds(config.BatchPollSec),
