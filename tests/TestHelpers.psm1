@@ -126,6 +126,30 @@ function Invoke-FreshPwshScript {
 }
 
 
+function Set-ReadOnlyFolder {
+    <#
+    Makes a folder unwritable; true when it is. Root ignores permissions, so as root a read-only bind mount of the
+    folder over itself, else plain permissions. Undo with Reset-ReadOnlyFolder.
+    #>
+    param([Parameter(Mandatory)] [string] $Path)
+    if ((id -u) -eq '0') {
+        mount --bind $Path $Path 2>$null
+        if ($LASTEXITCODE -ne 0) { return $false }
+        mount -o remount,bind,ro $Path 2>$null
+        if ($LASTEXITCODE -eq 0) { return $true }
+        umount $Path 2>$null
+        return $false
+    }
+    chmod -R a-w $Path
+    return $true
+}
+
+function Reset-ReadOnlyFolder {
+    <# Undoes Set-ReadOnlyFolder. #>
+    param([Parameter(Mandatory)] [string] $Path)
+    if ((id -u) -eq '0') { umount $Path 2>$null } else { chmod -R u+w $Path }
+}
+
 function Find-Chromium {
     <# The path of a Chromium or Chrome to test pages with ($env:VLMCAPTION_CHROMIUM first); null when there is none. #>
     foreach ($name in @($env:VLMCAPTION_CHROMIUM, 'chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable', 'chrome') | Where-Object { $_ }) {
@@ -177,4 +201,4 @@ function Invoke-HeadlessChromium {
     }
 }
 
-Export-ModuleMember -Function New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Find-Chromium, Invoke-HeadlessChromium
+Export-ModuleMember -Function New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Set-ReadOnlyFolder, Reset-ReadOnlyFolder, Find-Chromium, Invoke-HeadlessChromium

@@ -393,13 +393,7 @@ Describe 'Batch mode' {
     It 'keeps its state with the captions when the image share is read-only, and says so when there is nowhere to keep it' -Skip:($IsWindows) {
         $batch = New-BatchSet 'read-only' -Count 2 -Chain $single -Extra 'batch: true'
         $share = $batch.Set
-        $readOnly = $false
-        if ((id -u) -eq '0') {
-            mount --bind $share $share 2>$null; if ($LASTEXITCODE -eq 0) { mount -o remount,bind,ro $share 2>$null; $readOnly = $LASTEXITCODE -eq 0 }
-        }
-        else {
-            chmod -R a-w $share; $readOnly = $true
-        }
+        $readOnly = Set-ReadOnlyFolder $share
         try {
             if (-not $readOnly) { Set-ItResult -Skipped -Because 'the image folder could not be made read-only here'; return }
             { Invoke-VlmCaptionRun $batch.Config } | Should -Throw -ExpectedMessage "*batch run's folder*could not be written*set output_directory (-Destination)*"
@@ -409,7 +403,7 @@ Describe 'Batch mode' {
             @(Get-ChildItem -LiteralPath (Join-Path $batch.Root 'captions') -Filter *.txt).Count | Should -Be 2
         }
         finally {
-            if ((id -u) -eq '0') { umount $share 2>$null } else { chmod -R u+w $share }
+            if ($readOnly) { Reset-ReadOnlyFolder $share }
         }
     }
 

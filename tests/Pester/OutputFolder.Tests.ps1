@@ -72,15 +72,7 @@ Describe 'Output folder' {
 
     It 'captions a read-only image share (a folder it cannot write) into -Destination' -Skip:($IsWindows) {
         $config = New-Config $root
-        # Root ignores permissions, so the share is made unwritable the way root cannot pass: a read-only bind
-        # mount when this runs as root, else plain permissions.
-        $readOnly = $false
-        if ((id -u) -eq '0') {
-            mount --bind $share $share 2>$null; if ($LASTEXITCODE -eq 0) { mount -o remount,bind,ro $share 2>$null; $readOnly = $LASTEXITCODE -eq 0 }
-        }
-        else {
-            chmod -R a-w $share; $readOnly = $true
-        }
+        $readOnly = Set-ReadOnlyFolder $share
         try {
             if (-not $readOnly) { Set-ItResult -Skipped -Because 'the image folder could not be made read-only here' ; return }
             { Set-Content -LiteralPath (Join-Path $share 'probe.txt') -Value x -ErrorAction Stop } | Should -Throw
@@ -91,7 +83,7 @@ Describe 'Output folder' {
             Get-Tree (Join-Path $root 'out') | Should -Be @('a.txt', 'b.txt', 'people/c.txt')
         }
         finally {
-            if ((id -u) -eq '0') { umount $share 2>$null } else { chmod -R u+w $share }
+            if ($readOnly) { Reset-ReadOnlyFolder $share }
         }
     }
 
