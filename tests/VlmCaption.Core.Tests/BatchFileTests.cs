@@ -19,7 +19,7 @@ public class BatchFileTests
         Assert.Equal(new[] { 2, 2, 1 }, parts.Select(p => File.ReadAllLines(p).Length));
         Assert.Equal(new[] { "img-000001-c1-t1", "img-000002-c1-t1" }, BatchParts.IdsOf(parts[0]));
         Assert.Equal(parts, BatchParts.Existing(folder.Path));
-        Assert.Empty(Directory.GetFiles(folder.Path, "*.partial"));
+        Assert.Empty(Directory.GetFiles(folder.Path, ".vlmcaption-*.tmp"));
         string line = File.ReadAllLines(parts[0])[0];
         Assert.StartsWith("{\"custom_id\":\"img-000001-c1-t1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"x\":", line);
     }

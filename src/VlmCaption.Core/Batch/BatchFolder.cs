@@ -72,23 +72,26 @@ namespace VlmCaption.Batch
 
         private string Combine(params string[] parts) => System.IO.Path.Combine(Path, System.IO.Path.Combine(parts));
 
-        /// <summary>Writes a whole file under a temporary name and renames it into place.</summary>
+        /// <summary>Writes a whole file under a temporary name and renames it into place (<see cref="Output.CaptionFile.Commit"/>), so a file that exists is complete.</summary>
         public static void WriteWhole(string path, Action<Stream> write)
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-            string temporary = path + ".partial";
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            string temporary = Output.CaptionFile.TemporaryPathIn(System.IO.Path.GetDirectoryName(path)!);
+            try
             {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
+                using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    write(stream);
+                    stream.Flush(flushToDisk: true);
+                }
 
-            if (File.Exists(path))
+                Output.CaptionFile.Commit(temporary, path, overwrite: true);
+            }
+            catch
             {
-                File.Delete(path);
+                File.Delete(temporary);
+                throw;
             }
-
-            File.Move(temporary, path);
         }
 
         public static void WriteWhole(string path, string text) => WriteWhole(path, stream =>

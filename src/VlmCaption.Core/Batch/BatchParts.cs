@@ -45,6 +45,7 @@ namespace VlmCaption.Batch
             Directory.CreateDirectory(folder);
             var parts = new List<string>();
             FileStream? current = null;
+            string temporary = "";
             var ids = new List<string>();
             long bytes = 0;
             try
@@ -67,7 +68,8 @@ namespace VlmCaption.Batch
 
                     if (current is null)
                     {
-                        current = new FileStream(PartPath(folder, parts.Count + 1) + ".partial", FileMode.Create, FileAccess.Write, FileShare.None);
+                        temporary = Output.CaptionFile.TemporaryPathIn(folder);
+                        current = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
                         bytes = 0;
                     }
 
@@ -94,7 +96,12 @@ namespace VlmCaption.Batch
             }
             finally
             {
-                current?.Dispose();
+                if (current is not null)
+                {
+                    // Stopped part-way: the unfinished part goes, and the round is written again next time.
+                    current.Dispose();
+                    File.Delete(temporary);
+                }
             }
 
             BatchFolder.WriteWhole(Path.Combine(folder, "parts.done"), parts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -107,12 +114,7 @@ namespace VlmCaption.Batch
                 current.Dispose();
                 current = null;
                 BatchFolder.WriteWhole(Path.ChangeExtension(path, ".ids"), string.Join("\n", ids) + "\n");
-                if (File.Exists(path))
-                {
-                    File.Delete(path);
-                }
-
-                File.Move(path + ".partial", path);
+                Output.CaptionFile.Commit(temporary, path, overwrite: true);
                 parts.Add(path);
                 ids.Clear();
             }
