@@ -151,6 +151,71 @@ public class ImagePreparerTests
         Assert.Equal((20, 60), (facts.Width, facts.Height));
     }
 
+    /// <summary>A JPEG whose left half is red and right half blue, with the given EXIF orientation.</summary>
+    private static byte[] HalvesJpeg(int width, int height, ushort orientation)
+    {
+        using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(width, height, SixLabors.ImageSharp.Color.Blue);
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height; y++)
+            {
+                rows.GetRowSpan(y)[..(width / 2)].Fill(new SixLabors.ImageSharp.PixelFormats.Rgb24(255, 0, 0));
+            }
+        });
+        image.Metadata.ExifProfile = new SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifProfile();
+        image.Metadata.ExifProfile.SetValue(SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifTag.Orientation, orientation);
+        using var output = new MemoryStream();
+        image.SaveAsJpeg(output, new SixLabors.ImageSharp.Formats.Jpeg.JpegEncoder { Quality = 90 });
+        return output.ToArray();
+    }
+
+    private static SixLabors.ImageSharp.PixelFormats.Rgb24 Pixel(PreparedImage image, double x, double y)
+    {
+        using var sent = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(Sent(image));
+        return sent[(int)(x * (sent.Width - 1)), (int)(y * (sent.Height - 1))];
+    }
+
+    [Fact]
+    public void A_photo_decoded_at_a_quarter_is_turned_upright_and_keeps_its_layout()
+    {
+        // 1600x800 sent at 400: decoded straight to 400x200, then turned by EXIF orientation 6 (90 degrees clockwise),
+        // which puts the red left half on top.
+        using var folder = new TempFolder();
+        var (facts, image) = Prepare(folder.Bytes("turned.jpg", HalvesJpeg(1600, 800, 6)), new ImagePreparationOptions { MaxImageSize = 400 });
+        Assert.Equal((200, 400), (facts.Width, facts.Height));
+        Assert.Equal((800, 1600), (image.OriginalWidth, image.OriginalHeight));
+        Assert.True(Pixel(image, 0.5, 0.1).R > 200 && Pixel(image, 0.5, 0.1).B < 60, "red on top");
+        Assert.True(Pixel(image, 0.5, 0.9).B > 200 && Pixel(image, 0.5, 0.9).R < 60, "blue below");
+    }
+
+    [Fact]
+    public void A_progressive_photo_is_decoded_whole_and_sent_the_same_size()
+    {
+        // The reduced decoder takes only sequential files; a progressive one goes to ImageSharp, as before.
+        using var folder = new TempFolder();
+        using var picture = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(ImageFactory.Make(new ImageSpec { Width = 1203, Height = 801, Pattern = "photo" }));
+        byte[] progressive = ScaledJpegDecoderTests.LibJpeg(picture, "2x2,1x1,1x1", progressive: true);
+        Assert.Null(VlmCaption.Images.Jpeg.ScaledJpegDecoder.TryDecode(progressive, 2, SixLabors.ImageSharp.Configuration.Default, long.MaxValue));
+        var (facts, image) = Prepare(folder.Bytes("progressive.jpg", progressive), new ImagePreparationOptions { MaxImageSize = 600 });
+        var (baseline, _) = Prepare(folder.Bytes("baseline.jpg", ScaledJpegDecoderTests.LibJpeg(picture, "2x2,1x1,1x1")), new ImagePreparationOptions { MaxImageSize = 600 });
+        Assert.Equal((600, 400), (facts.Width, facts.Height));
+        Assert.Equal((baseline.Width, baseline.Height), (facts.Width, facts.Height));
+        Assert.Equal((1203, 801), (image.OriginalWidth, image.OriginalHeight));
+    }
+
+    [Fact]
+    public void A_photo_cut_short_is_left_to_ImageSharp_which_decodes_what_is_there()
+    {
+        // The reduced decoder refuses a scan that ends early; ImageSharp fills in the rest, as it did before.
+        using var folder = new TempFolder();
+        byte[] whole = ImageFactory.Make(new ImageSpec { Width = 1600, Height = 1200, Format = "jpeg", Pattern = "photo" });
+        byte[] cut = whole[..(whole.Length * 2 / 3)];
+        Assert.Null(VlmCaption.Images.Jpeg.ScaledJpegDecoder.TryDecode(cut, 2, SixLabors.ImageSharp.Configuration.Default, long.MaxValue));
+        var (facts, image) = Prepare(folder.Bytes("cut.jpg", cut), new ImagePreparationOptions { MaxImageSize = 800 });
+        Assert.Equal((800, 600), (facts.Width, facts.Height));
+        Assert.Equal((1600, 1200), (image.OriginalWidth, image.OriginalHeight));
+    }
+
     [Fact]
     public void Cmyk_jpeg_and_16_bit_and_palette_png_decode()
     {

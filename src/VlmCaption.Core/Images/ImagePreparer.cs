@@ -10,6 +10,8 @@ using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
+using SixLabors.ImageSharp.Processing.Processors.Transforms;
+using VlmCaption.Images.Jpeg;
 
 namespace VlmCaption.Images
 {
@@ -24,6 +26,9 @@ namespace VlmCaption.Images
         // Sizes below which a too-large image is not scaled further: the cap is then unreasonable, or transparency must go.
         private const int MinFitSide = 64;
         private const int FlattenSide = 512;
+
+        // A JPEG larger than this is decoded by ImageSharp from the file rather than read into memory for the reduced decode.
+        private const long MaxScaledDecodeBytes = 64L * 1024 * 1024;
 
         private readonly ImagePreparationOptions options;
         private readonly Configuration configuration;
@@ -140,7 +145,7 @@ namespace VlmCaption.Images
             stream.Position = 0;
             try
             {
-                return mayHaveAlpha ? Encode<Rgba32>(stream, path) : Encode<Rgb24>(stream, path);
+                return mayHaveAlpha ? Encode<Rgba32>(stream, path, info, format) : Encode<Rgb24>(stream, path, info, format);
             }
             catch (Exception e) when (e is ImageFormatException || e is InvalidImageContentException || e is NotSupportedException || e is InvalidMemoryOperationException || e is EndOfStreamException)
             {
@@ -148,17 +153,10 @@ namespace VlmCaption.Images
             }
         }
 
-        private PreparedImage Encode<TPixel>(Stream stream, string path)
+        private PreparedImage Encode<TPixel>(FileStream stream, string path, IImageInfo info, IImageFormat format)
             where TPixel : unmanaged, IPixel<TPixel>
         {
-            using Image<TPixel> image = Image.Load<TPixel>(configuration, stream);
-            while (image.Frames.Count > 1)
-            {
-                image.Frames.RemoveFrame(image.Frames.Count - 1);
-            }
-
-            image.Mutate(x => x.AutoOrient());
-            (int originalWidth, int originalHeight) = (image.Width, image.Height);
+            using Image<TPixel> image = Decode<TPixel>(stream, info, format, out int originalWidth, out int originalHeight, out bool reduced);
             Image<TPixel> working = image;
             try
             {
@@ -175,6 +173,7 @@ namespace VlmCaption.Images
                         }
 
                         working = half;
+                        reduced = true;
                     }
                 }
 
@@ -184,7 +183,11 @@ namespace VlmCaption.Images
                     // Computed here rather than by ResizeMode.Max so that a 1x60000 strip keeps at least one pixel across.
                     double scale = (double)options.MaxImageSize / Math.Max(originalWidth, originalHeight);
                     var size = new Size(Math.Max(1, (int)Math.Round(originalWidth * scale)), Math.Max(1, (int)Math.Round(originalHeight * scale)));
-                    working.Mutate(x => x.Resize(size));
+
+                    // What is left after halving or a reduced decode is less than 2x, where a triangle filter
+                    // costs 40 % less than the bicubic one (the 2x2 mean or the DCT has already low-passed).
+                    IResampler sampler = reduced ? KnownResamplers.Triangle : KnownResamplers.Bicubic;
+                    working.Mutate(x => x.Resize(size, sampler, compand: false));
                 }
 
                 // The model needs pixels, not the camera's metadata.
@@ -201,6 +204,61 @@ namespace VlmCaption.Images
                     working.Dispose();
                 }
             }
+        }
+
+        /// <summary>
+        /// Decodes the image, upright, and says its upright size. A JPEG sent at half its size or less is decoded
+        /// straight to the smallest of 1/2, 1/4 and 1/8 that is still at least the size sent, when it has the layout
+        /// <see cref="ScaledJpegDecoder"/> takes (nearly every camera's and phone's); <paramref name="reduced"/> then
+        /// says so. Any other file, or one that decoder finds damaged, is decoded whole by ImageSharp.
+        /// </summary>
+        private Image<TPixel> Decode<TPixel>(FileStream stream, IImageInfo info, IImageFormat format, out int width, out int height, out bool reduced)
+            where TPixel : unmanaged, IPixel<TPixel>
+        {
+            Stream source = stream;
+            int scale = ReducedScale(Math.Max(info.Width, info.Height));
+            reduced = false;
+            if (typeof(TPixel) == typeof(Rgb24) && format.Name == "JPEG" && scale > 1 && stream.Length <= MaxScaledDecodeBytes)
+            {
+                byte[] data = ReadAll(stream);
+                Image<Rgb24>? scaled = ScaledJpegDecoder.TryDecode(data, scale, configuration, options.MaxPixels);
+                if (scaled is not null)
+                {
+                    (int decodedWidth, int decodedHeight) = (scaled.Width, scaled.Height);
+                    scaled.Metadata.ExifProfile = info.Metadata.ExifProfile?.DeepClone();
+                    scaled.Mutate(x => x.AutoOrient());
+                    bool turned = scaled.Width != decodedWidth || scaled.Height != decodedHeight;
+                    (width, height) = turned ? (info.Height, info.Width) : (info.Width, info.Height);
+                    reduced = true;
+                    return (Image<TPixel>)(object)scaled;
+                }
+
+                source = new MemoryStream(data, writable: false);
+            }
+
+            Image<TPixel> image = Image.Load<TPixel>(configuration, source);
+            while (image.Frames.Count > 1)
+            {
+                image.Frames.RemoveFrame(image.Frames.Count - 1);
+            }
+
+            image.Mutate(x => x.AutoOrient());
+            (width, height) = (image.Width, image.Height);
+            return image;
+        }
+
+        /// <summary>8, 4 or 2 when an image whose longest side is <paramref name="longest"/> can be decoded at that fraction and still be at least the size sent; else 1.</summary>
+        private int ReducedScale(int longest)
+        {
+            foreach (int scale in new[] { 8, 4, 2 })
+            {
+                if (longest / scale >= options.MaxImageSize)
+                {
+                    return scale;
+                }
+            }
+
+            return 1;
         }
 
         /// <summary>The image at half its width and height, each pixel the rounded mean of a 2x2 block (an odd last row or column is dropped).</summary>
