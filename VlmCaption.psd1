@@ -49,6 +49,7 @@
   jsonl, atomic caption files, resumable runs, several servers, -WhatIf.
 - Import-VlmCaptionConfig, New-VlmCaptionConfig, Get-VlmHintSource, New-VlmHintSource, Get-VlmModel, Test-VlmEndpoint.
 - Session defaults from VLMCAPTION_BASE_URL, VLMCAPTION_MODEL and VLMCAPTION_API_KEY.
+- Large photos cost half the CPU they did: a camera's JPEG is decoded straight to the scale it is sent at.
 '@
         }
     }

@@ -132,12 +132,15 @@ public class ImagePreparerTests
         Assert.Equal((100, 50), (small.Width, small.Height));
     }
 
-    [Fact]
-    public void Photos_far_larger_than_the_limit_are_halved_first_and_keep_their_colour_and_shape()
+    [Theory]
+    [InlineData("jpeg")]
+    [InlineData("png")]
+    public void Photos_far_larger_than_the_limit_are_reduced_first_and_keep_their_colour_and_shape(string format)
     {
-        // 3001x1501 to 700: halved twice (odd last rows dropped), then resampled to the size the original gives.
+        // 3001x1501 to 700: the JPEG decoded straight to a quarter (751x376), the PNG halved twice (odd last rows
+        // dropped); then either is resampled to the size the original gives.
         using var folder = new TempFolder();
-        var (facts, image) = Prepare(folder.Image("odd.jpg", new ImageSpec { Width = 3001, Height = 1501, Format = "jpeg", Color = "red" }), new ImagePreparationOptions { MaxImageSize = 700 });
+        var (facts, image) = Prepare(folder.Image("odd." + format, new ImageSpec { Width = 3001, Height = 1501, Format = format, Color = "red" }), new ImagePreparationOptions { MaxImageSize = 700 });
         Assert.Equal((700, 350), (image.Width, image.Height));
         Assert.Equal("red", facts.Colour);
         Assert.Equal((3001, 1501), (image.OriginalWidth, image.OriginalHeight));

@@ -10,7 +10,6 @@ using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
-using SixLabors.ImageSharp.Processing.Processors.Transforms;
 using VlmCaption.Images.Jpeg;
 
 namespace VlmCaption.Images
@@ -156,12 +155,13 @@ namespace VlmCaption.Images
         private PreparedImage Encode<TPixel>(FileStream stream, string path, IImageInfo info, IImageFormat format)
             where TPixel : unmanaged, IPixel<TPixel>
         {
-            using Image<TPixel> image = Decode<TPixel>(stream, info, format, out int originalWidth, out int originalHeight, out bool reduced);
+            using Image<TPixel> image = Decode<TPixel>(stream, info, format, out int originalWidth, out int originalHeight);
             Image<TPixel> working = image;
             try
             {
-                // A photo twice the size sent or more is first halved by averaging 2x2 blocks, which costs a
-                // fraction of resampling the whole photo; the resampler then works on a quarter of the pixels.
+                // An image twice the size sent or more that the reduced decode did not take (not a JPEG, or one of
+                // another layout) is first halved by averaging 2x2 blocks, which costs a fraction of resampling it
+                // whole; the resampler then works on a quarter of the pixels.
                 if (image is Image<Rgb24>)
                 {
                     while (Math.Max(working.Width, working.Height) / 2 >= options.MaxImageSize)
@@ -173,7 +173,6 @@ namespace VlmCaption.Images
                         }
 
                         working = half;
-                        reduced = true;
                     }
                 }
 
@@ -184,10 +183,7 @@ namespace VlmCaption.Images
                     double scale = (double)options.MaxImageSize / Math.Max(originalWidth, originalHeight);
                     var size = new Size(Math.Max(1, (int)Math.Round(originalWidth * scale)), Math.Max(1, (int)Math.Round(originalHeight * scale)));
 
-                    // What is left after halving or a reduced decode is less than 2x, where a triangle filter
-                    // costs 40 % less than the bicubic one (the 2x2 mean or the DCT has already low-passed).
-                    IResampler sampler = reduced ? KnownResamplers.Triangle : KnownResamplers.Bicubic;
-                    working.Mutate(x => x.Resize(size, sampler, compand: false));
+                    working.Mutate(x => x.Resize(size));
                 }
 
                 // The model needs pixels, not the camera's metadata.
@@ -209,15 +205,14 @@ namespace VlmCaption.Images
         /// <summary>
         /// Decodes the image, upright, and says its upright size. A JPEG sent at half its size or less is decoded
         /// straight to the smallest of 1/2, 1/4 and 1/8 that is still at least the size sent, when it has the layout
-        /// <see cref="ScaledJpegDecoder"/> takes (nearly every camera's and phone's); <paramref name="reduced"/> then
-        /// says so. Any other file, or one that decoder finds damaged, is decoded whole by ImageSharp.
+        /// <see cref="ScaledJpegDecoder"/> takes (nearly every camera's and phone's). Any other file, or one that
+        /// decoder finds damaged, is decoded whole by ImageSharp.
         /// </summary>
-        private Image<TPixel> Decode<TPixel>(FileStream stream, IImageInfo info, IImageFormat format, out int width, out int height, out bool reduced)
+        private Image<TPixel> Decode<TPixel>(FileStream stream, IImageInfo info, IImageFormat format, out int width, out int height)
             where TPixel : unmanaged, IPixel<TPixel>
         {
             Stream source = stream;
             int scale = ReducedScale(Math.Max(info.Width, info.Height));
-            reduced = false;
             if (typeof(TPixel) == typeof(Rgb24) && format.Name == "JPEG" && scale > 1 && stream.Length <= MaxScaledDecodeBytes)
             {
                 byte[] data = ReadAll(stream);
@@ -229,7 +224,6 @@ namespace VlmCaption.Images
                     scaled.Mutate(x => x.AutoOrient());
                     bool turned = scaled.Width != decodedWidth || scaled.Height != decodedHeight;
                     (width, height) = turned ? (info.Height, info.Width) : (info.Width, info.Height);
-                    reduced = true;
                     return (Image<TPixel>)(object)scaled;
                 }
 

@@ -1,3 +1,5 @@
+using System;
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace VlmCaption.Images.Jpeg
@@ -38,6 +40,21 @@ namespace VlmCaption.Images.Jpeg
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Refill(byte[] data, ref ulong bits, ref int count, ref int position, ref int padding)
         {
+            // Mostly eight bytes at once: entropy-coded data holds a 0xFF (a stuffed byte or a marker) about once in 256.
+            if (padding == 0 && position <= data.Length - 8)
+            {
+                ulong word = BinaryPrimitives.ReadUInt64BigEndian(data.AsSpan(position, 8));
+                ulong inverted = ~word;
+                if (((inverted - 0x0101010101010101UL) & ~inverted & 0x8080808080808080UL) == 0)
+                {
+                    int take = (64 - count) >> 3;
+                    bits |= (word >> (64 - (8 * take))) << (64 - count - (8 * take));
+                    position += take;
+                    count += 8 * take;
+                    return;
+                }
+            }
+
             while (count <= 56)
             {
                 int value = 0;
