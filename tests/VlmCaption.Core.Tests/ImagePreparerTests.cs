@@ -192,6 +192,16 @@ public class ImagePreparerTests
     }
 
     [Fact]
+    public void A_nearly_square_photo_turned_a_quarter_reports_its_upright_size()
+    {
+        // 1600x1597 decoded at an eighth is 200x200 either way up, so the turn is read from the orientation itself.
+        using var folder = new TempFolder();
+        var (_, image) = Prepare(folder.Bytes("square.jpg", HalvesJpeg(1600, 1597, 6)), new ImagePreparationOptions { MaxImageSize = 200 });
+        Assert.Equal((1597, 1600), (image.OriginalWidth, image.OriginalHeight));
+        Assert.True(Pixel(image, 0.5, 0.1).R > 200, "red on top");
+    }
+
+    [Fact]
     public void A_progressive_photo_is_decoded_whole_and_sent_the_same_size()
     {
         // The reduced decoder takes only sequential files; a progressive one goes to ImageSharp, as before.

@@ -182,7 +182,6 @@ namespace VlmCaption.Images
                     // Computed here rather than by ResizeMode.Max so that a 1x60000 strip keeps at least one pixel across.
                     double scale = (double)options.MaxImageSize / Math.Max(originalWidth, originalHeight);
                     var size = new Size(Math.Max(1, (int)Math.Round(originalWidth * scale)), Math.Max(1, (int)Math.Round(originalHeight * scale)));
-
                     working.Mutate(x => x.Resize(size));
                 }
 
@@ -219,10 +218,10 @@ namespace VlmCaption.Images
                 Image<Rgb24>? scaled = ScaledJpegDecoder.TryDecode(data, scale, configuration, options.MaxPixels);
                 if (scaled is not null)
                 {
-                    (int decodedWidth, int decodedHeight) = (scaled.Width, scaled.Height);
+                    // Orientations 5 to 8 turn the image a quarter (the reduced sizes may be equal when the full ones are not).
+                    bool turned = info.Metadata.ExifProfile?.GetValue(ExifTag.Orientation)?.Value is >= 5 and <= 8;
                     scaled.Metadata.ExifProfile = info.Metadata.ExifProfile?.DeepClone();
                     scaled.Mutate(x => x.AutoOrient());
-                    bool turned = scaled.Width != decodedWidth || scaled.Height != decodedHeight;
                     (width, height) = turned ? (info.Height, info.Width) : (info.Width, info.Height);
                     return (Image<TPixel>)(object)scaled;
                 }
