@@ -243,15 +243,13 @@ namespace VlmCaption.Images
         /// <summary>8, 4 or 2 when an image whose longest side is <paramref name="longest"/> can be decoded at that fraction and still be at least the size sent; else 1.</summary>
         private int ReducedScale(int longest)
         {
-            foreach (int scale in new[] { 8, 4, 2 })
+            int scale = 8;
+            while (scale > 1 && longest / scale < options.MaxImageSize)
             {
-                if (longest / scale >= options.MaxImageSize)
-                {
-                    return scale;
-                }
+                scale /= 2;
             }
 
-            return 1;
+            return scale;
         }
 
         /// <summary>The image at half its width and height, each pixel the rounded mean of a 2x2 block (an odd last row or column is dropped).</summary>

@@ -8,8 +8,8 @@ namespace VlmCaption.Images.Jpeg
     /// Decodes the JPEG a camera or a phone writes straight to 1/2, 1/4 or 1/8 of its size, by a reduced inverse
     /// DCT (see <see cref="ScaledIdct"/>), which ImageSharp 2.1 cannot do: a 12 MP photo sent at 1536 pixels then
     /// costs a fraction of a full decode and a downscale. Only the common layout is taken: baseline or extended
-    /// sequential Huffman coding, 8 bits, grey or YCbCr with each component sampled at the full or half rate on
-    /// each axis, in one scan. Anything else, and any file that is not well-formed from its first marker to the
+    /// sequential Huffman coding, 8 bits, grey or YCbCr with each component sampled at the full rate, a half or a
+    /// quarter of it on each axis, in one scan. Anything else, and any file that is not well-formed from its first marker to the
     /// end of its scan, gives null, so that ImageSharp decodes it as it does every other image.
     /// </summary>
     internal sealed class ScaledJpegDecoder
@@ -93,6 +93,11 @@ namespace VlmCaption.Images.Jpeg
                     return null;
                 }
 
+                if (marker == 0xDA)
+                {
+                    return ReadScan(start, end, configuration);
+                }
+
                 bool read = marker switch
                 {
                     0xC0 or 0xC1 => ReadFrame(start, end, maxPixels),
@@ -100,17 +105,11 @@ namespace VlmCaption.Images.Jpeg
                     0xDB => ReadQuantizationTables(start, end),
                     0xDD => ReadRestartInterval(start, end),
                     0xEE => ReadAdobe(start, end),
-                    0xDA => false,
 
                     // Progressive, lossless, hierarchical and arithmetic-coded frames are left to ImageSharp.
                     >= 0xC2 and <= 0xCF when marker != 0xC8 => false,
                     _ => true,
                 };
-
-                if (marker == 0xDA)
-                {
-                    return ReadScan(start, end, configuration);
-                }
 
                 if (!read)
                 {
@@ -312,9 +311,9 @@ namespace VlmCaption.Images.Jpeg
 
         /// <summary>
         /// Decodes the scan one row of MCUs at a time into a strip per component, and turns each strip into rows
-        /// of pixels. Every block becomes 8 / scale pixels a side; a component sampled at half or a quarter of the
-        /// rate is widened by repeating its samples. That keeps chroma at the resolution the file has, which is
-        /// more than the JPEG sent (4:2:0 again) keeps of it.
+        /// of pixels. Luma blocks become 8 / scale pixels a side; chroma blocks at most 4, widened by repeating
+        /// samples where they cover more (4:2:0 at half size: one chroma sample for 2x2 pixels, which is still
+        /// more chroma than the 4:2:0 JPEG sent keeps).
         /// </summary>
         private sealed class ScanDecoder
         {
