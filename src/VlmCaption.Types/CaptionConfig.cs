@@ -94,6 +94,9 @@ namespace VlmCaption
         /// <summary>caption_extension: of txt captions, with its dot.</summary>
         public string CaptionExtension { get; set; } = ".txt";
 
+        /// <summary>keep_line_breaks: an image's one caption keeps the model's line breaks in its caption file, instead of one caption a line.</summary>
+        public bool KeepLineBreaks { get; set; }
+
         /// <summary>replacements: ordered regular-expression replacements applied to every caption.</summary>
         public CaptionReplacement[] Replacements { get; set; } = Array.Empty<CaptionReplacement>();
 

@@ -36,15 +36,16 @@ Describe 'Export-VlmDataset' {
         "$($sized[1].width)x$($sized[1].height)" | Should -Be '50x20' -Because 'EXIF orientation 6 turns the 20x50 image on its side'
     }
 
-    It "writes kohya's metadata keyed by the path without extension, and musubi-tuner's image_path lines" {
+    It "writes kohya's metadata keyed by the path with its extension, and musubi-tuner's image_path lines" {
         $kohya = $captions | Export-VlmDataset Kohya -Root $root -Force
         $meta = Get-Content -LiteralPath $kohya.FullName -Raw | ConvertFrom-Json -AsHashtable
-        $meta.Keys | Sort-Object | Should -Be @('a', 'sub/b')
-        $meta['a'].caption | Should -Be 'A "quoted", comma caption.'
+        $meta.Keys | Sort-Object | Should -Be @('a.png', 'sub/b.jpg')
+        $meta['sub/b.jpg'].image_size | Should -Be @(50, 20) -Because 'image_size is the upright size'
+        $meta['a.png'].caption | Should -Be 'A "quoted", comma caption.'
         $musubi = $captions | Export-VlmDataset Musubi -Destination (Join-Path $TestDrive 'musubi.jsonl')
         $lines = Get-Content -LiteralPath $musubi.FullName | ForEach-Object { $_ | ConvertFrom-Json }
         $lines[0].image_path | Should -Be (Join-Path $root 'a.png')
-        $lines[1].caption | Should -Be "Two`nlines <é>"
+        $lines[1].caption | Should -Be "Two lines <é>" -Because 'musubi reads one caption an image, on one line'
     }
 
     It 'refuses an image outside the root, an existing file without -Force, and writes nothing with -WhatIf' {

@@ -52,6 +52,22 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
                 return;
             }
 
+            // Faults a test switches on: OpenAI's error codes guide documents 429 (rate limit, with Retry-After)
+            // and 500/503 on any route; every answer carries x-request-id (API reference, "Debugging requests").
+            if (Route(context.Request.Method, path) is string route
+                && state.Options.BatchRouteFaults.FirstOrDefault(f => f.Route == route && Interlocked.Increment(ref f.Fired) <= f.Times) is BatchRouteFault fault)
+            {
+                context.Response.Headers["x-request-id"] = NewId("req_fault");
+                if (fault.RetryAfter is int seconds)
+                {
+                    context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                Interlocked.Increment(ref state.BatchRouteFaultsFired);
+                await Results.Json(new { error = new { message = $"Scripted fault on {route}.", type = fault.Status == 429 ? "rate_limit_exceeded" : "server_error", code = (string?)null } }, statusCode: fault.Status).ExecuteAsync(context);
+                return;
+            }
+
             await next();
         });
         // Typed as Func so that minimal APIs write the returned result (a bare method group would bind as a RequestDelegate).
@@ -68,6 +84,18 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
     }
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    /// <summary>The name a route fault uses for a request of the Batch API.</summary>
+    private static string? Route(string method, string path) => (method, path.TrimEnd('/').Split('/').Length) switch
+    {
+        ("GET", 3) when path.StartsWith("/v1/batches", StringComparison.Ordinal) => "list",
+        ("POST", 3) when path.StartsWith("/v1/files", StringComparison.Ordinal) => "upload",
+        ("POST", 3) when path.StartsWith("/v1/batches", StringComparison.Ordinal) => "create",
+        ("GET", 4) when path.StartsWith("/v1/batches/", StringComparison.Ordinal) => "poll",
+        ("GET", 5) when path.StartsWith("/v1/files/", StringComparison.Ordinal) && path.EndsWith("/content", StringComparison.Ordinal) => "download",
+        ("DELETE", 4) when path.StartsWith("/v1/files/", StringComparison.Ordinal) => "delete",
+        _ => null,
+    };
 
     private string NewId(string prefix) => $"{prefix}_{Interlocked.Increment(ref next):D6}";
 
@@ -327,6 +355,11 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
 
         Set(batch, b => b["status"] = Is(batch, "cancelling") ? "cancelling" : "finalizing");
         await Task.Delay(step);
+
+        // "The output line order may not match the input line order" (platform.openai.com/docs/guides/batch):
+        // lines are matched by custom_id, so they are written here in an order of their own.
+        Reorder(output);
+        Reorder(failures);
         string? outputId = output.Length > 0 ? Store(output, "batch_output") : null;
         string? errorId = failures.Length > 0 ? Store(failures, "batch_error") : null;
         Set(batch, b =>
@@ -349,6 +382,17 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
                 b["completed_at"] = Now;
             }
         });
+    }
+
+    private static void Reorder(StringBuilder lines)
+    {
+        string[] all = lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Array.Reverse(all);
+        lines.Clear();
+        foreach (string line in all)
+        {
+            lines.Append(line).Append('\n');
+        }
     }
 
     private static string ModelOf(List<(string CustomId, JsonNode Body)> requests) =>

@@ -215,6 +215,10 @@ public sealed class ChatHandler(ServerState state)
             case "reasoning":
                 reasoning = "The user wants a caption. Let me look at the pixels.";
                 break;
+            case "paragraphs":
+                // Chat models describe in paragraphs (a blank line between them) unless told otherwise.
+                content += "\n\nIn the background, nothing else.\r\n  Last line.";
+                break;
             case "blind":
                 content = $"I cannot make out anything. Turn {request.Turn}. Text {Digest(request.LastUserText)}.";
                 break;

@@ -39,6 +39,9 @@ public sealed class ServerOptions
     /// <summary>Batch API fault: "fail" (fails validation), "expire" (the window passes halfway through), "limit" (one batch at a time; others fail with token_limit_exceeded).</summary>
     public string? BatchFault { get; set; }
 
+    /// <summary>Faults of the Batch API's own routes, each answered once per Times (OpenAI documents 429 and 5xx on every route).</summary>
+    public List<BatchRouteFault> BatchRouteFaults { get; set; } = [];
+
     /// <summary>Requests served at once; the rest wait (0: no cap).</summary>
     public int MaxConcurrent { get; set; }
 
@@ -71,7 +74,7 @@ public sealed class ServerOptions
 public sealed class FaultRule
 {
     /// <summary>
-    /// status, drop, malformed, length, empty, think, reasoning, blind (ignores the image), delay, or a finish:
+    /// status, drop, malformed, length, empty, think, reasoning, paragraphs (an answer in paragraphs, a blank line between), blind (ignores the image), delay, or a finish:
     /// reasoning-only (content empty, reasoning kept apart), finish-error (OpenRouter's finish_reason "error" with
     /// choices[].error), abort (SGLang), content-filter; or a stream's: long (an answer of Words words), stall
     /// (silent for DelayMs halfway), stream-error (LM Studio's {"error"} event), no-done (the stream stops without
@@ -108,6 +111,22 @@ public sealed class FaultRule
 
     /// <summary>Fire at most this many times (null: always).</summary>
     public int? Times { get; set; }
+
+    [JsonIgnore]
+    public int Fired;
+}
+
+/// <summary>A scripted answer of one Batch API route: list, upload, create, poll, download or delete.</summary>
+public sealed class BatchRouteFault
+{
+    public string Route { get; set; } = "poll";
+
+    public int Status { get; set; } = 500;
+
+    public int? RetryAfter { get; set; }
+
+    /// <summary>How many times it fires.</summary>
+    public int Times { get; set; } = 1;
 
     [JsonIgnore]
     public int Fired;

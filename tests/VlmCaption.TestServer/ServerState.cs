@@ -9,6 +9,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
     /// <summary>Batch API counters for /debug/stats: files uploaded and batches created since start or reset.</summary>
     public int FilesUploaded;
     public int BatchesCreated;
+    public int BatchRouteFaultsFired;
     public long UploadedBytes;
 
     /// <summary>Files the Batch API holds now (uploads and outputs not deleted), kept across resets.</summary>
@@ -45,6 +46,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
                 maxInFlight = Volatile.Read(ref maxInFlight),
                 filesUploaded = Volatile.Read(ref FilesUploaded),
                 batchesCreated = Volatile.Read(ref BatchesCreated),
+                batchRouteFaults = Volatile.Read(ref BatchRouteFaultsFired),
                 uploadedBytes = Interlocked.Read(ref UploadedBytes),
                 storedFiles = StoredFileCount(),
                 averageInFlightWhileSending = span > 0 ? Math.Round(integralAtLastStart / span, 3) : 0,
@@ -107,7 +109,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
             loadingUntil = DateTime.UtcNow.AddMilliseconds(Options.LoadingMs);
             requestCount = 0;
             maxInFlight = 0;
-            FilesUploaded = BatchesCreated = 0;
+            FilesUploaded = BatchesCreated = BatchRouteFaultsFired = 0;
             UploadedBytes = 0;
             Log.Clear();
             lock (meter)

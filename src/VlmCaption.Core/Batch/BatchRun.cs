@@ -89,7 +89,29 @@ namespace VlmCaption.Batch
 
         /// <summary>Checks that the settings' endpoint has a Batch API; throws <see cref="CaptionException"/> (BatchApiMissing) when it has none.</summary>
         public static void CheckEndpoint(CaptionSettings settings, Action<string>? log, CancellationToken cancellationToken) =>
-            new BatchService(settings).CheckAsync(log, cancellationToken).GetAwaiter().GetResult();
+            Held(async held => { await new BatchService(settings).CheckAsync(held, cancellationToken).ConfigureAwait(false); return true; }, log);
+
+        /// <summary>
+        /// Runs a call of the Batch API and hands its log lines to <paramref name="log"/> on this thread once it returns:
+        /// the service's retries log from thread-pool threads, and PowerShell takes messages only on its own thread.
+        /// </summary>
+        private static T Held<T>(Func<Action<string>, Task<T>> call, Action<string>? log)
+        {
+            var held = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            try
+            {
+                return call(held.Enqueue).GetAwaiter().GetResult();
+            }
+            finally
+            {
+                while (held.TryDequeue(out string? line))
+                {
+                    log?.Invoke(line);
+                }
+            }
+        }
+
+        private T Call<T>(Func<Action<string>, Task<T>> call) => Held(call, Verbose);
 
         /// <summary>True when a folder holds a batch run's listed images.</summary>
         public static bool Exists(string folderPath) => File.Exists(Path.Combine(folderPath, "images.done"));
@@ -284,13 +306,13 @@ namespace VlmCaption.Batch
                 if (!ids.ContainsKey("file_id"))
                 {
                     Progress?.Invoke($"{where}: uploading {Path.GetFileName(part)}", -1);
-                    ids["file_id"] = service!.UploadAsync(part, Verbose, cancellationToken).GetAwaiter().GetResult();
+                    ids["file_id"] = Call(log => service!.UploadAsync(part, log, cancellationToken));
                     WriteIds(part, ids);
                 }
 
                 if (!ids.ContainsKey("batch_id"))
                 {
-                    ids["batch_id"] = service!.CreateAsync(ids["file_id"], Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(part))) + "/" + Path.GetFileName(part), Verbose, cancellationToken).GetAwaiter().GetResult();
+                    ids["batch_id"] = Call(log => service!.CreateAsync(ids["file_id"], Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(part))) + "/" + Path.GetFileName(part), log, cancellationToken));
                     WriteIds(part, ids);
                     Verbose?.Invoke($"{where}: submitted {Path.GetFileName(part)} as batch {ids["batch_id"]}.");
                 }
@@ -305,7 +327,7 @@ namespace VlmCaption.Batch
                 var states = new List<string>();
                 foreach ((string part, string batchId) in waiting.ToList())
                 {
-                    BatchStatus status = service!.GetAsync(batchId, Verbose, cancellationToken).GetAwaiter().GetResult();
+                    BatchStatus status = Call(log => service!.GetAsync(batchId, log, cancellationToken));
                     total += status.Total;
                     done += status.Completed + status.Failed;
                     states.Add($"{batchId} {status.Status}");
@@ -349,12 +371,12 @@ namespace VlmCaption.Batch
 
             if (status.OutputFileId is string output)
             {
-                service!.DownloadAsync(output, OutputPath(part), bound, Verbose, cancellationToken).GetAwaiter().GetResult();
+                Call(log => service!.DownloadAsync(output, OutputPath(part), bound, log, cancellationToken));
             }
 
             if (status.ErrorFileId is string errors)
             {
-                service!.DownloadAsync(errors, ErrorsPath(part), bound, Verbose, cancellationToken).GetAwaiter().GetResult();
+                Call(log => service!.DownloadAsync(errors, ErrorsPath(part), bound, log, cancellationToken));
             }
 
             BatchFolder.WriteWhole(Finished(part), status.Status + "\n");
@@ -373,7 +395,7 @@ namespace VlmCaption.Batch
             stored.AddRange(new[] { status.OutputFileId, status.ErrorFileId }.OfType<string>());
             foreach (string id in stored)
             {
-                if (!service!.DeleteAsync(id, Verbose, cancellationToken).GetAwaiter().GetResult() && !deleteFailureSaid)
+                if (!Call(log => service!.DeleteAsync(id, log, cancellationToken)) && !deleteFailureSaid)
                 {
                     deleteFailureSaid = true;
                     Warning?.Invoke($"{shownUrl} did not delete the batch file {id} from its storage; batch files left there count toward its storage limits until deleted.");

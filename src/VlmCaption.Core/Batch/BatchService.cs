@@ -164,8 +164,15 @@ namespace VlmCaption.Batch
             {
                 using PipelineMessage message = Message("GET", "files/" + Uri.EscapeDataString(fileId) + "/content", cancellationToken, buffer: false);
                 await files.Pipeline.SendAsync(message).ConfigureAwait(false);
-                using PipelineResponse response = Check(message.Response!);
+                using PipelineResponse response = message.Response!;
                 Stream content = response.ContentStream ?? Stream.Null;
+                if (response.Status < 200 || response.Status >= 300)
+                {
+                    // An error's body is read only as far as an error message goes.
+                    byte[] said = await BoundedRead.ReadPrefixAsync(content, MaxErrorBytes, cancellationToken).ConfigureAwait(false);
+                    throw new ClientResultException($"HTTP {response.Status}: {ServerError.Describe(ServerError.ReadMessage(said), apiKey)}", response);
+                }
+
                 long written = 0;
                 BatchFolder.WriteWhole(destination, target =>
                 {
@@ -190,15 +197,21 @@ namespace VlmCaption.Batch
         {
             try
             {
-                await files.DeleteFileAsync(fileId, cancellationToken).ConfigureAwait(false);
-                return true;
+                return await WithRetriesAsync("delete file " + fileId + " (DELETE /files)", log, cancellationToken, async () =>
+                {
+                    await files.DeleteFileAsync(fileId, cancellationToken).ConfigureAwait(false);
+                    return true;
+                }).ConfigureAwait(false);
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && (e is ClientResultException || ServerFailure.FromTransport(e, shownUrl, timeout) is not null))
+            catch (CaptionException e) when (!cancellationToken.IsCancellationRequested)
             {
                 log?.Invoke($"{shownUrl} did not delete file {fileId}: {e.Message}");
                 return false;
             }
         }
+
+        // The most of an error's body read: its message is a few hundred bytes.
+        private const int MaxErrorBytes = 65536;
 
         private PipelineMessage Message(string method, string relative, CancellationToken cancellationToken, bool buffer)
         {
@@ -206,9 +219,24 @@ namespace VlmCaption.Batch
             message.Request.Method = method;
             message.Request.Uri = new Uri(endpoint.AbsoluteUri.TrimEnd('/') + "/" + relative);
             message.Request.Headers.Set("Accept", "application/json");
-            message.BufferResponse = buffer;
             message.Apply(new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow });
+
+            // After Apply, which sets buffering from the options it is given: a download is streamed to disk, never held.
+            message.BufferResponse = buffer;
             return message;
+        }
+
+        /// <summary>The message in an error's body; <paramref name="fallback"/> for a streamed response, whose body was read (bounded) before.</summary>
+        private string ErrorText(PipelineResponse response, string fallback)
+        {
+            try
+            {
+                return ServerError.Describe(ServerError.ReadMessage(response.Content), apiKey);
+            }
+            catch (InvalidOperationException)
+            {
+                return fallback;
+            }
         }
 
         private static PipelineResponse Check(PipelineResponse response)
@@ -266,6 +294,7 @@ namespace VlmCaption.Batch
             {
                 CaptionException failure;
                 bool transient;
+                TimeSpan? retryAfter = null;
                 try
                 {
                     return await call().ConfigureAwait(false);
@@ -279,7 +308,20 @@ namespace VlmCaption.Batch
                 catch (ClientResultException e)
                 {
                     PipelineResponse? response = e.GetRawResponse();
-                    string text = response is null ? e.Message : ServerError.Describe(ServerError.ReadMessage(response.Content), apiKey);
+                    string text = response is null ? e.Message : ErrorText(response, e.Message);
+                    if (response is not null)
+                    {
+                        response.Headers.TryGetValue("retry-after-ms", out string? retryAfterMs);
+                        response.Headers.TryGetValue("Retry-After", out string? retryAfterText);
+                        retryAfter = RetryDelay.Parse(retryAfterMs, retryAfterText, DateTimeOffset.UtcNow);
+
+                        // The provider's id of the request, which its support asks for.
+                        if (response.Headers.TryGetValue("x-request-id", out string? requestId) && requestId is { Length: > 0 } id)
+                        {
+                            text += $" (request id {ServerError.Redact(id, apiKey)})";
+                        }
+                    }
+
                     transient = RetryDelay.IsTransientStatus(e.Status);
                     failure = e.Status == 404 && (what.Contains("POST /files") || what.Contains("POST /batches"))
                         ? new CaptionException("BatchApiMissing", CaptionErrorCategory.ObjectNotFound, $"{shownUrl} has no Batch API: it answered HTTP 404 when asked to {what}. {WhereBatchesRun}") { StatusCode = 404 }
@@ -301,7 +343,7 @@ namespace VlmCaption.Batch
                     throw failure;
                 }
 
-                TimeSpan delay = RetryDelay.Next(attempt, RetryBaseDelay, null);
+                TimeSpan delay = RetryDelay.Next(attempt, RetryBaseDelay, retryAfter);
                 log?.Invoke($"{failure.Message} Retry {attempt + 1} of {maxRetries} in {delay.TotalSeconds:0.0} s.");
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }

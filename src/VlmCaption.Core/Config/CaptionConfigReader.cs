@@ -95,6 +95,7 @@ namespace VlmCaption.Config
                 BatchMaxBytes = IntegerOption("batch_max_bytes"),
                 BatchPollSec = NumberOption("batch_poll_sec"),
                 CaptionExtension = CaptionExtension(),
+                KeepLineBreaks = BooleanOption("keep_line_breaks"),
                 Prefix = Text("prefix") ?? "",
                 Suffix = Text("suffix") ?? "",
                 MaxImageSize = (int)IntegerOption("max_image_size"),

@@ -93,6 +93,10 @@ skip_if_caption_exists: true
 # txt: <name>.txt beside each image. jsonl: a line {text, model, prompt} appended to <name>.jsonl.
 output_format: txt
 caption_extension: .txt
+# A caption file holds one caption a line, so every trainer reads it as meant (sd-scripts keeps only the first
+# line; OneTrainer and SimpleTuner take each line as another caption): line breaks in an answer become spaces.
+# true keeps an answer's line breaks (the original tool's way), for trainers that read a file whole.
+keep_line_breaks: false
 # Write the captions into another folder, mirroring the folders under base_directory (for read-only image
 # shares); skipping and resuming look there. Empty: beside the images. e.g. output_directory: ./captions
 output_directory: ''

@@ -47,13 +47,20 @@ namespace VlmCaption.Output
             return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(imagePath) ?? "", System.IO.Path.GetFileNameWithoutExtension(imagePath) + extension);
         }
 
+        // Every line break a reader of caption files splits at: Python's text mode (\n, \r, \r\n) and str.splitlines
+        // (\v, \f, U+0085, U+2028, U+2029), with the spaces around it.
+        private static readonly System.Text.RegularExpressions.Regex LineBreaks =
+            new System.Text.RegularExpressions.Regex(@"[ \t]*[\r\n\v\f\u0085\u2028\u2029]+\s*", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
         /// <summary>
-        /// The text of a caption file holding several captions of one image: one per line, as kohya's trainers read a
-        /// multi-caption file, so a line break inside a caption becomes a space. One caption is kept as it is.
+        /// The text of an image's caption file: one caption a line, so a file's lines are exactly its captions for
+        /// every trainer (sd-scripts keeps the first line, OneTrainer and SimpleTuner draw one line a step, ai-toolkit
+        /// and diffusion-pipe read the file whole). A line break inside a caption becomes a space, unless
+        /// <paramref name="keepLineBreaks"/> keeps the one caption of an image as the model wrote it.
         /// </summary>
-        public static string JoinLines(System.Collections.Generic.IReadOnlyList<string> captions)
+        public static string JoinLines(System.Collections.Generic.IReadOnlyList<string> captions, bool keepLineBreaks = false)
         {
-            if (captions.Count == 1)
+            if (captions.Count == 1 && keepLineBreaks)
             {
                 return captions[0];
             }
@@ -61,11 +68,14 @@ namespace VlmCaption.Output
             var text = new StringBuilder();
             foreach (string caption in captions)
             {
-                text.Append(text.Length > 0 ? "\n" : "").Append(System.Text.RegularExpressions.Regex.Replace(caption.Trim(), @"\s*[\r\n]+\s*", " "));
+                text.Append(text.Length > 0 ? "\n" : "").Append(OneLine(caption));
             }
 
             return text.ToString();
         }
+
+        /// <summary>The caption on one line: each line break, with the spaces around it, becomes one space.</summary>
+        public static string OneLine(string caption) => LineBreaks.Replace(caption.Trim(), " ");
 
         /// <summary>The largest caption file read back: captions are a few hundred words.</summary>
         public const long MaxReadBytes = 1024 * 1024;

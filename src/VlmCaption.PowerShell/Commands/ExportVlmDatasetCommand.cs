@@ -3,13 +3,15 @@ using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using VlmCaption.Output;
+using VlmCaption.Output.Datasets;
 
 namespace VlmCaption.PowerShell.Commands
 {
     /// <summary>
-    /// Writes captions as one dataset file in a format a trainer reads: Hugging Face imagefolder (metadata.jsonl or
-    /// metadata.csv), kohya's fine-tuning metadata JSON, musubi-tuner's JSONL, or a CSV with the image sizes. Takes
-    /// results and Import-VlmCaption objects (anything with the image's path and a Caption) by property name.
+    /// Writes captions in the files a trainer reads, as its own loader reads them: Hugging Face imagefolder
+    /// (metadata.jsonl or metadata.csv), kohya sd-scripts' fine-tuning metadata and dataset config, musubi-tuner's
+    /// image JSONL and dataset config, diffusion-pipe's captions.json, or a CSV with the image sizes. Takes results
+    /// and Import-VlmCaption objects (anything with the image's path and a Caption) by property name.
     /// </summary>
     [Cmdlet(VerbsData.Export, "VlmDataset", SupportsShouldProcess = true)]
     [OutputType(typeof(FileInfo))]
@@ -34,18 +36,38 @@ namespace VlmCaption.PowerShell.Commands
 
         /// <summary>The format to write.</summary>
         [Parameter(Mandatory = true, Position = 0)]
-        [ValidateSet("ImageFolder", "ImageFolderCsv", "Kohya", "Musubi", "Csv")]
+        [ValidateSet("ImageFolder", "ImageFolderCsv", "Kohya", "KohyaToml", "Musubi", "MusubiToml", "DiffusionPipe", "Csv")]
         public string Format { get; set; } = "ImageFolder";
 
-        /// <summary>The dataset's root folder: image paths in the file are relative to it. Default: the current folder.</summary>
+        /// <summary>The dataset's root folder: relative paths in the file are relative to it (kohya's train_data_dir). Default: the current folder.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string? Root { get; set; }
 
-        /// <summary>The file to write; by default the format's usual name in the root (metadata.jsonl, metadata.csv, meta_cap.json, captions.csv).</summary>
+        /// <summary>The file to write; by default the format's own name in the root. DiffusionPipe writes captions.json in each image folder and takes none.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string? Destination { get; set; }
+
+        /// <summary>Relative (to -Root) or Absolute image paths; by default absolute for Musubi, KohyaToml and MusubiToml, relative for the others. ImageFolder takes only relative paths.</summary>
+        [Parameter]
+        [ValidateSet("Relative", "Absolute")]
+        public string? PathStyle { get; set; }
+
+        /// <summary>The caption files' extension that KohyaToml and MusubiToml name as caption_extension.</summary>
+        [Parameter]
+        [CaptionExtensionTransformation]
+        public string Extension { get; set; } = CaptionExtension.Default;
+
+        /// <summary>The training resolution KohyaToml and MusubiToml set.</summary>
+        [Parameter]
+        [ValidateRange(64, 8192)]
+        public int Resolution { get; set; } = 1024;
+
+        /// <summary>How often KohyaToml and MusubiToml repeat each image in an epoch (num_repeats).</summary>
+        [Parameter]
+        [ValidateRange(1, 10000)]
+        public int NumRepeats { get; set; } = 1;
 
         /// <summary>Write truncated captions too.</summary>
         [Parameter]
@@ -77,11 +99,14 @@ namespace VlmCaption.PowerShell.Commands
         /// <inheritdoc />
         protected override void EndProcessing()
         {
-            string root = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root ?? ".");
-            string target = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination ?? System.IO.Path.Combine(root, DatasetExport.DefaultFileName(Format)));
-            if (Images.ImageExtensions.IsImage(target))
+            if (Format == "DiffusionPipe" && Destination is not null)
             {
-                ThrowTerminatingError(new ErrorRecord(new IOException($"'{target}' is an image; a dataset file is never written over one."), "CaptionOverImage", ErrorCategory.InvalidArgument, target));
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("diffusion-pipe reads captions.json from each image folder; -Destination does not apply to DiffusionPipe."), "DestinationNotApplicable", ErrorCategory.InvalidArgument, Destination));
+            }
+
+            if (PathStyle == "Absolute" && Format is "ImageFolder" or "ImageFolderCsv")
+            {
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("Hugging Face's imagefolder refuses absolute file_name paths; they are relative to the metadata file's folder."), "AbsolutePathsRefused", ErrorCategory.InvalidArgument, Format));
             }
 
             if (entries.Count == 0)
@@ -90,25 +115,51 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
-            if (!ShouldProcess(target, $"Write a {Format} dataset file of {entries.Count} images"))
+            var options = new DatasetOptions
             {
-                return;
+                Root = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root ?? "."),
+                Destination = Destination is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination),
+                Absolute = PathStyle is null ? null : PathStyle == "Absolute",
+                CaptionExtension = Extension,
+                Resolution = Resolution,
+                NumRepeats = NumRepeats,
+            };
+            DatasetPlan plan = DatasetExport.Plan(Format, entries, options);
+            foreach (KeyValuePair<string, CaptionException> failure in plan.Failures)
+            {
+                WriteError(ErrorRecords.From(failure.Value, failure.Key));
             }
 
-            try
+            foreach (string warning in plan.Warnings)
             {
-                CaptionFile.WriteAtomic(target, DatasetExport.Write(Format, root, entries), overwrite: Force);
-            }
-            catch (ArgumentException e)
-            {
-                ThrowTerminatingError(new ErrorRecord(e, "ImageOutsideRoot", ErrorCategory.InvalidArgument, root));
-            }
-            catch (CaptionException e)
-            {
-                ThrowTerminatingError(ErrorRecords.From(e, target));
+                WriteWarning(warning);
             }
 
-            FileItems.Write(this, target);
+            foreach (DatasetFile file in plan.Files)
+            {
+                if (Images.ImageExtensions.IsImage(file.Path))
+                {
+                    WriteError(new ErrorRecord(new IOException($"'{file.Path}' is an image; a dataset file is never written over one."), "CaptionOverImage", ErrorCategory.InvalidArgument, file.Path));
+                    continue;
+                }
+
+                if (!ShouldProcess(file.Path, $"Write a {Format} dataset file of {entries.Count - plan.Failures.Count} captions"))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    CaptionFile.WriteAtomic(file.Path, file.Text, overwrite: Force);
+                }
+                catch (CaptionException e)
+                {
+                    WriteError(ErrorRecords.From(e, file.Path));
+                    continue;
+                }
+
+                FileItems.Write(this, file.Path);
+            }
         }
     }
 }

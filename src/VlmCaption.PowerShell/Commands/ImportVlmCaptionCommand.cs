@@ -134,6 +134,17 @@ namespace VlmCaption.PowerShell.Commands
                 }
 
                 string file = placement.CaptionPath(image, extension);
+                if (ImageExtensions.SameStemSiblings(image).FirstOrDefault() is string sibling && File.Exists(file))
+                {
+                    // a.jpg and a.png both read a.txt in every trainer, and nothing says which image it describes.
+                    WriteError(new ErrorRecord(
+                        new IOException($"'{image}' and '{sibling}' share the caption file '{file}', so it is not known which of them it describes, and a trainer gives both that caption; no caption is returned for '{image}'. Rename one image (Rename-Item) and caption it again, so each has a caption file of its own."),
+                        "CaptionPathConflict",
+                        ErrorCategory.InvalidData,
+                        image));
+                    return;
+                }
+
                 if (CaptionFile.Read(file) is string caption)
                 {
                     string[] lines = Split ? caption.Split(new[] { "\r\n", "\n" }, StringSplitOptions.None).Where(l => l.Trim().Length > 0).ToArray() : new[] { caption };

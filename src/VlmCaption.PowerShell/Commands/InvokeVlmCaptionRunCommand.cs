@@ -28,6 +28,7 @@ namespace VlmCaption.PowerShell.Commands
         private CaptionClaims? claims;
         private PostProcessing rules = null!;
         private CaptionPlacement placement = CaptionPlacement.Beside;
+        private CaptionWriter writer = null!;
         private readonly LeftoverCleaner leftovers = new LeftoverCleaner();
 
         /// <summary>The caption.yaml to run.</summary>
@@ -109,6 +110,10 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string? BatchFiles { get; set; }
 
+        /// <summary>Overrides keep_line_breaks: an image's one caption keeps the model's line breaks instead of being written on one line.</summary>
+        [Parameter]
+        public SwitchParameter KeepLineBreaks { get; set; }
+
         /// <summary>Emit each CaptionResult instead of the summary, which then goes to -SummaryVariable.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -160,25 +165,15 @@ namespace VlmCaption.PowerShell.Commands
                         texts.Add(config.Prefix + result.Caption + config.Suffix);
                     }
 
-                    if (config.OutputFormat == "jsonl")
+                    string target = writer.Target(image);
+                    if (!writer.Jsonl && placement.Destination is not null)
                     {
-                        string jsonl = placement.JsonlPath(image);
-                        placement.EnsureFolder(jsonl);
-                        JsonlCaptionFile.Append(placement.Mirror(image), texts, model, promptField);
-                    }
-                    else
-                    {
-                        string target = placement.CaptionPath(image, config.CaptionExtension);
+                        // The walk cleans the image folders; the output folder's are cleaned as they are first written.
                         placement.EnsureFolder(target);
-                        if (placement.Destination is not null)
-                        {
-                            // The walk cleans the image folders; the output folder's are cleaned as they are first written.
-                            leftovers.RemoveOnce(Path.GetDirectoryName(target) ?? ".", WriteVerbose, WriteWarning);
-                        }
-
-                        string? old = config.Existing is "append" or "prepend" ? CaptionFile.Read(target) : null;
-                        CaptionFile.WriteAtomic(target, ExistingCaption.Combine(config.Existing, old, CaptionFile.JoinLines(texts)), overwrite: true);
+                        leftovers.RemoveOnce(Path.GetDirectoryName(target) ?? ".", WriteVerbose, WriteWarning);
                     }
+
+                    writer.Write(image, texts, config.Existing, overwrite: true, model, promptField, target);
                 }
                 catch (CaptionException e)
                 {
@@ -256,6 +251,7 @@ namespace VlmCaption.PowerShell.Commands
             }
 
             placement = CaptionPlacement.For(config);
+            writer = CaptionWriter.For(config);
             HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config), config);
             rules = new PostProcessing(config);
             string action = (config.CaptionsPerImage > 1 ? $"Caption {config.CaptionsPerImage} times" : "Caption")
@@ -616,6 +612,11 @@ namespace VlmCaption.PowerShell.Commands
                 {
                     throw new CaptionException("InvalidShard", CaptionErrorCategory.InvalidArgument, e.Message, e);
                 }
+            }
+
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(KeepLineBreaks)))
+            {
+                effective.KeepLineBreaks = KeepLineBreaks.IsPresent;
             }
 
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Count)))

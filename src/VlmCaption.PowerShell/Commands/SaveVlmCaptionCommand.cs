@@ -99,6 +99,10 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string? BaseDirectory { get; set; }
 
+        /// <summary>Overrides keep_line_breaks: an image's one caption keeps its line breaks instead of being written on one line.</summary>
+        [Parameter]
+        public SwitchParameter KeepLineBreaks { get; set; }
+
         /// <summary>Emit the FileInfo of each written file.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -178,7 +182,9 @@ namespace VlmCaption.PowerShell.Commands
             CaptionConfig? config = pending.Config;
             string extension = Bound(nameof(Extension)) || config is null ? Extension : config.CaptionExtension;
             bool jsonl = !Bound(nameof(Extension)) && config?.OutputFormat == "jsonl";
-            string target = jsonl ? pending.Placement.JsonlPath(image) : pending.ReadFrom ?? pending.Placement.CaptionPath(image, extension);
+            bool keepLineBreaks = Bound(nameof(KeepLineBreaks)) || config is null ? KeepLineBreaks.IsPresent : config.KeepLineBreaks;
+            var writer = new CaptionWriter(pending.Placement, extension, jsonl, keepLineBreaks);
+            string target = jsonl ? writer.Target(image) : pending.ReadFrom ?? writer.Target(image);
             var texts = new List<string>(pending.Texts.Values);
 
             if (ImageExtensions.IsImage(target))
@@ -204,13 +210,13 @@ namespace VlmCaption.PowerShell.Commands
 
             try
             {
-                pending.Placement.EnsureFolder(target);
                 if (jsonl)
                 {
-                    WriteJsonl(pending.Placement.Mirror(image), texts, config!);
+                    WriteJsonl(writer, pending, texts);
                 }
                 else
                 {
+                    pending.Placement.EnsureFolder(target);
                     leftovers.RemoveOnce(Path.GetDirectoryName(target) ?? ".", WriteVerbose, WriteWarning);
                     var siblings = new List<string>(ImageExtensions.SameStemSiblings(image));
                     foreach (string sibling in siblings)
@@ -219,8 +225,7 @@ namespace VlmCaption.PowerShell.Commands
                     }
 
                     string? mode = Existing?.ToLowerInvariant() ?? (Bound(nameof(Force)) || config is null ? null : config.Existing);
-                    string? old = mode is "append" or "prepend" ? CaptionFile.Read(target) : null;
-                    CaptionFile.WriteAtomic(target, ExistingCaption.Combine(mode, old, CaptionFile.JoinLines(texts)), overwrite: Force || mode is "overwrite" or "append" or "prepend");
+                    writer.Write(image, texts, mode, Force, "", "", target);
                     if (siblings.Count > 0)
                     {
                         written[target] = image;
@@ -298,16 +303,18 @@ namespace VlmCaption.PowerShell.Commands
 
         private bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
 
-        private void WriteJsonl(string mirrored, IReadOnlyList<string> texts, CaptionConfig config)
+        private void WriteJsonl(CaptionWriter writer, Pending pending, IReadOnlyList<string> texts)
         {
+            CaptionConfig config = pending.Config!;
             string model = Model ?? config.Model;
             string prompt = JsonlCaptionFile.PromptField(config.Prompts);
+            string mirrored = pending.Placement.Mirror(pending.Image);
             if (!Force && JsonlCaptionFile.HasCaption(mirrored, model, prompt))
             {
                 throw new CaptionException("CaptionExists", CaptionErrorCategory.WriteError, $"'{JsonlCaptionFile.PathFor(mirrored)}' already has a caption by '{model}' for these prompts. Use -Force to add another.");
             }
 
-            JsonlCaptionFile.Append(mirrored, texts, model, prompt);
+            writer.Write(pending.Image, texts, null, overwrite: true, model, prompt);
         }
 
         /// <summary>The configuration a result names: an object as is, a path read once per invocation; none for null or empty.</summary>

@@ -1,0 +1,62 @@
+using System.Collections.Generic;
+
+namespace VlmCaption.Output
+{
+    /// <summary>
+    /// Writes an image's captions where they belong: a caption file (one caption a line, atomically, keeping,
+    /// appending or prepending to what is there) or lines of the image's jsonl file. The one writer of caption files,
+    /// for folder runs, batch rounds and Save-VlmCaption, so a rule about caption files is made once.
+    /// </summary>
+    public sealed class CaptionWriter
+    {
+        private readonly CaptionPlacement placement;
+
+        /// <summary>A writer of caption files with <paramref name="extension"/> (or jsonl lines) placed by <paramref name="placement"/>.</summary>
+        public CaptionWriter(CaptionPlacement placement, string extension, bool jsonl, bool keepLineBreaks)
+        {
+            this.placement = placement;
+            Extension = extension;
+            Jsonl = jsonl;
+            KeepLineBreaks = keepLineBreaks;
+        }
+
+        /// <summary>The writer a caption.yaml describes.</summary>
+        public static CaptionWriter For(CaptionConfig config) =>
+            new CaptionWriter(CaptionPlacement.For(config), config.CaptionExtension, config.OutputFormat == "jsonl", config.KeepLineBreaks);
+
+        /// <summary>The caption file's extension, such as ".txt".</summary>
+        public string Extension { get; }
+
+        /// <summary>True when captions are appended to the image's jsonl file.</summary>
+        public bool Jsonl { get; }
+
+        /// <summary>True when an image's one caption keeps the model's line breaks.</summary>
+        public bool KeepLineBreaks { get; }
+
+        /// <summary>The file the image's captions go to.</summary>
+        public string Target(string image) => Jsonl ? placement.JsonlPath(image) : placement.CaptionPath(image, Extension);
+
+        /// <summary>The text a caption file holds for these captions.</summary>
+        public string Text(IReadOnlyList<string> captions) => CaptionFile.JoinLines(captions, KeepLineBreaks);
+
+        /// <summary>
+        /// Writes <paramref name="captions"/> of <paramref name="image"/> to <paramref name="target"/> (by default
+        /// <see cref="Target"/>). <paramref name="existing"/> (append, prepend) keeps what the file holds on lines of its
+        /// own; otherwise a file that exists is replaced only when <paramref name="overwrite"/>. Jsonl lines name
+        /// <paramref name="model"/> and <paramref name="promptField"/>. Throws <see cref="CaptionException"/>.
+        /// </summary>
+        public void Write(string image, IReadOnlyList<string> captions, string? existing, bool overwrite, string model, string promptField, string? target = null)
+        {
+            target ??= Target(image);
+            placement.EnsureFolder(target);
+            if (Jsonl)
+            {
+                JsonlCaptionFile.Append(placement.Mirror(image), captions, model, promptField);
+                return;
+            }
+
+            string? old = existing is "append" or "prepend" ? CaptionFile.Read(target) : null;
+            CaptionFile.WriteAtomic(target, ExistingCaption.Combine(existing, old, Text(captions)), overwrite: overwrite || existing is "overwrite" or "append" or "prepend");
+        }
+    }
+}

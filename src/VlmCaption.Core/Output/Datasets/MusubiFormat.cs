@@ -1,0 +1,88 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+
+namespace VlmCaption.Output.Datasets
+{
+    /// <summary>
+    /// kohya-ss/musubi-tuner (30c658c4). image_jsonl_file (src/musubi_tuner/dataset/datasources.py ~line 276): a line
+    /// {"image_path", "caption"} an image, image_path opened as written, so a relative path resolves against the
+    /// trainer's working folder. Caches (image_video_dataset.py ~lines 152 and 168) are named by the image's name
+    /// without folder or extension, in one cache_directory a dataset: sub/x.png and other/x.png, or a.jpg and a.png,
+    /// share a text-encoder cache and one caption silently wins. Dataset config (docs/dataset_config.md): [general]
+    /// and [[datasets]] with image_directory (captions read whole from the caption file beside each image) and
+    /// cache_directory, one a dataset.
+    /// </summary>
+    internal static class MusubiFormat
+    {
+        public static void PlanJsonl(DatasetPlan plan, string target, List<DatasetImage> images, bool absolute)
+        {
+            var text = new StringBuilder();
+            var cacheOwners = new Dictionary<string, DatasetImage>(StringComparer.OrdinalIgnoreCase);
+            var several = new List<string>();
+            foreach (DatasetImage image in images)
+            {
+                string cacheName = Path.GetFileNameWithoutExtension(image.Path);
+                if (cacheOwners.TryGetValue(cacheName, out DatasetImage? owner))
+                {
+                    plan.Warnings.Add($"'{image.Path}' was left out: musubi-tuner names its caches by the image's name without folder or extension ('{cacheName}'), which '{owner.Path}' has too, so it would train on that image's caption. Rename it, or export its folder as a dataset of its own (MusubiToml gives each folder its own cache_directory).");
+                    continue;
+                }
+
+                cacheOwners[cacheName] = image;
+                if (image.Captions.Count > 1)
+                {
+                    several.Add(image.Path);
+                }
+
+                text.Append(DatasetText.Json(json => { json.WriteString("image_path", image.Written(absolute)); json.WriteString("caption", CaptionFile.OneLine(image.Captions[0])); })).Append('\n');
+            }
+
+            if (several.Count > 0)
+            {
+                plan.Warnings.Add($"{several.Count} images have several captions; musubi-tuner reads one an image, so only the first was written: {DatasetText.Few(several)}.");
+            }
+
+            if (!absolute)
+            {
+                plan.Warnings.Add("The image paths are relative to the dataset root: musubi-tuner opens them from its working folder, so start the trainer in the root, or export with -PathStyle Absolute.");
+            }
+
+            plan.Files.Add(new DatasetFile(target, text.ToString()));
+        }
+
+        public static void PlanConfig(DatasetPlan plan, string target, string root, List<DatasetImage> images, bool absolute, DatasetOptions options)
+        {
+            var text = new StringBuilder();
+            text.Append("# Dataset config for kohya-ss/musubi-tuner (--dataset_config), written by Export-VlmDataset.\n")
+                .Append("# Each folder is a dataset with a cache folder of its own; captions are read from the caption file beside each image.\n")
+                .Append(absolute ? "" : $"# Paths are relative: start the trainer in '{root}'.\n")
+                .Append("[general]\n")
+                .Append("resolution = [").Append(options.Resolution).Append(", ").Append(options.Resolution).Append("]\n")
+                .Append("caption_extension = ").Append(DatasetText.Toml(options.CaptionExtension)).Append('\n')
+                .Append("batch_size = 1\n")
+                .Append("enable_bucket = true\n")
+                .Append("bucket_no_upscale = false\n");
+            int index = 0;
+            foreach (IGrouping<string, DatasetImage> folder in DatasetText.ByFolder(images))
+            {
+                index++;
+                string name = Path.GetFileName(folder.Key.TrimEnd(Path.DirectorySeparatorChar));
+                string cache = Path.Combine(root, "musubi_cache", $"{index:D2}-{name}");
+                string relativeCache = $"musubi_cache/{index:D2}-{name}";
+                text.Append("\n[[datasets]]\n")
+                    .Append("image_directory = ").Append(DatasetText.Toml(absolute ? folder.Key : KohyaFormat.RelativeFolder(folder.First()))).Append('\n')
+                    .Append("cache_directory = ").Append(DatasetText.Toml(absolute ? cache : relativeCache)).Append('\n')
+                    .Append("num_repeats = ").Append(options.NumRepeats).Append('\n');
+            }
+
+            plan.Files.Add(new DatasetFile(target, text.ToString()));
+            DatasetText.WarnSameStem(plan, images, "musubi-tuner reads both captions from one caption file and gives both one cache.");
+
+            // ImageDirectoryDatasource.get_caption (datasources.py ~line 245): the whole file, stripped.
+            DatasetText.CheckCaptionFiles(plan, images, options.CaptionExtension, "musubi-tuner", t => t.Trim());
+        }
+    }
+}
