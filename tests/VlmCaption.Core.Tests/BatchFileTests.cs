@@ -57,17 +57,20 @@ public class BatchFileTests
             "{\"id\":\"r3\",\"custom_id\":\"c\",\"response\":null,\"error\":{\"code\":\"batch_expired\",\"message\":\"late\"}}",
             "not json",
             "{\"custom_id\":\"d\",\"response\":{\"status_code\":200,\"body\":\"" + new string('z', 3000) + "\"}}",
+            "{\"response\":{\"status_code\":200,\"body\":\"" + new string('z', 5000) + "\"},\"custom_id\":\"e\"}",
             "") + "\n");
         var skipped = new List<string>();
         List<BatchOutcome> outcomes = BatchOutput.Read(path, maxLineBytes: 1000, skipped.Add).ToList();
-        Assert.Equal(new[] { "a", "b", "c" }, outcomes.Select(o => o.CustomId));
+        Assert.Equal(new[] { "a", "b", "c", "d" }, outcomes.Select(o => o.CustomId));
         Assert.Equal(200, outcomes[0].Status);
         Assert.Equal("{\"choices\":[]}", Encoding.UTF8.GetString(outcomes[0].Body!));
         Assert.Equal(400, outcomes[1].Status);
         Assert.Equal((0, "batch_expired", "late"), (outcomes[2].Status, outcomes[2].ErrorCode, outcomes[2].ErrorMessage));
+        // An overlong line that names its request in its first bytes fails that request alone; one that does not is passed over.
+        Assert.Equal((BatchOutcome.TooLarge, 0), (outcomes[3].ErrorCode, outcomes[3].Status));
         Assert.Equal(2, skipped.Count);
         Assert.Contains("line 4", skipped[0]);
-        Assert.Contains("line 5", skipped[1]);
+        Assert.Contains("line 6", skipped[1]);
         Assert.Contains("longer than 1000 bytes", skipped[1]);
     }
 

@@ -52,8 +52,11 @@ namespace VlmCaption.Batch
 
         public bool Done => Error is not null || nextStep < 0;
 
-        /// <summary>Unique in a round: image, caption and turn.</summary>
-        public string CustomId => $"img-{Image.Key}-c{CaptionIndex}-t{turns.Count + 1}";
+        /// <summary>The run's id (the state folder's run-id), so no other run's answer matches a request of this one.</summary>
+        public string RunId { get; set; } = "";
+
+        /// <summary>Unique in a round and to the run: run, image, caption and turn.</summary>
+        public string CustomId => RunId.Length > 0 ? $"img-{RunId}-{Image.Key}-c{CaptionIndex}-t{turns.Count + 1}" : $"img-{Image.Key}-c{CaptionIndex}-t{turns.Count + 1}";
 
         /// <summary>The messages of the next request: the history so far and the next user turn.</summary>
         public List<ChatMessage> NextMessages(string? systemText, PreparedImage image)

@@ -55,6 +55,32 @@ namespace VlmCaption.Batch
 
         public string SettingsFile => Combine("settings.json");
 
+        /// <summary>The run's id, put in every request's custom_id, so answers of another run or dataset are never taken.</summary>
+        public string RunIdFile => Combine("run-id");
+
+        /// <summary>
+        /// The run's id: 16 hex digits made when the run is prepared; empty for a folder kept by a version that made
+        /// none. Throws <see cref="CaptionException"/> (BatchStateInvalid) for a file that is not one.
+        /// </summary>
+        public string ReadRunId()
+        {
+            switch (RegularFile.Check(RunIdFile, 64))
+            {
+                case RegularFile.Kind.Missing:
+                    return "";
+                case RegularFile.Kind.Readable:
+                    string id = System.Text.Encoding.ASCII.GetString(RegularFile.ReadAllBytes(RunIdFile, 64)).Trim();
+                    if (System.Text.RegularExpressions.Regex.IsMatch(id, "^[0-9a-f]{16}$"))
+                    {
+                        return id;
+                    }
+
+                    break;
+            }
+
+            throw new CaptionException("BatchStateInvalid", CaptionErrorCategory.InvalidData, $"'{RunIdFile}' is not a run id this module wrote (a regular file of 16 hex digits). Delete the folder '{Path}' to start the batch run again.");
+        }
+
         public string ImagesFile => Combine("images.jsonl");
 
         /// <summary>Exists once every image is prepared and listed.</summary>
@@ -137,7 +163,7 @@ namespace VlmCaption.Batch
                 return;
             }
 
-            foreach (string file in new[] { SettingsFile, ImagesFile, ImagesDone, ReportedLog, Combine("run.lock") })
+            foreach (string file in new[] { SettingsFile, RunIdFile, ImagesFile, ImagesDone, ReportedLog, Combine("run.lock") })
             {
                 File.Delete(file);
             }

@@ -23,6 +23,9 @@ namespace VlmCaption.Batch
         public string ErrorCode { get; set; } = "";
 
         public string ErrorMessage { get; set; } = "";
+
+        /// <summary>The code of an answer line longer than the answer limit: its image fails alone (AnswerTooLarge).</summary>
+        public const string TooLarge = "vlmcaption_answer_too_large";
     }
 
     /// <summary>Reads output files line by line, never holding more than one line and never a line past the bound.</summary>
@@ -38,7 +41,17 @@ namespace VlmCaption.Batch
                 number++;
                 if (tooLong)
                 {
-                    skipped($"line {number} of '{path}' is longer than {maxLineBytes} bytes and was not read");
+                    // The line's custom_id comes first ({"id", "custom_id", "response"}): its image fails alone.
+                    System.Text.RegularExpressions.Match id = IdInPrefix.Match(Encoding.UTF8.GetString(line!));
+                    if (id.Success)
+                    {
+                        yield return new BatchOutcome { CustomId = id.Groups[1].Value, ErrorCode = BatchOutcome.TooLarge, ErrorMessage = $"its answer is longer than {maxLineBytes} bytes" };
+                    }
+                    else
+                    {
+                        skipped($"line {number} of '{path}' is longer than {maxLineBytes} bytes and names no request in its first bytes; it was not read");
+                    }
+
                     continue;
                 }
 
@@ -56,6 +69,12 @@ namespace VlmCaption.Batch
                 yield return outcome;
             }
         }
+
+        private static readonly System.Text.RegularExpressions.Regex IdInPrefix =
+            new System.Text.RegularExpressions.Regex("\"custom_id\"\\s*:\\s*\"([A-Za-z0-9_.:-]{1,200})\"", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+        // How much of an overlong line is kept, to find its custom_id.
+        private const int PrefixBytes = 4096;
 
         private static BatchOutcome? Parse(byte[] line)
         {
@@ -131,7 +150,8 @@ namespace VlmCaption.Batch
                 return false;
             }
 
-            line = tooLong ? null : buffer.ToArray();
+            byte[] all = buffer.ToArray();
+            line = tooLong ? all.AsSpan(0, Math.Min(all.Length, PrefixBytes)).ToArray() : all;
             return true;
         }
     }

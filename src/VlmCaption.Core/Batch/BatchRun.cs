@@ -126,6 +126,7 @@ namespace VlmCaption.Batch
         public void Prepare(IReadOnlyList<CaptionJob> jobs, CancellationToken cancellationToken)
         {
             BatchFolder.WriteWhole(folder.SettingsFile, fingerprint);
+            BatchFolder.WriteWhole(folder.RunIdFile, Guid.NewGuid().ToString("N").Substring(0, 16));
             File.Delete(folder.ImagesFile);
             var preparer = new ImagePreparer(imageOptions);
             var notes = new HashSet<string>();
@@ -203,9 +204,10 @@ namespace VlmCaption.Batch
             HashSet<int> reported = folder.ReadReported();
             var byImage = new Dictionary<int, List<BatchConversation>>();
             var conversations = new List<BatchConversation>();
+            string runId = folder.ReadRunId();
             foreach (BatchImage image in images.Where(i => i.Error is null))
             {
-                var mine = Enumerable.Range(1, settings.CaptionsPerImage).Select(index => new BatchConversation(settings, answers, image, index)).ToList();
+                var mine = Enumerable.Range(1, settings.CaptionsPerImage).Select(index => new BatchConversation(settings, answers, image, index) { RunId = runId }).ToList();
                 byImage[image.Number] = mine;
                 conversations.AddRange(mine);
             }
@@ -369,14 +371,12 @@ namespace VlmCaption.Batch
                 Warning?.Invoke($"{where}: batch {batchId} {status.Status} with {status.Completed} of {status.Total} requests answered; the answers are kept and the rest are sent again in a new batch.");
             }
 
-            if (status.OutputFileId is string output)
+            foreach ((string? file, string path) in new[] { (status.OutputFileId, OutputPath(part)), (status.ErrorFileId, ErrorsPath(part)) })
             {
-                Call(log => service!.DownloadAsync(output, OutputPath(part), bound, log, cancellationToken));
-            }
-
-            if (status.ErrorFileId is string errors)
-            {
-                Call(log => service!.DownloadAsync(errors, ErrorsPath(part), bound, log, cancellationToken));
+                if (file is not null && !Call(log => service!.DownloadAsync(file, path, bound, log, cancellationToken)))
+                {
+                    Warning?.Invoke($"{where}: file {file} of batch {batchId} is longer than {bound} bytes, more than its {requests} answers can be; the first {bound} bytes were kept, and the requests whose answers were not are sent again.");
+                }
             }
 
             BatchFolder.WriteWhole(Finished(part), status.Status + "\n");
@@ -437,15 +437,27 @@ namespace VlmCaption.Batch
                     continue;
                 }
 
+                var sentHere = new HashSet<string>(BatchParts.IdsOf(part), StringComparer.Ordinal);
+                int foreign = 0;
                 foreach (string file in new[] { OutputPath(part), ErrorsPath(part) }.Where(File.Exists))
                 {
                     foreach (BatchOutcome outcome in BatchOutput.Read(file, maxLine, problem => Warning?.Invoke($"In the batch output, {problem}.")))
                     {
-                        if (byId.TryGetValue(outcome.CustomId, out BatchConversation? conversation) && answered.Add(outcome.CustomId))
+                        // Only answers to requests this part sent: an output file of another run or dataset matches none.
+                        if (!sentHere.Contains(outcome.CustomId))
+                        {
+                            foreign++;
+                        }
+                        else if (byId.TryGetValue(outcome.CustomId, out BatchConversation? conversation) && answered.Add(outcome.CustomId))
                         {
                             Take(conversation, outcome, quirks, sent);
                         }
                     }
+                }
+
+                if (foreign > 0)
+                {
+                    Warning?.Invoke($"The output of '{Path.GetFileName(part)}' has {foreign} line(s) answering requests it did not send (another run's or dataset's output?); they were passed over, and what it sent is sent again.");
                 }
             }
 
@@ -509,7 +521,11 @@ namespace VlmCaption.Batch
                 return;
             }
 
-            if (outcome.ErrorCode is "batch_expired" or "batch_cancelled")
+            if (outcome.ErrorCode == BatchOutcome.TooLarge)
+            {
+                conversation.Error = new CaptionException("AnswerTooLarge", CaptionErrorCategory.LimitsExceeded, $"The batch answer for '{path}' is too large: {outcome.ErrorMessage} (max_answer_bytes); it was not read.");
+            }
+            else if (outcome.ErrorCode is "batch_expired" or "batch_cancelled")
             {
                 conversation.LastTransient = new CaptionException(outcome.ErrorCode == "batch_expired" ? "BatchExpired" : "BatchCancelled", CaptionErrorCategory.OperationTimeout, $"The batch holding the request for '{path}' {(outcome.ErrorCode == "batch_expired" ? "expired" : "was cancelled")} before it ran: {outcome.ErrorMessage}");
             }

@@ -158,7 +158,11 @@ namespace VlmCaption.Batch
                 return ReadStatus(document.RootElement);
             });
 
-        /// <summary>Downloads a file's content to <paramref name="destination"/> (renamed into place), at most <paramref name="maxBytes"/>.</summary>
+        /// <summary>
+        /// Streams a file's content to <paramref name="destination"/> (renamed into place), at most
+        /// <paramref name="maxBytes"/> of it: false when the file was longer and its end was not kept (the requests
+        /// whose answers were not kept are sent again).
+        /// </summary>
         public Task<bool> DownloadAsync(string fileId, string destination, long maxBytes, Action<string>? log, CancellationToken cancellationToken) =>
             WithRetriesAsync("download file " + fileId + " (GET /files/.../content)", log, cancellationToken, async () =>
             {
@@ -174,22 +178,24 @@ namespace VlmCaption.Batch
                 }
 
                 long written = 0;
+                bool whole = true;
                 BatchFolder.WriteWhole(destination, target =>
                 {
                     var buffer = new byte[1 << 16];
                     int read;
                     while ((read = content.ReadAsync(buffer, 0, buffer.Length, cancellationToken).GetAwaiter().GetResult()) > 0)
                     {
-                        written += read;
-                        if (written > maxBytes)
+                        int kept = (int)Math.Min(read, maxBytes - written);
+                        target.Write(buffer, 0, kept);
+                        written += kept;
+                        if (kept < read)
                         {
-                            throw new CaptionException("BatchFileTooLarge", CaptionErrorCategory.LimitsExceeded, $"{shownUrl} sent more than {maxBytes} bytes for file {fileId}; it was not kept.");
+                            whole = false;
+                            break;
                         }
-
-                        target.Write(buffer, 0, read);
                     }
                 });
-                return true;
+                return whole;
             });
 
         /// <summary>Deletes a file from the provider's storage (OpenAI keeps batch files until they are deleted); false when it could not.</summary>
