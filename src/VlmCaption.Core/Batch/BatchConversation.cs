@@ -56,7 +56,7 @@ namespace VlmCaption.Batch
         public string RunId { get; set; } = "";
 
         /// <summary>Unique in a round and to the run: run, image, caption and turn.</summary>
-        public string CustomId => RunId.Length > 0 ? $"img-{RunId}-{Image.Key}-c{CaptionIndex}-t{turns.Count + 1}" : $"img-{Image.Key}-c{CaptionIndex}-t{turns.Count + 1}";
+        public string CustomId => $"img-{(RunId.Length > 0 ? RunId + "-" : "")}{Image.Key}-c{CaptionIndex}-t{turns.Count + 1}";
 
         /// <summary>The messages of the next request: the history so far and the next user turn.</summary>
         public List<ChatMessage> NextMessages(string? systemText, PreparedImage image)

@@ -150,8 +150,8 @@ namespace VlmCaption.Batch
                 return false;
             }
 
-            byte[] all = buffer.ToArray();
-            line = tooLong ? all.AsSpan(0, Math.Min(all.Length, PrefixBytes)).ToArray() : all;
+            // Of an overlong line only its first bytes are handed on, where its custom_id is.
+            line = tooLong ? buffer.GetBuffer().AsSpan(0, (int)Math.Min(buffer.Length, PrefixBytes)).ToArray() : buffer.ToArray();
             return true;
         }
     }

@@ -174,7 +174,7 @@ namespace VlmCaption.Batch
                 {
                     // An error's body is read only as far as an error message goes.
                     byte[] said = await BoundedRead.ReadPrefixAsync(content, MaxErrorBytes, cancellationToken).ConfigureAwait(false);
-                    throw new ClientResultException($"HTTP {response.Status}: {ServerError.Describe(ServerError.ReadMessage(said), apiKey)}", response);
+                    throw new ClientResultException(ServerError.Describe(ServerError.ReadMessage(said), apiKey), response);
                 }
 
                 long written = 0;

@@ -143,7 +143,7 @@ namespace VlmCaption.PowerShell.Commands
                     continue;
                 }
 
-                if (!ShouldProcess(file.Path, $"Write a {Format} dataset file of {entries.Count - plan.Failures.Count} captions"))
+                if (!ShouldProcess(file.Path, $"Write a {Format} dataset file"))
                 {
                     continue;
                 }

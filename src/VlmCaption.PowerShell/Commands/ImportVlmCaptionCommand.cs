@@ -134,7 +134,7 @@ namespace VlmCaption.PowerShell.Commands
                 }
 
                 string file = placement.CaptionPath(image, extension);
-                if (ImageExtensions.SameStemSiblings(image).FirstOrDefault() is string sibling && File.Exists(file))
+                if (File.Exists(file) && ImageExtensions.SameStemSiblings(image).FirstOrDefault() is string sibling)
                 {
                     // a.jpg and a.png both read a.txt in every trainer, and nothing says which image it describes.
                     WriteError(new ErrorRecord(

@@ -111,19 +111,7 @@ namespace VlmCaption.Output.Datasets
             List<DatasetImage> images = Group(entries);
             if (format != "DiffusionPipe" && (!absolute || format is "ImageFolder" or "ImageFolderCsv"))
             {
-                // A path relative to the root needs the image below it: one outside fails alone, the rest is written.
-                images = images.Where(image =>
-                {
-                    image.Relative = Relative(root, image.Path);
-                    if (image.Relative is null)
-                    {
-                        plan.Failures.Add(new KeyValuePair<string, CaptionException>(image.Path, new CaptionException("ImageOutsideRoot", CaptionErrorCategory.InvalidArgument,
-                            $"'{image.Path}' is not inside the dataset root '{root}', so it has no path relative to it and was left out. Pass -Root a folder that holds every image{(format is "ImageFolder" or "ImageFolderCsv" ? "" : ", or -PathStyle Absolute")}.")));
-                        return false;
-                    }
-
-                    return true;
-                }).ToList();
+                images = InsideRoot(plan, images, root, format is "ImageFolder" or "ImageFolderCsv" ? "" : ", or -PathStyle Absolute");
             }
 
             string target = options.Destination ?? System.IO.Path.Combine(root, DefaultFileName(format));
@@ -180,6 +168,30 @@ namespace VlmCaption.Output.Datasets
             {
                 return (0, 0);
             }
+        }
+
+        /// <summary>
+        /// The images below the root, each given its relative path: a path relative to the root needs the image below
+        /// it, so one outside fails alone (ImageOutsideRoot) and the rest is written.
+        /// </summary>
+        private static List<DatasetImage> InsideRoot(DatasetPlan plan, List<DatasetImage> images, string root, string otherWay)
+        {
+            var inside = new List<DatasetImage>(images.Count);
+            foreach (DatasetImage image in images)
+            {
+                image.Relative = Relative(root, image.Path);
+                if (image.Relative is null)
+                {
+                    plan.Failures.Add(new KeyValuePair<string, CaptionException>(image.Path, new CaptionException("ImageOutsideRoot", CaptionErrorCategory.InvalidArgument,
+                        $"'{image.Path}' is not inside the dataset root '{root}', so it has no path relative to it and was left out. Pass -Root a folder that holds every image{otherWay}.")));
+                }
+                else
+                {
+                    inside.Add(image);
+                }
+            }
+
+            return inside;
         }
 
         /// <summary>The entries as images, each with its captions in the order they came, images in the order first met.</summary>

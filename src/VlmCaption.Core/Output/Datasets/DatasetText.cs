@@ -27,6 +27,13 @@ namespace VlmCaption.Output.Datasets
             return Encoding.UTF8.GetString(buffer.ToArray());
         }
 
+        /// <summary>The comment a dataset config begins with: who reads it, how its folders are laid out, and where relative paths start.</summary>
+        public static StringBuilder ConfigHeader(string trainer, string layout, bool absolute, string root) =>
+            new StringBuilder()
+                .Append("# Dataset config for ").Append(trainer).Append(" --dataset_config, written by Export-VlmDataset.\n")
+                .Append("# ").Append(layout).Append("; captions are read from the caption file beside each image.\n")
+                .Append(absolute ? "" : $"# Paths are relative: start the trainer in '{root}'.\n");
+
         /// <summary>A TOML basic string (toml.io/en/v1.0.0#string): quotes, backslashes and control characters escaped.</summary>
         public static string Toml(string value)
         {
@@ -116,9 +123,11 @@ namespace VlmCaption.Output.Datasets
         /// <summary>The warning for same-stem images in formats whose trainer reads caption files or caches by stem.</summary>
         public static void WarnSameStem(DatasetPlan plan, IEnumerable<DatasetImage> images, string what)
         {
-            foreach (List<DatasetImage> group in SameStem(images))
+            List<List<DatasetImage>> groups = SameStem(images);
+            if (groups.Count > 0)
             {
-                plan.Warnings.Add($"{Few(group.Select(i => i.Path), 5)} differ only in their extension: {what} Rename all but one (Rename-Item), and caption the renamed ones again.");
+                // One warning for all the sets, each named by its images.
+                plan.Warnings.Add($"{groups.Count} set(s) of images differ only in their extension ({Few(groups.Select(g => string.Join("' and '", g.Select(i => i.Path))))}): {what} Rename all but one of each (Rename-Item), and caption the renamed ones again.");
             }
         }
     }

@@ -49,10 +49,7 @@ namespace VlmCaption.Output.Datasets
 
         public static void PlanConfig(DatasetPlan plan, string target, string root, List<DatasetImage> images, bool absolute, DatasetOptions options)
         {
-            var text = new StringBuilder();
-            text.Append("# Dataset config for kohya-ss/sd-scripts (train_network.py --dataset_config), written by Export-VlmDataset.\n")
-                .Append("# Each folder is a subset; captions are read from the caption file beside each image.\n")
-                .Append(absolute ? "" : $"# image_dir paths are relative: start the trainer in '{root}'.\n")
+            StringBuilder text = DatasetText.ConfigHeader("kohya-ss/sd-scripts (train_network.py)", "Each folder is a subset", absolute, root)
                 .Append("[general]\n")
                 .Append("caption_extension = ").Append(DatasetText.Toml(options.CaptionExtension)).Append('\n')
                 .Append("enable_bucket = true\n\n")

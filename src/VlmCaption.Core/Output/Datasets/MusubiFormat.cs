@@ -21,13 +21,14 @@ namespace VlmCaption.Output.Datasets
         {
             var text = new StringBuilder();
             var cacheOwners = new Dictionary<string, DatasetImage>(StringComparer.OrdinalIgnoreCase);
+            var leftOut = new List<(DatasetImage Image, DatasetImage Owner)>();
             var several = new List<string>();
             foreach (DatasetImage image in images)
             {
                 string cacheName = Path.GetFileNameWithoutExtension(image.Path);
                 if (cacheOwners.TryGetValue(cacheName, out DatasetImage? owner))
                 {
-                    plan.Warnings.Add($"'{image.Path}' was left out: musubi-tuner names its caches by the image's name without folder or extension ('{cacheName}'), which '{owner.Path}' has too, so it would train on that image's caption. Rename it, or export its folder as a dataset of its own (MusubiToml gives each folder its own cache_directory).");
+                    leftOut.Add((image, owner));
                     continue;
                 }
 
@@ -38,6 +39,13 @@ namespace VlmCaption.Output.Datasets
                 }
 
                 text.Append(DatasetText.Json(json => { json.WriteString("image_path", image.Written(absolute)); json.WriteString("caption", CaptionFile.OneLine(image.Captions[0])); })).Append('\n');
+            }
+
+            if (leftOut.Count > 0)
+            {
+                // One warning for all: a dataset of numbered images in folders collides everywhere.
+                string more = leftOut.Count > 1 ? $" and {leftOut.Count - 1} more images were" : " was";
+                plan.Warnings.Add($"'{leftOut[0].Image.Path}'{more} left out: musubi-tuner names its caches by the image's name without folder or extension, which an image written before has too ({DatasetText.Few(leftOut.Select(p => $"{p.Image.Path}' as '{p.Owner.Path}"))}), so each would train on that image's caption. Rename them, or export each folder as a dataset of its own (MusubiToml gives each folder its own cache_directory).");
             }
 
             if (several.Count > 0)
@@ -55,10 +63,7 @@ namespace VlmCaption.Output.Datasets
 
         public static void PlanConfig(DatasetPlan plan, string target, string root, List<DatasetImage> images, bool absolute, DatasetOptions options)
         {
-            var text = new StringBuilder();
-            text.Append("# Dataset config for kohya-ss/musubi-tuner (--dataset_config), written by Export-VlmDataset.\n")
-                .Append("# Each folder is a dataset with a cache folder of its own; captions are read from the caption file beside each image.\n")
-                .Append(absolute ? "" : $"# Paths are relative: start the trainer in '{root}'.\n")
+            StringBuilder text = DatasetText.ConfigHeader("kohya-ss/musubi-tuner", "Each folder is a dataset with a cache folder of its own", absolute, root)
                 .Append("[general]\n")
                 .Append("resolution = [").Append(options.Resolution).Append(", ").Append(options.Resolution).Append("]\n")
                 .Append("caption_extension = ").Append(DatasetText.Toml(options.CaptionExtension)).Append('\n')
