@@ -16,7 +16,10 @@ namespace VlmCaption.TestServer;
 /// Each request is answered by this server's own /v1/chat/completions, so a batch answers exactly as live
 /// requests do, faults included. Options: BatchStepMs (time per state), BatchFault ("fail", "expire", or "limit":
 /// one batch at a time, a batch created while another runs fails validation with token_limit_exceeded, as OpenAI's
-/// enqueued-token limit fails batches past it, platform.openai.com/docs/guides/rate-limits "Batch API" limits).
+/// enqueued-token limit fails batches past it, platform.openai.com/docs/guides/rate-limits "Batch API" limits;
+/// "otherInput": the batch's status names an input file other than the one it was created with, a provider's
+/// mix-up no documentation promises away, for the client's check of input_file_id), BatchOutputExpiresMs and
+/// BatchOutputPadBytes.
 /// </summary>
 public sealed class BatchApi(ServerState state, Func<Uri> address)
 {
@@ -28,7 +31,10 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
     private readonly HttpClient loopback = new();
     private int next;
 
-    private sealed record StoredFile(string Id, string Name, string Purpose, byte[] Content, long CreatedAt);
+    private sealed record StoredFile(string Id, string Name, string Purpose, byte[] Content, long CreatedAt)
+    {
+        public long CreatedAtMs { get; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    }
 
     public void Map(WebApplication app)
     {
@@ -73,15 +79,67 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
         // Typed as Func so that minimal APIs write the returned result (a bare method group would bind as a RequestDelegate).
         app.MapPost("/v1/files", (Func<HttpContext, Task<IResult>>)UploadAsync);
         app.MapGet("/v1/files/{id}", (string id) => files.TryGetValue(id, out StoredFile? file) ? Results.Json(Describe(file)) : NotFound("file", id));
-        app.MapGet("/v1/files/{id}/content", (string id) => files.TryGetValue(id, out StoredFile? file) ? Results.Bytes(file.Content, "application/jsonl") : NotFound("file", id));
+        app.MapGet("/v1/files/{id}/content", (Func<HttpContext, string, Task>)ContentAsync);
         // DELETE /v1/files/{id} answers {"id", "object": "file", "deleted": true} (the API reference's Delete file).
         app.MapDelete("/v1/files/{id}", (string id) => files.TryRemove(id, out _) ? Results.Json(new { id, @object = "file", deleted = true }) : NotFound("file", id));
         app.MapPost("/v1/batches", (Func<HttpContext, Task<IResult>>)CreateAsync);
         // GET /v1/batches lists them (the API reference's List batch: {"object": "list", "data", "has_more"}).
         app.MapGet("/v1/batches", (int? limit) => Results.Json(new { @object = "list", data = batches.Values.Take(limit ?? 20).Select(b => { lock (b) { return JsonNode.Parse(b.ToJsonString()); } }).ToArray(), has_more = batches.Count > (limit ?? 20) }));
-        app.MapGet("/v1/batches/{id}", (string id) => batches.TryGetValue(id, out JsonObject? batch) ? Json(batch) : NotFound("batch", id));
+        app.MapGet("/v1/batches/{id}", (string id) => batches.TryGetValue(id, out JsonObject? batch) ? Status(batch) : NotFound("batch", id));
         app.MapPost("/v1/batches/{id}/cancel", (string id) => Cancel(id));
     }
+
+    /// <summary>A batch's status; with BatchFault "otherInput" it names another input file than its own.</summary>
+    private IResult Status(JsonObject batch)
+    {
+        if (state.Options.BatchFault != "otherInput")
+        {
+            return Json(batch);
+        }
+
+        lock (batch)
+        {
+            JsonObject mixed = batch.DeepClone().AsObject();
+            mixed["input_file_id"] = "file_of_another_batch";
+            return Results.Text(mixed.ToJsonString(), "application/json");
+        }
+    }
+
+    /// <summary>
+    /// A file's content (GET /v1/files/{id}/content), streamed and counted; an output file that expired answers 404
+    /// as a deleted one does, and BatchOutputPadBytes more bytes follow an output's lines.
+    /// </summary>
+    private async Task ContentAsync(HttpContext context, string id)
+    {
+        if (!files.TryGetValue(id, out StoredFile? file) || Expired(file))
+        {
+            await NotFound("file", id).ExecuteAsync(context);
+            return;
+        }
+
+        context.Response.ContentType = "application/jsonl";
+        long pad = file.Purpose == "batch_output" ? state.Options.BatchOutputPadBytes : 0;
+        context.Response.ContentLength = file.Content.LongLength + pad;
+        await context.Response.Body.WriteAsync(file.Content, context.RequestAborted);
+        Interlocked.Add(ref state.DownloadedBytes, file.Content.LongLength);
+        byte[] chunk = Encoding.ASCII.GetBytes(new string('x', 1 << 16));
+        for (long sent = 0; sent < pad; sent += chunk.Length)
+        {
+            int size = (int)Math.Min(chunk.Length, pad - sent);
+            if (sent + size == pad)
+            {
+                chunk[size - 1] = (byte)'\n';
+            }
+
+            // A client that stops reading closes the connection: the write fails, and the count stops there.
+            await context.Response.Body.WriteAsync(chunk.AsMemory(0, size), context.RequestAborted);
+            Interlocked.Add(ref state.DownloadedBytes, size);
+        }
+    }
+
+    private bool Expired(StoredFile file) =>
+        state.Options.BatchOutputExpiresMs > 0 && file.Purpose is "batch_output" or "batch_error"
+        && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - file.CreatedAtMs > state.Options.BatchOutputExpiresMs;
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 

@@ -39,6 +39,15 @@ public sealed class ServerOptions
     /// <summary>Batch API fault: "fail" (fails validation), "expire" (the window passes halfway through), "limit" (one batch at a time; others fail with token_limit_exceeded).</summary>
     public string? BatchFault { get; set; }
 
+    /// <summary>
+    /// Batch API: output and error files expire this long after they are made (0: never), then answer 404 like a
+    /// deleted file. OpenAI's Create batch takes output_expires_after (1 hour to 30 days after the file is made).
+    /// </summary>
+    public int BatchOutputExpiresMs { get; set; }
+
+    /// <summary>Batch API: an output file's download carries this many bytes more after its lines, in one line of no request (a provider's file far larger than its answers).</summary>
+    public long BatchOutputPadBytes { get; set; }
+
     /// <summary>Faults of the Batch API's own routes, each answered once per Times (OpenAI documents 429 and 5xx on every route).</summary>
     public List<BatchRouteFault> BatchRouteFaults { get; set; } = [];
 

@@ -11,6 +11,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
     public int BatchesCreated;
     public int BatchRouteFaultsFired;
     public long UploadedBytes;
+    public long DownloadedBytes;
 
     /// <summary>Files the Batch API holds now (uploads and outputs not deleted), kept across resets.</summary>
     public Func<int> StoredFileCount { get; set; } = () => 0;
@@ -48,6 +49,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
                 batchesCreated = Volatile.Read(ref BatchesCreated),
                 batchRouteFaults = Volatile.Read(ref BatchRouteFaultsFired),
                 uploadedBytes = Interlocked.Read(ref UploadedBytes),
+                downloadedBytes = Interlocked.Read(ref DownloadedBytes),
                 storedFiles = StoredFileCount(),
                 averageInFlightWhileSending = span > 0 ? Math.Round(integralAtLastStart / span, 3) : 0,
                 sendingSeconds = Math.Round(span, 3),
@@ -110,7 +112,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
             requestCount = 0;
             maxInFlight = 0;
             FilesUploaded = BatchesCreated = BatchRouteFaultsFired = 0;
-            UploadedBytes = 0;
+            UploadedBytes = DownloadedBytes = 0;
             Log.Clear();
             lock (meter)
             {

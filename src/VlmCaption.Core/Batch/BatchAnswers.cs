@@ -16,7 +16,9 @@ namespace VlmCaption.Batch
 
         public BatchAnswers(string path)
         {
-            file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            // Made new: whatever a kill left there (or was put there: a link, a FIFO) is removed, not opened.
+            File.Delete(path);
+            file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
         }
 
         /// <summary>Keeps a text; returns where it is.</summary>

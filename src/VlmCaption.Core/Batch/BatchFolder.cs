@@ -23,8 +23,18 @@ namespace VlmCaption.Batch
         public BatchFolder(string path)
         {
             Path = path;
+            if (IsLink(new DirectoryInfo(path)))
+            {
+                throw Invalid(path, "is a symbolic link; the state folder is written, and a link could lead the writes out of the dataset. Name the folder itself");
+            }
+
             Directory.CreateDirectory(path);
             string lockPath = Combine("run.lock");
+            if (IsLink(new FileInfo(lockPath)))
+            {
+                throw Invalid(lockPath, "is a symbolic link");
+            }
+
             if (!File.Exists(lockPath))
             {
                 // Made first, so that a folder that cannot be written fails here with its own error, not as "in use".
@@ -42,12 +52,30 @@ namespace VlmCaption.Batch
 
             try
             {
-                // FileShare.None is a sharing lock on Windows and an flock(2) on Unix, held while the run lasts.
-                lockFile = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.None);
+                // FileShare.None is a sharing lock on Windows and an flock(2) on Unix, held while the run lasts. Opened
+                // for writing too: a FIFO put in its place opens at once that way (read-only would wait for a writer)
+                // and is refused because it cannot seek.
+                lockFile = new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException e)
             {
                 throw new CaptionException("BatchInUse", CaptionErrorCategory.ResourceUnavailable, $"Another run is using the batch folder '{path}'. Wait for it to end; two runs of one batch would submit its rounds twice.", e);
+            }
+
+            if (!lockFile.CanSeek)
+            {
+                lockFile.Dispose();
+                throw Invalid(lockPath, "is not a regular file");
+            }
+
+            try
+            {
+                CheckEntries(new DirectoryInfo(path), 0);
+            }
+            catch
+            {
+                lockFile.Dispose();
+                throw;
             }
         }
 
@@ -78,8 +106,57 @@ namespace VlmCaption.Batch
                     break;
             }
 
-            throw new CaptionException("BatchStateInvalid", CaptionErrorCategory.InvalidData, $"'{RunIdFile}' is not a run id this module wrote (a regular file of 16 hex digits). Delete the folder '{Path}' to start the batch run again.");
+            throw Invalid(RunIdFile, "is not a run id this module wrote (a regular file of 16 hex digits)");
         }
+
+        /// <summary>
+        /// Reads a state file as text: null when it is missing, "" when its size is 0 (never opened: a FIFO put there
+        /// would block the open). Throws BatchStateInvalid when it is larger than any file this module writes there.
+        /// </summary>
+        public static string? ReadText(string file, long maxBytes)
+        {
+            switch (RegularFile.Check(file, maxBytes))
+            {
+                case RegularFile.Kind.Missing:
+                    return null;
+                case RegularFile.Kind.Readable:
+                    return new UTF8Encoding(false).GetString(RegularFile.ReadAllBytes(file, maxBytes));
+                case RegularFile.Kind.TooLarge:
+                    throw Invalid(file, $"is larger than such a file can be ({maxBytes} bytes)");
+                default:
+                    return "";
+            }
+        }
+
+        /// <summary>The error of a state folder that does not hold up: it names the entry and what is wrong, and says how to start again.</summary>
+        public static CaptionException Invalid(string entry, string problem) =>
+            new CaptionException("BatchStateInvalid", CaptionErrorCategory.InvalidData, $"The batch run's folder does not hold up: '{entry}' {problem}. Nothing more was submitted or written. Move that away, or delete the batch run's folder to start the run again.");
+
+        // The state folder is read as untrusted input (a synced or shared dataset may carry one made elsewhere): a
+        // link anywhere in it could lead a write out of the dataset, so none is followed; each entry's own kind is
+        // looked at, never its target's. Deeper than round-NN/attempt-N/ is not ours.
+        private void CheckEntries(DirectoryInfo folder, int depth)
+        {
+            foreach (FileSystemInfo entry in folder.EnumerateFileSystemInfos())
+            {
+                if (IsLink(entry))
+                {
+                    throw Invalid(entry.FullName, "is a symbolic link; links in the state folder are not followed");
+                }
+
+                if (entry is DirectoryInfo inner)
+                {
+                    if (depth >= 2)
+                    {
+                        throw Invalid(inner.FullName, "is a folder deeper than any this module makes");
+                    }
+
+                    CheckEntries(inner, depth + 1);
+                }
+            }
+        }
+
+        private static bool IsLink(FileSystemInfo entry) => entry.Exists && (entry.Attributes & FileAttributes.ReparsePoint) != 0;
 
         public string ImagesFile => Combine("images.jsonl");
 
@@ -126,18 +203,24 @@ namespace VlmCaption.Batch
             stream.Write(bytes, 0, bytes.Length);
         });
 
-        /// <summary>The images reported so far (written or failed), by number.</summary>
+        /// <summary>
+        /// The images reported so far (written or failed), by number. A log of size 0 holds nothing and is removed,
+        /// so that the appends that follow never open a FIFO put in its place.
+        /// </summary>
         public HashSet<int> ReadReported()
         {
             var numbers = new HashSet<int>();
-            if (File.Exists(ReportedLog))
+            string? text = ReadText(ReportedLog, 64L << 20);
+            if (text == "")
             {
-                foreach (string line in File.ReadAllLines(ReportedLog))
+                File.Delete(ReportedLog);
+            }
+
+            foreach (string line in (text ?? "").Split('\n'))
+            {
+                if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out int number))
                 {
-                    if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out int number))
-                    {
-                        numbers.Add(number);
-                    }
+                    numbers.Add(number);
                 }
             }
 

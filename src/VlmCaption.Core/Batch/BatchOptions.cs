@@ -21,6 +21,9 @@ namespace VlmCaption.Batch
         /// <summary>The folder that keeps the run's state (and, with <see cref="FilesOnly"/>, the request files to run).</summary>
         public string Folder { get; init; } = "";
 
+        /// <summary>The folder every listed image must be under (base_directory): a caption is written beside each, so a list edited to name others is refused. Empty: not checked.</summary>
+        public string BaseDirectory { get; init; } = "";
+
         /// <summary>The shard ("i/n") the run takes, if any: part of what the folder's run was started with.</summary>
         public string? Shard { get; init; }
 

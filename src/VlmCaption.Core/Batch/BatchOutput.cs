@@ -24,6 +24,12 @@ namespace VlmCaption.Batch
 
         public string ErrorMessage { get; set; } = "";
 
+        /// <summary>The provider's id of the request (response.request_id), which its support asks for; "" when none.</summary>
+        public string RequestId { get; set; } = "";
+
+        /// <summary>" (request id …)" for a message, or "".</summary>
+        public string RequestIdNote => RequestId.Length > 0 ? $" (request id {RequestId})" : "";
+
         /// <summary>The code of an answer line longer than the answer limit: its image fails alone (AnswerTooLarge).</summary>
         public const string TooLarge = "vlmcaption_answer_too_large";
     }
@@ -34,6 +40,12 @@ namespace VlmCaption.Batch
         /// <summary>The outcomes of a file; a line that is not JSON or passes <paramref name="maxLineBytes"/> is told to <paramref name="skipped"/>.</summary>
         public static IEnumerable<BatchOutcome> Read(string path, long maxLineBytes, Action<string> skipped)
         {
+            // A file of size 0 holds no line, and is not opened: a FIFO put in its place would block the open.
+            if (RegularFile.Check(path, long.MaxValue) != RegularFile.Kind.Readable)
+            {
+                yield break;
+            }
+
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             int number = 0;
             while (ReadLine(stream, maxLineBytes, out byte[]? line, out bool tooLong))
@@ -95,6 +107,11 @@ namespace VlmCaption.Batch
                         outcome.Status = code;
                     }
 
+                    if (response.TryGetProperty("request_id", out JsonElement requestId) && requestId.ValueKind == JsonValueKind.String)
+                    {
+                        outcome.RequestId = requestId.GetString()!;
+                    }
+
                     if (response.TryGetProperty("body", out JsonElement body) && body.ValueKind != JsonValueKind.Null)
                     {
                         outcome.Body = Encoding.UTF8.GetBytes(body.ValueKind == JsonValueKind.String ? body.GetString()! : body.GetRawText());
@@ -103,7 +120,14 @@ namespace VlmCaption.Batch
 
                 if (root.TryGetProperty("error", out JsonElement error) && error.ValueKind == JsonValueKind.Object)
                 {
-                    outcome.ErrorCode = error.TryGetProperty("code", out JsonElement c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "";
+                    // vLLM's run-batch writes its ErrorResponse whole: {"error": {"error": {"message", "type", "code": 400}}}
+                    // (vllm/entrypoints/openai/run_batch.py, run_request); OpenAI writes {"code", "message"}.
+                    if (error.TryGetProperty("error", out JsonElement inner) && inner.ValueKind == JsonValueKind.Object)
+                    {
+                        error = inner;
+                    }
+
+                    outcome.ErrorCode = error.TryGetProperty("code", out JsonElement c) ? c.ValueKind == JsonValueKind.String ? c.GetString()! : c.ValueKind == JsonValueKind.Number ? c.GetRawText() : "" : "";
                     outcome.ErrorMessage = error.TryGetProperty("message", out JsonElement m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "";
                 }
                 else if (root.TryGetProperty("error", out JsonElement text) && text.ValueKind == JsonValueKind.String)
@@ -120,7 +144,7 @@ namespace VlmCaption.Batch
         }
 
         /// <summary>The next line without its newline; false at the end. A line past the bound is read through and reported as too long.</summary>
-        private static bool ReadLine(Stream stream, long maxLineBytes, out byte[]? line, out bool tooLong)
+        internal static bool ReadLine(Stream stream, long maxLineBytes, out byte[]? line, out bool tooLong)
         {
             var buffer = new MemoryStream();
             tooLong = false;

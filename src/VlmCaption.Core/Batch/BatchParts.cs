@@ -22,19 +22,30 @@ namespace VlmCaption.Batch
         public static IReadOnlyList<string> Existing(string folder)
         {
             string marker = Path.Combine(folder, "parts.done");
-            if (!File.Exists(marker))
+            string? text = BatchFolder.ReadText(marker, 64);
+            if (text is null)
             {
                 return Array.Empty<string>();
             }
 
-            int count = int.Parse(File.ReadAllText(marker).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            if (!int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) || count > 100_000)
+            {
+                throw BatchFolder.Invalid(marker, "is not a count of request files this module wrote");
+            }
+
             return Enumerable.Range(1, count).Select(i => PartPath(folder, i)).ToList();
         }
 
         public static string PartPath(string folder, int part) => Path.Combine(folder, $"part-{part:D3}.jsonl");
 
         /// <summary>The custom ids of a part, in its order.</summary>
-        public static IReadOnlyList<string> IdsOf(string part) => File.ReadAllLines(Path.ChangeExtension(part, ".ids"));
+        public static IReadOnlyList<string> IdsOf(string part)
+        {
+            // At most 50 000 ids of under 100 bytes a part.
+            string ids = Path.ChangeExtension(part, ".ids");
+            return (BatchFolder.ReadText(ids, 16 << 20) ?? throw BatchFolder.Invalid(ids, "is missing"))
+                .Split(new[] { '\n', '\r' }, StringSplitOptions.RemoveEmptyEntries);
+        }
 
         /// <summary>
         /// Writes the requests into parts within the limits; a request that alone passes the byte limit is given to

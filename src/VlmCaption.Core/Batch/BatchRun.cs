@@ -113,6 +113,57 @@ namespace VlmCaption.Batch
 
         private T Call<T>(Func<Action<string>, Task<T>> call) => Held(call, Verbose);
 
+        /// <summary>The batches this folder's run submitted that have not ended as far as it knows, by id, in order.</summary>
+        public static IReadOnlyList<string> RunningBatches(string folderPath) => SubmittedParts(folderPath).Select(p => p.BatchId).ToList();
+
+        /// <summary>
+        /// Cancels the batches a run's folder holds as still running (POST /batches/{id}/cancel), so they stop costing.
+        /// The folder stays: a later run collects what they answered before they stopped and sends the rest again.
+        /// Returns each batch with the status the provider answered, or the error it gave.
+        /// </summary>
+        public static IReadOnlyList<(string BatchId, string Outcome)> CancelRunning(CaptionSettings settings, string folderPath, Action<string>? log, CancellationToken cancellationToken)
+        {
+            var outcomes = new List<(string, string)>();
+            using var folder = new BatchFolder(folderPath);
+            var service = new BatchService(settings);
+            foreach ((_, string batchId) in SubmittedParts(folderPath))
+            {
+                try
+                {
+                    outcomes.Add((batchId, Held(held => service.CancelAsync(batchId, held, cancellationToken), log).Status));
+                }
+                catch (CaptionException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    outcomes.Add((batchId, "not cancelled: " + e.Message));
+                }
+            }
+
+            return outcomes;
+        }
+
+        // Parts with a batch id and no .finished beside them: submitted, and not known to have ended.
+        private static IEnumerable<(string Part, string BatchId)> SubmittedParts(string folderPath)
+        {
+            if (!Directory.Exists(folderPath))
+            {
+                yield break;
+            }
+
+            foreach (string round in Directory.GetDirectories(folderPath, "round-*").OrderBy(d => d, StringComparer.Ordinal))
+            {
+                foreach (string attempt in Directory.GetDirectories(round, "attempt-*").OrderBy(d => d.Length).ThenBy(d => d, StringComparer.Ordinal))
+                {
+                    foreach (string part in BatchParts.Existing(attempt).Where(p => !File.Exists(Finished(p))))
+                    {
+                        if (ReadIds(part).TryGetValue("batch_id", out string? batchId))
+                        {
+                            yield return (part, batchId);
+                        }
+                    }
+                }
+            }
+        }
+
         /// <summary>True when a folder holds a batch run's listed images.</summary>
         public static bool Exists(string folderPath) => File.Exists(Path.Combine(folderPath, "images.done"));
 
@@ -290,8 +341,18 @@ namespace VlmCaption.Batch
                 byId[id].Error = new CaptionException("RequestTooLarge", CaptionErrorCategory.LimitsExceeded, $"The request for '{byId[id].Image.Path}' is {size} bytes, more than a batch file may hold ({options.MaxBytesPerFile} bytes); lower max_image_bytes or caption it live."));
         }
 
-        private PreparedImage LoadPrepared(BatchImage image) =>
-            new PreparedImage(File.ReadAllBytes(folder.PreparedFile(image)), image.MediaType, image.Width, image.Height, image.Bytes);
+        private PreparedImage LoadPrepared(BatchImage image)
+        {
+            // Its data URI as a JSON string: base64 of the prepared bytes and a short head.
+            string path = folder.PreparedFile(image);
+            long bound = (image.Bytes * 4 / 3) + 4096;
+            if (RegularFile.Check(path, bound) != RegularFile.Kind.Readable)
+            {
+                throw BatchFolder.Invalid(path, $"is missing, empty, not a regular file or larger than the prepared image it holds can be ({bound} bytes)");
+            }
+
+            return new PreparedImage(RegularFile.ReadAllBytes(path, bound), image.MediaType, image.Width, image.Height, image.Bytes);
+        }
 
         /// <summary>Submits each part not yet submitted, then waits for all of them, downloading each output as its batch ends; true when all have ended.</summary>
         private bool SubmitAndWait(IReadOnlyList<string> parts, string where, CancellationToken cancellationToken)
@@ -307,6 +368,11 @@ namespace VlmCaption.Batch
                 Dictionary<string, string> ids = ReadIds(part);
                 if (!ids.ContainsKey("file_id"))
                 {
+                    if (RegularFile.Check(part, options.MaxBytesPerFile) != RegularFile.Kind.Readable)
+                    {
+                        throw BatchFolder.Invalid(part, $"is empty, not a regular file or larger than a request file may be ({options.MaxBytesPerFile} bytes)");
+                    }
+
                     Progress?.Invoke($"{where}: uploading {Path.GetFileName(part)}", -1);
                     ids["file_id"] = Call(log => service!.UploadAsync(part, log, cancellationToken));
                     WriteIds(part, ids);
@@ -329,7 +395,7 @@ namespace VlmCaption.Batch
                 var states = new List<string>();
                 foreach ((string part, string batchId) in waiting.ToList())
                 {
-                    BatchStatus status = Call(log => service!.GetAsync(batchId, log, cancellationToken));
+                    BatchStatus status = Poll(part, batchId, where, cancellationToken);
                     total += status.Total;
                     done += status.Completed + status.Failed;
                     states.Add($"{batchId} {status.Status}");
@@ -353,6 +419,33 @@ namespace VlmCaption.Batch
             return true;
         }
 
+        /// <summary>
+        /// A batch's status, checked to be the batch this part submitted: a batch that runs another input file (a
+        /// provider's mix-up, or ids edited in the state folder) or is gone is taken as failed, so its requests are
+        /// sent again and nothing of another batch is read as theirs.
+        /// </summary>
+        private BatchStatus Poll(string part, string batchId, string where, CancellationToken cancellationToken)
+        {
+            BatchStatus status;
+            try
+            {
+                status = Call(log => service!.GetAsync(batchId, log, cancellationToken));
+            }
+            catch (CaptionException e) when (e.StatusCode == 404)
+            {
+                return new BatchStatus { Status = "failed", Errors = $"{shownUrl} no longer knows batch {batchId} (HTTP 404)" };
+            }
+
+            string uploaded = ReadIds(part)["file_id"];
+            if (status.InputFileId is string input && input != uploaded)
+            {
+                Warning?.Invoke($"{where}: batch {batchId} runs file {input}, not the file {uploaded} uploaded for it; nothing of it is read, and its requests are sent again.");
+                return new BatchStatus { Status = "failed", Errors = $"batch {batchId} runs another input file ({input})" };
+            }
+
+            return status;
+        }
+
         /// <summary>Keeps an ended batch's output and error files beside its part; then the part is finished.</summary>
         private void Download(string part, string batchId, BatchStatus status, string where, CancellationToken cancellationToken)
         {
@@ -373,9 +466,23 @@ namespace VlmCaption.Batch
 
             foreach ((string? file, string path) in new[] { (status.OutputFileId, OutputPath(part)), (status.ErrorFileId, ErrorsPath(part)) })
             {
-                if (file is not null && !Call(log => service!.DownloadAsync(file, path, bound, log, cancellationToken)))
+                if (file is null)
                 {
-                    Warning?.Invoke($"{where}: file {file} of batch {batchId} is longer than {bound} bytes, more than its {requests} answers can be; the first {bound} bytes were kept, and the requests whose answers were not are sent again.");
+                    continue;
+                }
+
+                try
+                {
+                    if (!Call(log => service!.DownloadAsync(file, path, bound, log, cancellationToken)))
+                    {
+                        Warning?.Invoke($"{where}: file {file} of batch {batchId} is longer than {bound} bytes, more than its {requests} answers can be; the first {bound} bytes were kept, and the requests whose answers were not are sent again.");
+                    }
+                }
+                catch (CaptionException e) when (e.StatusCode == 404)
+                {
+                    // OpenAI keeps a batch's output and error files for 30 days (its Batch guide); a run resumed later
+                    // finds them gone. The answers it held are lost, so their requests are sent again.
+                    Warning?.Invoke($"{where}: file {file} of batch {batchId} is no longer stored at {shownUrl} (HTTP 404; providers delete batch outputs after a while); the requests it answered are sent again.");
                 }
             }
 
@@ -406,10 +513,16 @@ namespace VlmCaption.Batch
         /// <summary>-BatchFiles: true when every part has its output beside it; else says what to run.</summary>
         private bool OutputsPresent(IReadOnlyList<string> parts, string where)
         {
-            List<string> missing = parts.Where(p => !File.Exists(OutputPath(p))).ToList();
+            // An output of size 0 is never opened (a FIFO put there would block the open) and counts as not there.
+            List<string> missing = parts.Where(p => RegularFile.Check(OutputPath(p), long.MaxValue) != RegularFile.Kind.Readable).ToList();
             if (missing.Count == 0)
             {
                 return true;
+            }
+
+            foreach (string empty in missing.Select(OutputPath).Where(File.Exists))
+            {
+                Warning?.Invoke($"'{empty}' is empty or not a regular file; it is not read. Put the output file of its request file there.");
             }
 
             string commands = string.Join(Environment.NewLine, missing.Select(p => $"  python -m vllm.entrypoints.openai.run_batch -i '{p}' -o '{OutputPath(p)}' --model '{settings.Model}'"));
@@ -425,7 +538,7 @@ namespace VlmCaption.Batch
             long maxLine = settings.MaxAnswerBytes + (1 << 20);
             foreach (string part in parts)
             {
-                string finished = File.Exists(Finished(part)) ? File.ReadAllText(Finished(part)) : "";
+                string finished = BatchFolder.ReadText(Finished(part), 1 << 20) ?? "";
                 if (finished.StartsWith("failed", StringComparison.Ordinal))
                 {
                     string reason = finished.Substring("failed".Length).Trim();
@@ -484,7 +597,7 @@ namespace VlmCaption.Batch
                 }
                 catch (ServerErrorAnswer e)
                 {
-                    conversation.Error = ServerFailure.FromAnswer(outcome.Status, "", ServerError.Describe(e.Message, settings.ApiKey), shownUrl);
+                    conversation.Error = ServerFailure.FromAnswer(outcome.Status, "", ServerError.Describe(e.Message, settings.ApiKey).TrimEnd('.') + outcome.RequestIdNote, shownUrl);
                 }
                 catch (FormatException e)
                 {
@@ -496,8 +609,9 @@ namespace VlmCaption.Batch
 
             if (outcome.Status > 0)
             {
-                string text = outcome.Body is byte[] error ? ServerError.Describe(ServerError.ReadMessage(error), settings.ApiKey) : outcome.ErrorMessage;
-                if (RequestAdjustment.Read(outcome.Status, text, sent) is RequestAdjustment.Change change)
+                string said = outcome.Body is byte[] error ? ServerError.Describe(ServerError.ReadMessage(error), settings.ApiKey) : outcome.ErrorMessage;
+                string text = said.TrimEnd('.') + outcome.RequestIdNote;
+                if (RequestAdjustment.Read(outcome.Status, said, sent) is RequestAdjustment.Change change)
                 {
                     if (quirks.Apply(change))
                     {
@@ -531,7 +645,7 @@ namespace VlmCaption.Batch
             }
             else
             {
-                conversation.Error = new CaptionException("BatchRequestFailed", CaptionErrorCategory.ProtocolError, $"The batch could not run the request for '{path}': {(outcome.ErrorCode.Length > 0 ? outcome.ErrorCode + ": " : "")}{outcome.ErrorMessage}");
+                conversation.Error = new CaptionException("BatchRequestFailed", CaptionErrorCategory.ProtocolError, $"The batch could not run the request for '{path}': {(outcome.ErrorCode.Length > 0 ? outcome.ErrorCode + ": " : "")}{outcome.ErrorMessage.TrimEnd('.')}{outcome.RequestIdNote}.");
             }
         }
 
@@ -595,19 +709,64 @@ namespace VlmCaption.Batch
             return CaptionEvent.Completed(results, history);
         }
 
+        /// <summary>
+        /// The images the folder lists. The list is untrusted input like the rest of the folder: each must be a whole
+        /// path under base_directory (a caption is written beside it), numbered once, and the file and its lines
+        /// within bounds; anything else stops the run before it writes.
+        /// </summary>
         private List<BatchImage> LoadImages()
         {
-            var images = new List<BatchImage>();
-            foreach (string line in File.ReadLines(folder.ImagesFile))
+            string path = folder.ImagesFile;
+            if (RegularFile.Check(path, long.MaxValue) != RegularFile.Kind.Readable)
             {
-                if (line.Length > 0)
+                throw BatchFolder.Invalid(path, "is missing, empty or not a regular file");
+            }
+
+            var images = new List<BatchImage>();
+            var numbers = new HashSet<int>();
+            string root = options.BaseDirectory.Length == 0 ? "" : Path.GetFullPath(options.BaseDirectory).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            int number = 0;
+            while (BatchOutput.ReadLine(stream, MaxImageLineBytes, out byte[]? bytes, out bool tooLong))
+            {
+                number++;
+                if (bytes!.Length == 0 && !tooLong)
                 {
-                    images.Add(BatchImage.FromLine(line));
+                    continue;
                 }
+
+                BatchImage image;
+                try
+                {
+                    image = tooLong ? throw new FormatException("too long") : BatchImage.FromLine(System.Text.Encoding.UTF8.GetString(bytes));
+                }
+                catch (Exception e) when (e is JsonException || e is FormatException || e is InvalidOperationException || e is KeyNotFoundException)
+                {
+                    throw BatchFolder.Invalid(path, $"line {number} is not an image this module listed");
+                }
+
+                if (root.Length > 0 && !InsideRoot(image.Path, root))
+                {
+                    throw BatchFolder.Invalid(path, $"line {number} lists '{image.Path}', which is not under base_directory '{options.BaseDirectory}'; a caption is written beside each listed image");
+                }
+
+                if (image.Number != images.Count + 1 || !numbers.Add(image.Number))
+                {
+                    throw BatchFolder.Invalid(path, $"line {number} is image {image.Number}, not image {images.Count + 1}");
+                }
+
+                images.Add(image);
             }
 
             return images;
         }
+
+        // An image's line holds its path and hints; hints are bounded where they are read, well below this.
+        private const int MaxImageLineBytes = 16 << 20;
+
+        private static bool InsideRoot(string path, string root) =>
+            Path.IsPathRooted(path) && string.Equals(Path.GetFullPath(path), path, StringComparison.Ordinal)
+            && path.StartsWith(root, Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
 
         private static string OutputPath(string part) => Path.ChangeExtension(part, ".output.jsonl");
 
@@ -619,12 +778,20 @@ namespace VlmCaption.Batch
 
         private static Dictionary<string, string> ReadIds(string part)
         {
-            if (!File.Exists(IdsPath(part)))
+            string? text = BatchFolder.ReadText(IdsPath(part), 64 << 10);
+            if (text is null)
             {
                 return new Dictionary<string, string>();
             }
 
-            return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(IdsPath(part))) ?? new Dictionary<string, string>();
+            try
+            {
+                return JsonSerializer.Deserialize<Dictionary<string, string>>(text) ?? throw new JsonException("null");
+            }
+            catch (JsonException)
+            {
+                throw BatchFolder.Invalid(IdsPath(part), "is not the ids of a submitted batch this module wrote");
+            }
         }
 
         private static void WriteIds(string part, Dictionary<string, string> ids) => BatchFolder.WriteWhole(IdsPath(part), JsonSerializer.Serialize(ids));
@@ -646,6 +813,18 @@ namespace VlmCaption.Batch
             return JsonSerializer.Serialize(items, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         }
 
+        private JsonDocument ReadSettings()
+        {
+            try
+            {
+                return JsonDocument.Parse(BatchFolder.ReadText(folder.SettingsFile, 1 << 20) ?? "");
+            }
+            catch (JsonException)
+            {
+                throw BatchFolder.Invalid(folder.SettingsFile, "is not the settings this module wrote");
+            }
+        }
+
         private void CheckSettings()
         {
             // Before the images were all listed nothing was submitted: preparation starts again with the settings of now.
@@ -654,14 +833,16 @@ namespace VlmCaption.Batch
                 return;
             }
 
-            using JsonDocument kept = JsonDocument.Parse(File.ReadAllText(folder.SettingsFile));
+            using JsonDocument kept = ReadSettings();
             using JsonDocument now = JsonDocument.Parse(fingerprint);
             var differ = now.RootElement.EnumerateObject()
                 .Where(p => !kept.RootElement.TryGetProperty(p.Name, out JsonElement old) || old.GetRawText() != p.Value.GetRawText())
                 .Select(p => p.Name).ToList();
             if (differ.Count > 0)
             {
-                throw new CaptionException("BatchSettingsChanged", CaptionErrorCategory.InvalidOperation, $"The batch run in '{options.Folder}' was started with other settings (changed: {string.Join(", ", differ)}), and its rounds were built from those. Finish it with the settings it started with, or remove the folder '{options.Folder}' to start again (batches already submitted run on and are not used).");
+                IReadOnlyList<string> running = RunningBatches(options.Folder);
+                string batches = running.Count == 0 ? "" : $" Its batches {string.Join(", ", running.Take(10))}{(running.Count > 10 ? $" and {running.Count - 10} more" : "")} may still run at the provider and cost: cancel them with Invoke-VlmCaptionRun -CancelBatch before the folder is removed.";
+                throw new CaptionException("BatchSettingsChanged", CaptionErrorCategory.InvalidOperation, $"The batch run in '{options.Folder}' was started with other settings (changed: {string.Join(", ", differ)}), and its rounds were built from those. Finish it with the settings it started with, or remove the folder '{options.Folder}' to start again.{batches}");
             }
         }
     }

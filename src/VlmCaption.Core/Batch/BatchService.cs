@@ -30,6 +30,9 @@ namespace VlmCaption.Batch
 
         public string? ErrorFileId { get; set; }
 
+        /// <summary>The file the batch runs, which must be the one the run uploaded for it.</summary>
+        public string? InputFileId { get; set; }
+
         /// <summary>The batch's own errors (a failed validation), as one text.</summary>
         public string Errors { get; set; } = "";
 
@@ -198,6 +201,17 @@ namespace VlmCaption.Batch
                 return whole;
             });
 
+        /// <summary>Asks the provider to cancel a batch (POST /batches/{id}/cancel); returns the status it answers with.</summary>
+        public Task<BatchStatus> CancelAsync(string batchId, Action<string>? log, CancellationToken cancellationToken) =>
+            WithRetriesAsync("cancel batch " + batchId + " (POST /batches/.../cancel)", log, cancellationToken, async () =>
+            {
+                using PipelineMessage message = Message("POST", "batches/" + Uri.EscapeDataString(batchId) + "/cancel", cancellationToken, buffer: true);
+                await files.Pipeline.SendAsync(message).ConfigureAwait(false);
+                PipelineResponse response = Check(message.Response!);
+                using JsonDocument document = JsonDocument.Parse(response.Content);
+                return ReadStatus(document.RootElement);
+            });
+
         /// <summary>Deletes a file from the provider's storage (OpenAI keeps batch files until they are deleted); false when it could not.</summary>
         public async Task<bool> DeleteAsync(string fileId, Action<string>? log, CancellationToken cancellationToken)
         {
@@ -262,6 +276,7 @@ namespace VlmCaption.Batch
                 Status = root.TryGetProperty("status", out JsonElement s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : "",
                 OutputFileId = Text(root, "output_file_id"),
                 ErrorFileId = Text(root, "error_file_id"),
+                InputFileId = Text(root, "input_file_id"),
             };
             if (root.TryGetProperty("request_counts", out JsonElement counts) && counts.ValueKind == JsonValueKind.Object)
             {

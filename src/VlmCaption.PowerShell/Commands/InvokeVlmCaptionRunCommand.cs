@@ -110,6 +110,14 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string? BatchFiles { get; set; }
 
+        /// <summary>
+        /// Cancels the batches the batch run's state folder holds as still running at the provider (POST
+        /// /batches/{id}/cancel), emits each with the status the provider answered, and captions nothing. The
+        /// folder stays: a later run collects what they answered and sends the rest again.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter CancelBatch { get; set; }
+
         /// <summary>Overrides keep_line_breaks: an image's one caption keeps the model's line breaks instead of being written on one line.</summary>
         [Parameter]
         public SwitchParameter KeepLineBreaks { get; set; }
@@ -250,6 +258,13 @@ namespace VlmCaption.PowerShell.Commands
                 throw new CaptionException("OutputDirectoryIsFile", CaptionErrorCategory.InvalidArgument, $"The output folder of {config.Where("output_directory")}, '{output}', is a file. Name a folder (it is made if missing).");
             }
 
+            if (CancelBatch)
+            {
+                // Nothing is walked or captioned: only the batches the state folder names are cancelled.
+                CancelBatches(BatchStateFolder(), config.BatchFiles is not null, IsWhatIf());
+                return;
+            }
+
             placement = CaptionPlacement.For(config);
             writer = CaptionWriter.For(config);
             HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config), config);
@@ -351,7 +366,7 @@ namespace VlmCaption.PowerShell.Commands
         private void RunBatch(List<string> images, HintSources hints, string? metadata, string action, bool whatIf, PreflightResult? checkedModel)
         {
             bool files = config.BatchFiles is not null;
-            string folder = config.BatchFiles ?? Path.Combine(config.OutputDirectory ?? config.BaseDirectory, VlmCaption.Batch.BatchOptions.FolderNameFor(config.Shard));
+            string folder = BatchStateFolder();
             bool goesOn = VlmCaption.Batch.BatchRun.Exists(folder);
             if (whatIf)
             {
@@ -392,6 +407,7 @@ namespace VlmCaption.PowerShell.Commands
             var options = new VlmCaption.Batch.BatchOptions
             {
                 Folder = folder,
+                BaseDirectory = config.BaseDirectory,
                 FilesOnly = files,
                 Shard = config.Shard,
                 MaxRequestsPerFile = config.BatchMaxRequests,
@@ -435,8 +451,14 @@ namespace VlmCaption.PowerShell.Commands
             }
             catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
             {
-                // The state folder keeps every round submitted; the next run goes on from there.
+                // The state folder keeps every round submitted; the next run goes on from there. Its batches run on at
+                // the provider and cost, so they are named; output is closed by now, the host still takes a line.
                 OnInterrupted();
+                if (!files && VlmCaption.Batch.BatchRun.RunningBatches(folder) is { Count: > 0 } running)
+                {
+                    TellHost($"Stopped. Batches {string.Join(", ", running)} run on at {EndpointUrl.Display(config.BaseUrl[0])} and are billed as they answer. Run this command again to collect their answers, or cancel them: Invoke-VlmCaptionRun -CancelBatch with the same caption.yaml or parameters.");
+                }
+
                 throw new PipelineStoppedException();
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
@@ -445,6 +467,62 @@ namespace VlmCaption.PowerShell.Commands
             }
 
             WriteSummary();
+        }
+
+        private string BatchStateFolder() =>
+            config.BatchFiles ?? Path.Combine(config.OutputDirectory ?? config.BaseDirectory, VlmCaption.Batch.BatchOptions.FolderNameFor(config.Shard));
+
+        /// <summary>-CancelBatch: cancels what the state folder holds as running and emits each batch with the provider's answer.</summary>
+        private void CancelBatches(string folder, bool files, bool whatIf)
+        {
+            if (files)
+            {
+                throw new CaptionException("BatchCancelNotPossible", CaptionErrorCategory.InvalidOperation, "-CancelBatch cancels batches submitted to a Batch API; with batch_files (-BatchFiles) the request files are run by you, and nothing was submitted.");
+            }
+
+            IReadOnlyList<string> running = VlmCaption.Batch.BatchRun.RunningBatches(folder);
+            if (running.Count == 0)
+            {
+                WriteWarning(VlmCaption.Batch.BatchRun.Exists(folder) ? $"The batch run in '{folder}' has no batch running as far as it knows; nothing to cancel." : $"There is no batch run in '{folder}'; nothing to cancel.");
+                return;
+            }
+
+            if (whatIf || !ShouldProcess(string.Join(", ", running), "Cancel the batches"))
+            {
+                return;
+            }
+
+            CaptionSettings settings = ConfigSettings.ToSettings(config, new PreflightResult { Model = config.Model }, keepHistory: false) with { BaseUrls = new[] { config.BaseUrl[0] } };
+            IReadOnlyList<(string BatchId, string Outcome)> outcomes;
+            try
+            {
+                outcomes = VlmCaption.Batch.BatchRun.CancelRunning(settings, folder, WriteVerbose, Cancellation.Token);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw StateFolderFailed(folder, e);
+            }
+
+            foreach ((string batchId, string outcome) in outcomes)
+            {
+                var item = new PSObject();
+                item.Properties.Add(new PSNoteProperty("BatchId", batchId));
+                item.Properties.Add(new PSNoteProperty("Status", outcome));
+                item.Properties.Add(new PSNoteProperty("Folder", folder));
+                WriteObject(item);
+            }
+        }
+
+        private void TellHost(string text)
+        {
+            try
+            {
+                Host.UI.WriteWarningLine(text);
+            }
+            catch (Exception e) when (e is PipelineStoppedException || e is InvalidOperationException || e is NotImplementedException || e is IOException)
+            {
+                // A host that takes no more lines once stopped: there is no one left to tell.
+            }
         }
 
         /// <summary>Opens (and locks) the batch state folder; a folder that cannot be made or read is the run's one error.</summary>
