@@ -77,16 +77,30 @@ namespace VlmCaption
 
         // FileSystemInfo.LinkTarget exists on .NET 6 and later (PowerShell 7); Windows PowerShell 5.1 has no such
         // links in datasets worth the risk, so there a link is taken as leaving its folder.
+        // The final target, through every link of a chain (a link in the folder to another that leaves it).
         private static bool TargetIsInFolder(FileInfo info)
         {
-            if (LinkTarget?.GetValue(info) is not string target)
+            string? resolved = null;
+            if (ResolveLinkTarget is not null)
             {
-                return false;
+                try
+                {
+                    resolved = (ResolveLinkTarget.Invoke(info, new object[] { true }) as FileSystemInfo)?.FullName;
+                }
+                catch (TargetInvocationException)
+                {
+                    // A loop of links, or one that cannot be read: not followed.
+                    return false;
+                }
+            }
+            else if (LinkTarget?.GetValue(info) is string target)
+            {
+                resolved = Path.GetFullPath(Path.Combine(info.DirectoryName ?? ".", target));
             }
 
-            string folder = info.DirectoryName ?? ".";
-            string resolved = Path.GetFullPath(Path.Combine(folder, target));
-            return string.Equals(Path.GetDirectoryName(resolved), folder, StringComparison.Ordinal);
+            return resolved is not null && string.Equals(Path.GetDirectoryName(resolved), info.DirectoryName ?? ".", StringComparison.Ordinal);
         }
+
+        private static readonly MethodInfo? ResolveLinkTarget = typeof(FileSystemInfo).GetMethod("ResolveLinkTarget", new[] { typeof(bool) });
     }
 }

@@ -328,6 +328,28 @@ public class ScaledJpegDecoderTests
     }
 
     [Fact]
+    public void A_scan_that_ends_long_before_its_declared_size_is_given_up_in_its_first_row()
+    {
+        using Image<Rgb24> picture = Picture(64, 48);
+        byte[] file = LibJpeg(picture, "2x2,1x1,1x1");
+        int frame = Array.FindIndex(file, 2, b => b == 0xFF);
+        while (file[frame + 1] != 0xC0)
+        {
+            frame += 2 + ((file[frame + 2] << 8) | file[frame + 3]);
+        }
+
+        // The header claims 10000 x 9999 (625 rows of 16-pixel blocks); the data holds 64 x 48 and stops.
+        file[frame + 5] = 0x27;
+        file[frame + 6] = 0x0F;
+        file[frame + 7] = 0x27;
+        file[frame + 8] = 0x10;
+        byte[] cut = file[..(FindScan(file) + 64)];
+        using Image<Rgb24>? image = ScaledJpegDecoder.TryDecode(cut, 8, Serial, long.MaxValue, out int rows);
+        Assert.Null(image);
+        Assert.Equal(1, rows);
+    }
+
+    [Fact]
     public void A_frame_declaring_more_pixels_than_allowed_is_refused_before_anything_is_allocated()
     {
         using Image<Rgb24> picture = Picture(64, 48);

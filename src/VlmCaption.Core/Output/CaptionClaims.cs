@@ -34,7 +34,10 @@ namespace VlmCaption.Output
             return Path.Combine(Path.GetDirectoryName(imagePath) ?? ".", Prefix + BitConverter.ToString(hash, 0, 8).Replace("-", "").ToLowerInvariant());
         }
 
-        /// <summary>Claims the image; null when claimed, else who holds it ("host, process 123, since ...").</summary>
+        /// <summary>
+        /// Claims the image; null when claimed, else who holds it ("host, process 123, since ..."). Throws
+        /// <see cref="CaptionException"/> (ClaimBlocked) when something that is no claim is in the claim's place.
+        /// </summary>
         public string? TryClaim(string imagePath)
         {
             string claim = PathFor(imagePath);
@@ -137,13 +140,38 @@ namespace VlmCaption.Output
         [DllImport("libc", EntryPoint = "link", SetLastError = true)]
         private static extern int Link(string existing, string created);
 
+        // A claim this module writes is a regular file of a few hundred bytes.
+        private const int MaxClaimBytes = 4096;
+
+        /// <summary>
+        /// Who holds a claim that is there, or null when it is stale or broken and may be replaced. Only a regular
+        /// file is read, within a bound: a FIFO there would block the read, a link to /dev/zero would never end, and
+        /// neither is a claim this module wrote, so both are replaced (the link itself, never its target). A folder
+        /// in a claim's place is no claim and may hold someone's files: its image fails, naming it.
+        /// </summary>
         private static string? LiveHolder(string claim)
         {
+            if (Directory.Exists(claim))
+            {
+                throw new CaptionException("ClaimBlocked", CaptionErrorCategory.ResourceUnavailable, $"'{claim}' is a folder where this image's claim file goes, so runs cannot agree who captions the image. Remove or rename that folder.");
+            }
+
+            var info = new FileInfo(claim);
+            if (!info.Exists)
+            {
+                return null;
+            }
+
+            if ((info.Attributes & FileAttributes.ReparsePoint) != 0 || RegularFile.Check(claim, MaxClaimBytes) != RegularFile.Kind.Readable)
+            {
+                return null;
+            }
+
             string[] lines;
             DateTime written;
             try
             {
-                lines = File.ReadAllText(claim).Split('\n');
+                lines = Encoding.UTF8.GetString(RegularFile.ReadAllBytes(claim, MaxClaimBytes)).Split('\n');
                 written = File.GetLastWriteTimeUtc(claim);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)

@@ -84,12 +84,24 @@ namespace VlmCaption.Output
         /// The caption in a caption file, without a trailing line break (editors add one); null when there is none.
         /// Throws <see cref="CaptionException"/> (CaptionUnreadable) for a file that is not a regular file under the limit.
         /// </summary>
-        public static string? Read(string captionPath)
+        public static string? Read(string captionPath) => Read(captionPath, out _);
+
+        /// <summary>
+        /// <see cref="Read(string)"/>, saying whether the file is not valid UTF-8: then its text has U+FFFD where
+        /// bytes could not be read, and the file must not be written back unless the caption was changed. A file
+        /// with a UTF-16 byte order mark is read as UTF-16 (Windows tools write those).
+        /// </summary>
+        public static string? Read(string captionPath, out bool notUtf8)
         {
-            switch (RegularFile.Check(captionPath, MaxReadBytes))
+            notUtf8 = false;
+            // A caption file that links out of its folder is not followed: its target's text would become a
+            // caption, and go on into review pages and dataset files.
+            switch (RegularFile.Check(captionPath, MaxReadBytes, stayInFolder: true))
             {
                 case RegularFile.Kind.Missing:
                     return null;
+                case RegularFile.Kind.LinkLeavesFolder:
+                    throw new CaptionException("CaptionUnreadable", CaptionErrorCategory.InvalidData, $"'{captionPath}' is a link to a file outside its folder, so it was not read.");
                 case RegularFile.Kind.EmptyOrSpecial:
                     throw new CaptionException("CaptionUnreadable", CaptionErrorCategory.InvalidData, $"'{captionPath}' is empty, or not a regular file, so it was not read.");
                 case RegularFile.Kind.TooLarge:
@@ -99,12 +111,39 @@ namespace VlmCaption.Output
             try
             {
                 byte[] bytes = RegularFile.ReadAllBytes(captionPath, MaxReadBytes);
-                int start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
-                return Utf8NoBom.GetString(bytes, start, bytes.Length - start).TrimEnd('\r', '\n');
+                return Decode(bytes, out notUtf8).TrimEnd('\r', '\n');
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
                 throw new CaptionException("CaptionUnreadable", CaptionErrorCategory.ReadError, $"Cannot read '{captionPath}': {e.Message}", e);
+            }
+        }
+
+        private static readonly UTF8Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
+
+        /// <summary>A caption file's text: UTF-8 (with or without its BOM), or UTF-16 after its BOM; bytes that are none of these become U+FFFD.</summary>
+        private static string Decode(byte[] bytes, out bool notUtf8)
+        {
+            notUtf8 = false;
+            if (bytes.Length >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE)
+            {
+                return Encoding.Unicode.GetString(bytes, 2, bytes.Length - 2);
+            }
+
+            if (bytes.Length >= 2 && bytes[0] == 0xFE && bytes[1] == 0xFF)
+            {
+                return Encoding.BigEndianUnicode.GetString(bytes, 2, bytes.Length - 2);
+            }
+
+            int start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+            try
+            {
+                return StrictUtf8.GetString(bytes, start, bytes.Length - start);
+            }
+            catch (DecoderFallbackException)
+            {
+                notUtf8 = true;
+                return Utf8NoBom.GetString(bytes, start, bytes.Length - start);
             }
         }
 

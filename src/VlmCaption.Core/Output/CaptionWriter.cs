@@ -56,7 +56,29 @@ namespace VlmCaption.Output
             }
 
             string? old = existing is "append" or "prepend" ? CaptionFile.Read(target) : null;
-            CaptionFile.WriteAtomic(target, ExistingCaption.Combine(existing, old, Text(captions)), overwrite: overwrite || existing is "overwrite" or "append" or "prepend");
+            string text = ExistingCaption.Combine(existing, old, Text(captions));
+            bool replaces = overwrite || existing is "overwrite" or "append" or "prepend";
+            if (replaces && HoldsAlready(target, text))
+            {
+                // Unchanged: the file stays as it is, byte for byte, whatever its encoding (UTF-16, stray bytes
+                // read as U+FFFD), its line ends or its trailing newline.
+                return;
+            }
+
+            CaptionFile.WriteAtomic(target, text, overwrite: replaces);
+        }
+
+        /// <summary>True when the file at <paramref name="target"/> reads as <paramref name="text"/> already.</summary>
+        private static bool HoldsAlready(string target, string text)
+        {
+            try
+            {
+                return CaptionFile.Read(target) is string held && held.Replace("\r\n", "\n") == text;
+            }
+            catch (CaptionException)
+            {
+                return false;
+            }
         }
     }
 }

@@ -49,11 +49,16 @@ namespace VlmCaption.Output
         /// <summary>True when the image at <paramref name="relativePath"/> (below the base directory) is in this part.</summary>
         public bool Contains(string relativePath) => PartOf(relativePath, Count) == Index;
 
-        /// <summary>The part, from 1, of an image: SHA-256 of its relative path with forward slashes, as UTF-8.</summary>
+        /// <summary>
+        /// The part, from 1, of an image: SHA-256 of its relative path with forward slashes, in Unicode normalisation
+        /// form C, as UTF-8. Form C because file systems differ: macOS (and its SMB clients) give "café" decomposed
+        /// (NFD) where Linux and Windows give it as it was written, usually composed, and machines sharing a
+        /// dataset must agree on every image's part.
+        /// </summary>
         public static int PartOf(string relativePath, int count)
         {
             using var sha = SHA256.Create();
-            byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(relativePath.Replace('\\', '/')));
+            byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(relativePath.Replace('\\', '/').Normalize(NormalizationForm.FormC)));
             ulong value = BitConverter.ToUInt64(hash, 0);
             return (int)(value % (ulong)count) + 1;
         }

@@ -145,8 +145,13 @@ namespace VlmCaption.PowerShell.Commands
                     return;
                 }
 
-                if (CaptionFile.Read(file) is string caption)
+                if (CaptionFile.Read(file, out bool notUtf8) is string caption)
                 {
+                    if (notUtf8)
+                    {
+                        WriteWarning($"'{file}' is not valid UTF-8: its caption shows U+FFFD where bytes could not be read. Save-VlmCaption leaves the file as it is unless the caption is changed.");
+                    }
+
                     string[] lines = Split ? caption.Split(new[] { "\r\n", "\n" }, StringSplitOptions.None).Where(l => l.Trim().Length > 0).ToArray() : new[] { caption };
                     for (int i = 0; i < lines.Length; i++)
                     {

@@ -597,7 +597,19 @@ namespace VlmCaption.PowerShell.Commands
             // With an output folder the claims lie there too: the image share may be read-only.
             string mirrored = placement.Mirror(image);
             placement.EnsureFolder(mirrored);
-            if (claims.TryClaim(mirrored) is string holder)
+            string? holder;
+            try
+            {
+                holder = claims.TryClaim(mirrored);
+            }
+            catch (CaptionException e)
+            {
+                // Reported, never skipped in silence: something in the claim's place is no claim.
+                Fail(image, e);
+                return false;
+            }
+
+            if (holder is not null)
             {
                 WriteVerbose($"Skipping '{image}': another run is captioning it ({holder}).");
             }

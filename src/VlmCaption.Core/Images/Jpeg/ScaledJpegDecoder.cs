@@ -48,15 +48,25 @@ namespace VlmCaption.Images.Jpeg
         /// width and height, rounded up, in an image of <paramref name="configuration"/>'s allocator; null when the
         /// file is not of the layout this decoder takes or not well-formed, or declares more than <paramref name="maxPixels"/>.
         /// </summary>
-        public static Image<Rgb24>? TryDecode(byte[] data, int scale, Configuration configuration, long maxPixels)
+        public static Image<Rgb24>? TryDecode(byte[] data, int scale, Configuration configuration, long maxPixels) =>
+            TryDecode(data, scale, configuration, maxPixels, out _);
+
+        /// <summary><see cref="TryDecode(byte[], int, Configuration, long)"/>, telling how many rows of blocks were decoded before it ended.</summary>
+        internal static Image<Rgb24>? TryDecode(byte[] data, int scale, Configuration configuration, long maxPixels, out int rowsDecoded)
         {
             if (scale != 2 && scale != 4 && scale != 8)
             {
                 throw new ArgumentOutOfRangeException(nameof(scale), scale, "The scale is 2, 4 or 8.");
             }
 
-            return new ScaledJpegDecoder(data, scale).Decode(configuration, maxPixels);
+            var decoder = new ScaledJpegDecoder(data, scale);
+            Image<Rgb24>? image = decoder.Decode(configuration, maxPixels);
+            rowsDecoded = decoder.rowsDecoded;
+            return image;
         }
+
+        // Rows of blocks (MCUs) the scan decoder finished.
+        private int rowsDecoded;
 
         private Image<Rgb24>? Decode(Configuration configuration, long maxPixels)
         {
@@ -412,6 +422,14 @@ namespace VlmCaption.Images.Jpeg
                         }
 
                         WriteStrip(image, strips, mcuRow * stripHeight, Math.Min(stripHeight, outputHeight - (mcuRow * stripHeight)));
+                        frame.rowsDecoded = mcuRow + 1;
+
+                        // Data that ended early reads as zeros, which decode as blocks too: a header claiming
+                        // 10000x9999 over a few bytes would be decoded to its last row before anyone noticed.
+                        if (reader.Overran)
+                        {
+                            return null;
+                        }
                     }
 
                     done = !reader.Overran;
