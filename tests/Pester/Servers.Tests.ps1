@@ -42,6 +42,22 @@ Describe 'Servers that can caption' {
         (Test-VlmEndpoint -BaseUrl $server.BaseUrl -Model $Model @Extra).Passed | Should -BeTrue
     }
 
+    It 'loses no second when llama-server closes the connection after every streamed answer' {
+        # The llamacpp persona closes each connection right after a streamed answer, as llama-server does; a turn
+        # sent on that connection a moment later gets no answer and is sent again at once, never after a backoff.
+        Reset-TestServer $server -Options @{ models = @('gemma-3-4b-it-Q4_K_M.gguf'); persona = 'llamacpp' }
+        $folder = New-TestImageFolder $server $TestDrive -Count 24 -Prefix k -FirstWidth 41
+        $config = Join-Path $folder 'caption.yaml'
+        Set-Content -LiteralPath $config -Value "base_url: $($server.BaseUrl)`nmodel: m`nbase_directory: .`nprompts: [Describe the image., Shorten it.]`nconcurrent_batch_size: 4"
+        $out = Invoke-VlmCaptionRun $config -Verbose 4>&1
+        $summary = $out | Where-Object { $_ -is [VlmCaption.RunSummary] }
+        $verbose = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $summary.Succeeded | Should -Be 24
+        @($verbose -match 'Retry \d+ of') | Should -BeNullOrEmpty -Because 'a connection the server closed is no transport failure with a backoff'
+        (Get-ChatRequest).Count | Should -Be 48
+        Write-Host "    $(@($verbose -match 'sent again at once').Count) of 48 requests met a closed connection and were sent again at once"
+    }
+
     It 'sends OpenAI reasoning models max_completion_tokens and no temperature, learned from the first refusals' {
         Reset-TestServer $server -Options @{ models = @('gpt-5-mini'); persona = 'openai-reasoning' }
         $folder = New-Images

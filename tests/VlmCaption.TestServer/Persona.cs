@@ -62,6 +62,14 @@ public sealed class Persona
     /// <summary>The text of that error.</summary>
     public string NoVisionMessage { get; init; } = "";
 
+    /// <summary>
+    /// Closes the TCP connection right after a streamed answer, though its headers said Keep-Alive: llama-server
+    /// streams through cpp-httplib's chunked content provider (tools/server/server-http.cpp,
+    /// process_handler_response) and was seen sending FIN within 0.1 ms of the last chunk, so a client that reuses
+    /// the connection for its next request gets no answer on it (issue 26's capture).
+    /// </summary>
+    public bool ClosesAfterStream { get; init; }
+
     /// <summary>Image parts are silently dropped, so the model answers without seeing the image.</summary>
     public bool DropsImages { get; init; }
 

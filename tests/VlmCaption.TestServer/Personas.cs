@@ -59,12 +59,14 @@ public static class Personas
             Name = "llamacpp",
             OwnedBy = "llamacpp",
             Names = ModelNames.AnyName,
+            ClosesAfterStream = true,
         },
         ["llamacpp-text"] = new()
         {
             Name = "llamacpp-text",
             OwnedBy = "llamacpp",
             Names = ModelNames.AnyName,
+            ClosesAfterStream = true,
             NoVisionStatus = 500,
             NoVisionMessage = "image input is not supported - hint: if this is unexpected, you may need to provide the mmproj",
         },

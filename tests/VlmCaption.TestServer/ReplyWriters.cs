@@ -157,6 +157,13 @@ public static class SseWriter
         }
 
         await context.Response.WriteAsync("data: [DONE]\n\n");
+        if (reply.Persona.ClosesAfterStream)
+        {
+            // The headers are out (Keep-Alive), so Kestrel adds no "Connection: close": it ends the response and
+            // closes the connection, as llama-server does.
+            await context.Response.CompleteAsync();
+            context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.RequestClose();
+        }
     }
 
     private static JsonObject Chunk(Reply reply, JsonObject delta, string? finishReason) => new()

@@ -28,6 +28,13 @@ namespace VlmCaption.Transport
         private readonly ChatClient client;
         private readonly CaptionSettings settings;
         private readonly object loadingGate = new object();
+
+        // Set once the server is seen closing connections it said it kept (see CompleteAsync).
+        private volatile bool closesConnections;
+
+        // Immediate resends of one request whose connection the server had closed: one per stale pooled
+        // connection at most, and there are no more of those than requests in flight.
+        private const int MaxResends = 8;
         private DateTime? loadingUntil;
 
         /// <param name="settings">What to send.</param>
@@ -77,6 +84,7 @@ namespace VlmCaption.Transport
             EndpointQuirks? built = null;
             BinaryData body = null!;
             int adjustments = 0;
+            int resent = 0;
             for (int attempt = 0; ;)
             {
                 EndpointQuirks sent = Quirks.Snapshot();
@@ -90,6 +98,22 @@ namespace VlmCaption.Transport
                 if (outcome.Answer is ChatAnswer answer)
                 {
                     return answer;
+                }
+
+                if (outcome.ClosedBeforeAnswer && resent < MaxResends)
+                {
+                    // The server closed a kept-alive connection as the request went out on it (llama-server closes
+                    // every connection after a streamed answer, though its headers say Keep-Alive): nothing was
+                    // answered, so it is sent again at once, and is no retry. From now on requests ask for the
+                    // connection to be closed after their answer, so no connection the server is closing goes
+                    // back to the pool; the few already there are met at most once each.
+                    resent++;
+
+                    // Only without TLS: a local server's new connection costs a handshake of microseconds, an API's
+                    // a TLS handshake each time, and those close a kept connection only now and then.
+                    closesConnections = BaseUrl.StartsWith("http:", StringComparison.OrdinalIgnoreCase);
+                    log?.Invoke($"{ShownUrl} closed the connection before answering; sent again at once.");
+                    continue;
                 }
 
                 if (outcome.Failure is null)
@@ -117,6 +141,7 @@ namespace VlmCaption.Transport
 
                 TimeSpan delay = RetryDelay.Next(attempt, RetryBaseDelay, outcome.RetryAfter);
                 attempt++;
+                resent = 0;
                 log?.Invoke($"{outcome.Failure.Message} Retry {attempt} of {settings.MaxRetries} in {delay.TotalSeconds:0.0} s.");
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
@@ -131,10 +156,17 @@ namespace VlmCaption.Transport
             // The network timeout bounds each silence (the response is read unbuffered); this bounds the whole request.
             using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             whole.CancelAfter(settings.MaxRequestTime);
+            bool headersCame = false;
             try
             {
                 var options = new RequestOptions { CancellationToken = whole.Token, ErrorOptions = ClientErrorBehaviors.NoThrow, BufferResponse = false };
+                if (closesConnections)
+                {
+                    options.SetHeader("Connection", "close");
+                }
+
                 ClientResult result = await client.CompleteChatAsync(BinaryContent.Create(body), options).ConfigureAwait(false);
+                headersCame = true;
                 using PipelineResponse response = result.GetRawResponse();
                 string reason = ServerError.Redact(response.ReasonPhrase, settings.ApiKey);
                 if (response.Status < 200 || response.Status >= 300)
@@ -177,8 +209,31 @@ namespace VlmCaption.Transport
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && ServerFailure.FromTransport(e, ShownUrl, settings.Timeout) is CaptionException transportFailure)
             {
-                return new Attempt { Failure = transportFailure, Transient = true };
+                return new Attempt { Failure = transportFailure, Transient = true, ClosedBeforeAnswer = !headersCame && EndedBeforeAnswer(e) };
             }
+        }
+
+        /// <summary>
+        /// True when the request failed because its connection ended before any byte of an answer: .NET's
+        /// HttpRequestError.ResponseEnded ("The response ended prematurely"), or a reset as the request was sent.
+        /// HttpRequestError exists from .NET 8 on (PowerShell 7.4+); without it only the reset is known.
+        /// </summary>
+        private static bool EndedBeforeAnswer(Exception e)
+        {
+            for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+            {
+                if (inner is System.Net.Http.HttpRequestException && inner.GetType().GetProperty("HttpRequestError")?.GetValue(inner)?.ToString() == "ResponseEnded")
+                {
+                    return true;
+                }
+
+                if (inner is System.Net.Sockets.SocketException socket && socket.SocketErrorCode is System.Net.Sockets.SocketError.ConnectionReset or System.Net.Sockets.SocketError.ConnectionAborted)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>Changes the request for a refusal that names what to change; true when the next request differs.</summary>
@@ -244,6 +299,9 @@ namespace VlmCaption.Transport
             public CaptionException? Failure { get; set; }
 
             public bool Transient { get; set; }
+
+            /// <summary>The connection ended before any byte of an answer came back.</summary>
+            public bool ClosedBeforeAnswer { get; set; }
         }
 
         /// <summary>Waits out a server that is loading its model, within one budget for the whole run; false once it is spent.</summary>
