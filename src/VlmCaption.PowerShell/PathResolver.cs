@@ -29,9 +29,18 @@ namespace VlmCaption.PowerShell
                 }
                 else
                 {
+                    int found = 0;
                     foreach (string image in ImagesIn(cmdlet, item, recurse, include, exclude))
                     {
+                        found++;
                         yield return (image, false);
+                    }
+
+                    if (found == 0)
+                    {
+                        // Nothing at all is no result a user should have to notice by its absence.
+                        string filter = (include is { Length: > 0 } ? $" matching -Include {string.Join(", ", include)}" : "") + (exclude is { Length: > 0 } ? $" and not -Exclude {string.Join(", ", exclude)}" : "");
+                        cmdlet.WriteWarning($"'{item}' holds no images{filter}{(recurse ? " in it or its subfolders" : " (its subfolders are looked into with -Recurse)")}.");
                     }
                 }
             }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
@@ -78,6 +79,9 @@ namespace VlmCaption.PowerShell.Commands
         private CaptionPlacement placement = CaptionPlacement.Beside;
         private string extension = CaptionExtension.Default;
         private string format = "txt";
+        private bool rootGiven;
+        private int images;
+        private int captions;
 
         /// <inheritdoc />
         protected override void BeginProcessing()
@@ -88,6 +92,7 @@ namespace VlmCaption.PowerShell.Commands
                 extension = Bound(nameof(Extension)) || config is null ? Extension : config.CaptionExtension;
                 format = Bound(nameof(Format)) || config is null ? Format : config.OutputFormat;
                 placement = ConfigLoader.Placement(this, Destination, BaseDirectory, config);
+                rootGiven = BaseDirectory is not null || (config is not null && config.BaseDirectory.Length > 0);
             }
             catch (CaptionException e)
             {
@@ -101,13 +106,51 @@ namespace VlmCaption.PowerShell.Commands
         protected override void ProcessRecord()
         {
             bool literal = ParameterSetName == LiteralPathSet;
-            foreach ((string image, bool named) in PathResolver.Expand(this, literal ? LiteralPath : Path, literal, Recurse, Include, Exclude))
+            foreach (string input in (literal ? LiteralPath : Path) ?? Array.Empty<string>())
             {
-                Read(image, named);
+                CaptionPlacement here = FolderRoot(input, literal) is string folder ? new CaptionPlacement(folder, placement.Destination) : placement;
+                foreach ((string image, bool named) in PathResolver.Expand(this, new[] { input }, literal, Recurse, Include, Exclude))
+                {
+                    images++;
+                    Read(image, named, here);
+                }
             }
         }
 
-        private void Read(string image, bool named)
+        /// <inheritdoc />
+        protected override void EndProcessing()
+        {
+            if (placement.Destination is not null && images > 0 && captions == 0)
+            {
+                WriteWarning($"None of the {images} images has a caption in '{placement.Destination}'. Its folders must mirror those under the folder the run captioned (base_directory, -BaseDirectory){(rootGiven ? $"; here that is '{placement.ImageRoot}'" : "")}.");
+            }
+        }
+
+        /// <summary>
+        /// With -Destination and no root named (-BaseDirectory, a configuration's base_directory), a folder given is
+        /// the root its images' captions mirror, as the run over it wrote them; null otherwise.
+        /// </summary>
+        private string? FolderRoot(string input, bool literal)
+        {
+            if (placement.Destination is null || rootGiven)
+            {
+                return null;
+            }
+
+            try
+            {
+                IReadOnlyList<string> resolved = literal
+                    ? new[] { SessionState.Path.GetUnresolvedProviderPathFromPSPath(input) }
+                    : SessionState.Path.GetResolvedProviderPathFromPSPath(input, out _);
+                return resolved.Count == 1 && Directory.Exists(resolved[0]) ? resolved[0] : null;
+            }
+            catch (Exception e) when (e is ItemNotFoundException || e is ProviderNotFoundException || e is System.Management.Automation.DriveNotFoundException || e is NotSupportedException)
+            {
+                return null;
+            }
+        }
+
+        private void Read(string image, bool named, CaptionPlacement where)
         {
             if (!ImageExtensions.IsImage(image))
             {
@@ -123,17 +166,18 @@ namespace VlmCaption.PowerShell.Commands
             {
                 if (format == "jsonl")
                 {
-                    string mirrored = placement.Mirror(image);
+                    string mirrored = where.Mirror(image);
                     string jsonl = JsonlCaptionFile.PathFor(mirrored);
                     foreach (JsonlCaptionFile.Entry entry in JsonlCaptionFile.Entries(mirrored))
                     {
+                        captions++;
                         WriteObject(new CaptionResult { Path = image, Caption = entry.Text, Model = entry.Model, CaptionFile = jsonl });
                     }
 
                     return;
                 }
 
-                string file = placement.CaptionPath(image, extension);
+                string file = where.CaptionPath(image, extension);
                 if (File.Exists(file) && ImageExtensions.SameStemSiblings(image).FirstOrDefault() is string sibling)
                 {
                     // a.jpg and a.png both read a.txt in every trainer, and nothing says which image it describes.
@@ -155,6 +199,7 @@ namespace VlmCaption.PowerShell.Commands
                     string[] lines = Split ? caption.Split(new[] { "\r\n", "\n" }, StringSplitOptions.None).Where(l => l.Trim().Length > 0).ToArray() : new[] { caption };
                     for (int i = 0; i < lines.Length; i++)
                     {
+                        captions++;
                         WriteObject(new CaptionResult { Path = image, Caption = lines[i], CaptionFile = file, CaptionIndex = i + 1, CaptionCount = lines.Length });
                     }
                 }

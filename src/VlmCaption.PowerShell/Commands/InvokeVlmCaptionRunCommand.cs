@@ -265,6 +265,11 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
+            if (CaptionAffix.Problem(config.Prefix, config.Suffix) is string affix)
+            {
+                WriteWarning(affix + " Set it so in caption.yaml.");
+            }
+
             placement = CaptionPlacement.For(config);
             writer = CaptionWriter.For(config);
             HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config), config);
@@ -291,6 +296,10 @@ namespace VlmCaption.PowerShell.Commands
                 }
             });
             WriteVerbose($"Found {images.Count} images under '{config.BaseDirectory}'{(config.Recursive ? " and its subfolders" : "")}; captions go {placement}.");
+            if (images.Count == 0)
+            {
+                WriteWarning($"There are no images in '{config.BaseDirectory}'{(config.Recursive ? " or its subfolders" : " (its subfolders are looked into with recursive: true or -Recurse)")}; nothing to caption.");
+            }
             if (config.Shard is string part)
             {
                 // Each machine of n takes the images whose path below base_directory hashes to its part.

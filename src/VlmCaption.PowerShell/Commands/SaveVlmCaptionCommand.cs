@@ -56,6 +56,9 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         public string Prefix { get; set; } = "";
 
+        // Each prefix or suffix problem is said once a pipeline.
+        private readonly System.Collections.Generic.HashSet<string> affixWarned = new System.Collections.Generic.HashSet<string>();
+
         /// <summary>Text put after every caption.</summary>
         [Parameter]
         public string Suffix { get; set; } = "";
@@ -141,6 +144,11 @@ namespace VlmCaption.PowerShell.Commands
 
             string prefix = Bound(nameof(Prefix)) || config is null ? Prefix : config.Prefix;
             string suffix = Bound(nameof(Suffix)) || config is null ? Suffix : config.Suffix;
+            if (CaptionAffix.Problem(prefix, suffix) is string problem && affixWarned.Add(problem))
+            {
+                WriteWarning(problem + " Written as given.");
+            }
+
             string text = prefix + Caption + suffix;
             string? readFrom = config is null && Destination is null && !Bound(nameof(Extension)) ? ReadFrom(image) : null;
             if (CaptionCount == 1)

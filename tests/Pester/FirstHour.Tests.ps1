@@ -1,0 +1,74 @@
+# What a new user trips over in the first hour (issue 27): each case here was seen, and each failed before its fix.
+BeforeAll {
+    Import-Module $env:VLMCAPTION_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    $server = Start-TestServer
+}
+
+AfterAll {
+    Stop-TestServer $server
+}
+
+Describe 'Reading captions back from an output folder' {
+    It 'mirrors from the folder given when no base directory is named, as the run over it wrote them' {
+        $root = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'mirror')
+        $dataset = New-Item -ItemType Directory -Path (Join-Path $root 'dataset/sub') -Force
+        New-TestImage $server (Join-Path $dataset 'a.png') | Out-Null
+        $captions = New-Item -ItemType Directory -Path (Join-Path $root 'captions/sub') -Force
+        Set-Content -LiteralPath (Join-Path $captions 'a.txt') -Value 'a red square' -NoNewline
+        Push-Location $root
+        try {
+            $read = @(Import-VlmCaption ./dataset -Recurse -Destination ./captions)
+        }
+        finally {
+            Pop-Location
+        }
+        $read.Count | Should -Be 1
+        $read[0].Caption | Should -Be 'a red square'
+    }
+
+    It 'says so when no image has a caption in the output folder' {
+        $root = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'nomirror')
+        $dataset = New-Item -ItemType Directory -Path (Join-Path $root 'dataset')
+        New-TestImage $server (Join-Path $dataset 'a.png') | Out-Null
+        $empty = New-Item -ItemType Directory -Path (Join-Path $root 'captions')
+        $read = @(Import-VlmCaption $dataset -Destination $empty -BaseDirectory $root -WarningVariable w -WarningAction SilentlyContinue)
+        $read | Should -BeNullOrEmpty
+        "$w" | Should -BeLike "*None of the 1 images has a caption in '$($empty.FullName)'*"
+    }
+}
+
+Describe 'Nothing to do is said, not left to be noticed' {
+    It 'warns of a folder without images and of an -Include that matches nothing' {
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'noimages')
+        Set-Content -LiteralPath (Join-Path $folder 'notes.md') -Value 'no images here'
+        @(Get-VlmCaption $folder -BaseUrl $server.BaseUrl -Model test -WarningVariable w -WarningAction SilentlyContinue) | Should -BeNullOrEmpty
+        "$w" | Should -BeLike "*'$($folder.FullName)' holds no images*"
+        New-TestImage $server (Join-Path $folder 'a.png') | Out-Null
+        @(Import-VlmCaption $folder -Include *.jpg -WarningVariable w2 -WarningAction SilentlyContinue) | Should -BeNullOrEmpty
+        "$w2" | Should -BeLike '*holds no images matching -Include `*.jpg*'
+    }
+
+    It 'warns when a folder run finds no image' {
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'emptyrun')
+        $config = Join-Path $folder 'caption.yaml'
+        Set-Content -LiteralPath $config -Value "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [a]"
+        $summary = Invoke-VlmCaptionRun $config -WarningVariable w -WarningAction SilentlyContinue
+        $summary.Total | Should -Be 0
+        "$w" | Should -BeLike '*There are no images in*nothing to caption*'
+    }
+}
+
+Describe 'Trigger words' {
+    It 'warns of a prefix or suffix joined without a separator, once a pipeline' {
+        Reset-TestServer $server -Options @{ models = @('test') }
+        $folder = New-TestImageFolder $server $TestDrive -Count 2 -Prefix t
+        Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test |
+            Save-VlmCaption -Prefix ohwx -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        @($w).Count | Should -Be 1
+        "$w" | Should -BeLike "*prefix 'ohwx' ends without a separator*'ohwx, '*"
+        Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test |
+            Save-VlmCaption -Prefix 'ohwx, ' -Force -WarningVariable w2 -WarningAction SilentlyContinue | Out-Null
+        $w2 | Should -BeNullOrEmpty
+    }
+}
