@@ -41,13 +41,31 @@ namespace VlmCaption.PowerShell
         private protected Transport.PreflightResult Preflight(CaptionConfig config)
         {
             var notes = new List<string>();
-            Transport.PreflightResult checkedModel = Transport.Preflight.CheckAsync(
+            var waiting = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            System.Threading.Tasks.Task<Transport.PreflightResult> check = Transport.Preflight.CheckAsync(
                 config.BaseUrl,
                 ApiKeyTransformationAttribute.Reveal(config.ApiKey),
                 config.Model,
                 TimeSpan.FromSeconds(Math.Min(config.TimeoutSec, 30)),
                 notes,
-                Cancellation.Token).GetAwaiter().GetResult();
+                waiting.Enqueue,
+                Cancellation.Token);
+
+            // The check runs on the thread pool; what it says while a server loads is written here, on the pipeline thread.
+            while (!((IAsyncResult)check).AsyncWaitHandle.WaitOne(250))
+            {
+                while (waiting.TryDequeue(out string? line))
+                {
+                    WriteWarning(line);
+                }
+            }
+
+            while (waiting.TryDequeue(out string? line))
+            {
+                WriteWarning(line);
+            }
+
+            Transport.PreflightResult checkedModel = check.GetAwaiter().GetResult();
             notes.ForEach(WriteWarning);
             if (config.Model.Length == 0)
             {

@@ -33,12 +33,19 @@ namespace VlmCaption.Transport
         /// Checks the endpoints and returns the model to use: <paramref name="model"/> as each endpoint names it, or
         /// the only one listed when it is empty. Lines for the run to hear go to <paramref name="warnings"/>.
         /// </summary>
-        public static async Task<PreflightResult> CheckAsync(IReadOnlyList<string> baseUrls, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, CancellationToken cancellationToken)
+        public static Task<PreflightResult> CheckAsync(IReadOnlyList<string> baseUrls, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, CancellationToken cancellationToken) =>
+            CheckAsync(baseUrls, apiKey, model, timeout, warnings, null, cancellationToken);
+
+        /// <summary>
+        /// <see cref="CheckAsync(IReadOnlyList{string}, string, string, TimeSpan, ICollection{string}, CancellationToken)"/>,
+        /// telling <paramref name="waiting"/> (from any thread) while a server loads its model, so a wait of minutes is not silent.
+        /// </summary>
+        public static async Task<PreflightResult> CheckAsync(IReadOnlyList<string> baseUrls, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, Action<string>? waiting, CancellationToken cancellationToken)
         {
             var result = new PreflightResult { Model = model };
             foreach (string baseUrl in baseUrls)
             {
-                IReadOnlyList<VlmModel>? models = await ListOrExplainAsync(baseUrl, apiKey, result.Model, timeout, warnings, cancellationToken).ConfigureAwait(false);
+                IReadOnlyList<VlmModel>? models = await ListOrExplainAsync(baseUrl, apiKey, result.Model, timeout, warnings, waiting, cancellationToken).ConfigureAwait(false);
                 if (models is null)
                 {
                     result.ModelListedByEndpoint[baseUrl] = false;
@@ -66,9 +73,11 @@ namespace VlmCaption.Transport
         }
 
         /// <summary>The list; null (with a warning) when it cannot be read but chat may work; throws when nothing can.</summary>
-        private static async Task<IReadOnlyList<VlmModel>?> ListOrExplainAsync(string baseUrl, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, CancellationToken cancellationToken)
+        private static async Task<IReadOnlyList<VlmModel>?> ListOrExplainAsync(string baseUrl, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, Action<string>? waiting, CancellationToken cancellationToken)
         {
-            DateTime loadingUntil = DateTime.UtcNow + LoadingWait;
+            DateTime started = DateTime.UtcNow;
+            DateTime loadingUntil = started + LoadingWait;
+            DateTime nextWord = started;
             while (true)
             {
                 try
@@ -78,6 +87,14 @@ namespace VlmCaption.Transport
                 catch (CaptionException e) when (e.StatusCode == 503 && DateTime.UtcNow < loadingUntil && e.Message.IndexOf("loading", StringComparison.OrdinalIgnoreCase) >= 0)
                 {
                     // llama-server answers 503 "Loading model" on every route until the model is in memory.
+                    if (DateTime.UtcNow >= nextWord)
+                    {
+                        waiting?.Invoke(nextWord == started
+                            ? $"{EndpointUrl.Display(baseUrl)} is loading its model (HTTP 503 Loading model); waiting for it, up to {LoadingWait.TotalMinutes:0} minutes."
+                            : $"{EndpointUrl.Display(baseUrl)} is still loading its model after {(DateTime.UtcNow - started).TotalSeconds:0} s.");
+                        nextWord = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+                    }
+
                     await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
                 }
                 catch (CaptionException e) when (e.StatusCode == 404)
