@@ -5,9 +5,12 @@
     Runs Invoke-VlmCaptionRun with a caption.yaml, appends one line with the run summary to a log file, and
     exits with:
       0  every image is captioned (or was already),
-      1  some images failed or were cut off by the answer limit (they are retried by the next run),
+      1  some images failed or were cut off by the answer limit, for reasons a later run may not meet (a server
+         error, an answer that failed its checks); the next run retries them,
       2  the run could not start or was stopped by an error (module not found, bad caption.yaml, server unreachable),
-      3  the run was interrupted (Ctrl+C, the task was ended) before it finished.
+      3  the run was interrupted (Ctrl+C, the task was ended) before it finished,
+      4  every image is captioned but some that fail the same way on every run until they are fixed: a damaged
+         or unreadable file, one too large, same-stem images sharing a caption file (the log names them).
     With skip_if_caption_exists: true, a run that was stopped picks up where it left off.
 .PARAMETER ModulePath
     The module to import: a name or a path to VlmCaption.psd1. By default the installed VlmCaption, else the one
@@ -48,7 +51,11 @@ try {
         Import-Module $ModulePath
         # Per-image failures are non-terminating: they are counted in the summary and the run goes on.
         $summary = Invoke-VlmCaptionRun -ConfigPath $ConfigPath -ErrorAction Continue -ErrorVariable imageErrors -SummaryVariable soFar
-        $exitCode = if ($summary.Failed + $summary.Truncated -gt 0) { 1 } else { 0 }
+        # Failures of an image's own file repeat on every run; told apart, so that 1 keeps meaning "look at the server".
+        $ownFile = 'ImageDecodeFailed', 'ImageReadFailed', 'ImageTooLarge', 'RequestTooLarge', 'CaptionPathConflict', 'OutsideBaseDirectory', 'ClaimBlocked'
+        $exitCode = if ($summary.Truncated -gt 0 -or @($summary.Failures | Where-Object ErrorId -NotIn $ownFile).Count -gt 0) { 1 }
+        elseif ($summary.Failed -gt 0) { 4 }
+        else { 0 }
     }
     catch {
         $exitCode = 2
@@ -56,7 +63,7 @@ try {
         Write-Error $_ -ErrorAction Continue
     }
 
-    if ($exitCode -lt 2) {
+    if ($exitCode -lt 2 -or $exitCode -eq 4) {
         Write-RunLog ([ordered]@{
                 Total            = $summary.Total
                 Succeeded        = $summary.Succeeded

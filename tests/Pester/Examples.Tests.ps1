@@ -54,6 +54,15 @@ Describe 'examples/Invoke-NightlyCaption.ps1' {
         (Get-Content $log | ConvertFrom-Json).Failures | Should -BeLike '*red-square.png: RequestFailed'
     }
 
+    It 'exits 4, not 1, when the only failure is a damaged image, which fails on every run' {
+        [IO.File]::WriteAllBytes((Join-Path $copy 'images/damaged.png'), [byte[]] (0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A) + [byte[]]::new(64))
+        Invoke-FreshPwsh -Arguments '-NoProfile', '-File', $nightly, '-ConfigPath', $configPath, '-LogPath', $log, '-ModulePath', $env:VLMCAPTION_MODULE 2>&1 | Out-Null
+        $LASTEXITCODE | Should -Be 4
+        $entry = Get-Content $log | ConvertFrom-Json
+        $entry.Succeeded | Should -Be 4
+        $entry.Failures | Should -BeLike '*damaged.png: ImageDecodeFailed'
+    }
+
     It 'finds the module that ./build.ps1 Build made when none is installed and none is named' {
         Invoke-FreshPwsh -Arguments '-NoProfile', '-File', $nightly, '-ConfigPath', $configPath, '-LogPath', $log | Out-Null
         $LASTEXITCODE | Should -Be 0
@@ -84,6 +93,7 @@ Describe 'examples/Invoke-NightlyCaption.ps1' {
             $entry.ErrorId | Should -Be 'Interrupted'
             $entry.Total | Should -Be 4 -Because 'the summary of what was done so far is logged'
             $entry.Succeeded | Should -Be 0
+            Get-Content (Join-Path $TestDrive 'out.txt') -Raw | Should -BeLike '*Stopped after 0 of 4 images*Run the same command again to go on*'
         }
         finally {
             if (-not $process.HasExited) { $process.Kill() }

@@ -72,3 +72,16 @@ Describe 'Trigger words' {
         $w2 | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Feedback at the end of a run' {
+    It 'ends -WhatIf with the count of images it would caption and skip' {
+        Reset-TestServer $server -Options @{ models = @('test') }
+        $folder = New-TestImageFolder $server $TestDrive -Count 3 -Prefix w
+        Set-Content -LiteralPath (Join-Path $folder 'w1.txt') -Value 'done'
+        $config = Join-Path $folder 'caption.yaml'
+        Set-Content -LiteralPath $config -Value "base_url: $($server.BaseUrl)`nmodel: test`nbase_directory: .`nprompts: [a]`nskip_if_caption_exists: true"
+        $lines = Invoke-FreshPwshScript -ScriptBlock { param($Module, $Config) Import-Module $Module; Invoke-VlmCaptionRun $Config -WhatIf } -ArgumentList $env:VLMCAPTION_MODULE, $config
+        ($lines | Select-Object -Last 1) | Should -Be 'What if: 2 of 3 images would be captioned; 1 have a caption and would be skipped.'
+        @(Get-TestServerRequest $server) | Should -BeNullOrEmpty
+    }
+}

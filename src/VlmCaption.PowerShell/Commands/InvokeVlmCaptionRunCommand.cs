@@ -213,6 +213,13 @@ namespace VlmCaption.PowerShell.Commands
         /// <inheritdoc />
         private protected override void OnInterrupted()
         {
+            if (tally is not null)
+            {
+                // The output is closed by now; the host still takes a line, so a stopped run does not end in silence.
+                RunSummary done = tally.ToSummary();
+                TellHost($"Stopped after {done.Succeeded + done.Failed + done.Skipped} of {done.Total} images: {done.Succeeded} captioned, {done.Failed} failed, {done.Skipped} skipped. Run the same command again to go on where it stopped.");
+            }
+
             // The output is closed once the pipeline stops, but the variable still takes what was done so far.
             if (SummaryVariable is not null && tally is not null)
             {
@@ -522,11 +529,18 @@ namespace VlmCaption.PowerShell.Commands
             }
         }
 
-        private void TellHost(string text)
+        private void TellHost(string text, bool warning = true)
         {
             try
             {
-                Host.UI.WriteWarningLine(text);
+                if (warning)
+                {
+                    Host.UI.WriteWarningLine(text);
+                }
+                else
+                {
+                    Host.UI.WriteLine(text);
+                }
             }
             catch (Exception e) when (e is PipelineStoppedException || e is InvalidOperationException || e is NotImplementedException || e is IOException)
             {
@@ -588,12 +602,21 @@ namespace VlmCaption.PowerShell.Commands
 
                 if (!ShouldProcess(image, action))
                 {
+                    wouldCaption += whatIf ? 1 : 0;
                     continue;
                 }
 
                 yield return image;
             }
+
+            if (whatIf)
+            {
+                // A list of 2 000 "What if" lines needs its count at the end.
+                TellHost($"What if: {wouldCaption} of {images.Count} images would be captioned; {tally.ToSummary().Skipped} have a caption and would be skipped.", warning: false);
+            }
         }
+
+        private int wouldCaption;
 
         /// <summary>Claims the image for this run; false (counted as skipped) when another run is captioning it or has just captioned it.</summary>
         private bool Claim(string image)
