@@ -12,7 +12,8 @@ using VlmCaption.Transport;
 namespace VlmCaption.PowerShell
 {
     /// <summary>
-    /// Completes -Model with the models the endpoint on the same command line lists (or the default one). Asks
+    /// Completes -Model with the models the endpoint on the same command line lists, or the caption.yaml it names
+    /// (-ConfigPath, -LiteralPath or ./caption.yaml for Invoke-VlmCaptionRun, -Config for the others), or the default one. Asks
     /// with a short timeout, remembers each endpoint's answer for the session, and stays silent on any failure.
     /// </summary>
     public sealed class ModelNameCompleter : IArgumentCompleter
@@ -25,12 +26,55 @@ namespace VlmCaption.PowerShell
         {
             // What the command would use: the typed value, then $PSDefaultParameterValues, then the environment.
             IDictionary defaults = DefaultParameterValues();
-            string baseUrl = FirstString(fakeBoundParameters["BaseUrl"]) ?? FromDefaults(defaults, commandName, "BaseUrl") ?? SessionDefaults.BaseUrls()[0];
-            string apiKey = FirstString(fakeBoundParameters["ApiKey"]) ?? FromDefaults(defaults, commandName, "ApiKey") ?? Environment.GetEnvironmentVariable(SessionDefaults.ApiKeyVariable) ?? "";
+            CaptionConfig? config = ConfigOf(commandName, fakeBoundParameters);
+            string baseUrl = FirstString(fakeBoundParameters["BaseUrl"]) ?? FromDefaults(defaults, commandName, "BaseUrl")
+                ?? (config is { BaseUrl.Length: > 0 } ? config.BaseUrl[0] : null) ?? SessionDefaults.BaseUrls()[0];
+            string apiKey = FirstString(fakeBoundParameters["ApiKey"]) ?? FromDefaults(defaults, commandName, "ApiKey")
+                ?? (config?.ApiKey is { Length: > 0 } key ? ApiKeyTransformationAttribute.Reveal(key) : null)
+                ?? Environment.GetEnvironmentVariable(SessionDefaults.ApiKeyVariable) ?? "";
             string typed = (wordToComplete ?? "").Trim('\'', '"');
             return Models(baseUrl, apiKey)
                 .Where(id => id.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
                 .Select(id => new CompletionResult(Quote(id), id, CompletionResultType.ParameterValue, $"{id} at {baseUrl}"));
+        }
+
+        /// <summary>The caption.yaml the command line names, read as the command would read it; null when none can be read.</summary>
+        private static CaptionConfig? ConfigOf(string commandName, IDictionary bound)
+        {
+            bool run = string.Equals(commandName, "Invoke-VlmCaptionRun", StringComparison.OrdinalIgnoreCase);
+            object? named = run ? bound["LiteralPath"] ?? bound["ConfigPath"] ?? bound["Config"] ?? "caption.yaml" : bound["Config"];
+            if ((named is PSObject wrapped ? wrapped.BaseObject : named) is CaptionConfig given)
+            {
+                return given;
+            }
+
+            if (FirstString(named) is not string path)
+            {
+                return null;
+            }
+
+            try
+            {
+                string full = System.IO.Path.Combine(CurrentLocation(), path);
+                return System.IO.File.Exists(full) ? CaptionConfigReader.Read(full, out _) : null;
+            }
+            catch (Exception)
+            {
+                // A caption.yaml with an error completes nothing here; the command itself will say what is wrong.
+                return null;
+            }
+        }
+
+        private static string CurrentLocation()
+        {
+            try
+            {
+                return ScriptBlock.Create("$PWD.ProviderPath").Invoke().FirstOrDefault()?.BaseObject as string ?? Environment.CurrentDirectory;
+            }
+            catch (RuntimeException)
+            {
+                return Environment.CurrentDirectory;
+            }
         }
 
         private static string[] Models(string baseUrl, string apiKey)

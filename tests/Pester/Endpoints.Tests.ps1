@@ -43,6 +43,21 @@ Describe 'Completion of -Model' {
         @(Get-TestServerRequest $server -IncludeModels | Where-Object path -eq '/v1/models').Count | Should -Be 1
     }
 
+    It 'offers the models of the caption.yaml''s base_url, named or in the current folder' {
+        Reset-TestServer $server -Options @{ models = @('qwen2.5-vl-7b', 'qwen2.5-vl-72b', 'gemma-3-27b') }
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'completion')
+        Set-Content -LiteralPath (Join-Path $folder 'caption.yaml') -Value "base_url: $($server.BaseUrl)`nprompts: [a]"
+        Push-Location $folder
+        try {
+            foreach ($line in 'Invoke-VlmCaptionRun ./caption.yaml -Model gem', 'Invoke-VlmCaptionRun -Model gem', 'Get-VlmCaption -Config ./caption.yaml -Model gem') {
+                (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('gemma-3-27b') -Because $line
+            }
+        }
+        finally {
+            Pop-Location
+        }
+    }
+
     It 'completes nothing, quietly and quickly, when the endpoint does not answer' {
         $line = "Get-VlmCaption -BaseUrl $deadUrl -Model "
         $clock = [Diagnostics.Stopwatch]::StartNew()
