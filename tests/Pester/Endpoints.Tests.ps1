@@ -199,4 +199,17 @@ Describe 'Several servers' {
         $brokenRequests | Should -BeLessThan 8 -Because 'an endpoint that keeps failing rests after 3 failures in a row'
         Write-Host "    good1: $fromGood1 images, good2: $(30 - $fromGood1), failing endpoint tried $brokenRequests times"
     }
+
+    It 'goes on with the servers that answer when one of several is down, and stops only when none answers' {
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'onedown')
+        1..4 | ForEach-Object { New-TestImage $server (Join-Path $folder ('d{0}.png' -f $_)) -Width (30 + $_) | Out-Null }
+        $config = Join-Path $folder 'caption.yaml'
+        Set-Content -LiteralPath $config -Value "base_url: [$deadUrl, $($good1.BaseUrl)]`nmodel: test`nbase_directory: .`nprompts: [a]"
+        $summary = Invoke-VlmCaptionRun $config -WarningVariable w -WarningAction SilentlyContinue
+        $summary.Succeeded | Should -Be 4
+        "$w" | Should -BeLike "*Could not reach $deadUrl*The run goes on without it, with the other 1 of 2 servers*"
+        Set-Content -LiteralPath $config -Value "base_url: [$deadUrl, $deadUrl/other]`nmodel: test`nbase_directory: .`nprompts: [a]"
+        Get-ChildItem -LiteralPath $folder -Filter *.txt | Remove-Item
+        { Invoke-VlmCaptionRun $config -WarningAction SilentlyContinue } | Should -Throw -ErrorId 'ConnectionFailed*'
+    }
 }

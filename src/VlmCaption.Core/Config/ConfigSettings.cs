@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Net;
 using VlmCaption.Images;
 
@@ -11,7 +12,7 @@ namespace VlmCaption.Config
         /// <summary>Engine settings of the configuration, with the model chosen by the preflight.</summary>
         public static CaptionSettings ToSettings(CaptionConfig config, Transport.PreflightResult model, bool keepHistory) => new CaptionSettings
         {
-            BaseUrls = config.BaseUrl,
+            BaseUrls = config.BaseUrl.Where(url => !model.Unreachable.Contains(url)).ToArray(),
             Model = model.Model,
             ModelByEndpoint = model.ModelByEndpoint,
             ModelListedByEndpoint = model.ModelListedByEndpoint,

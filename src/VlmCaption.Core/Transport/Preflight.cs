@@ -17,6 +17,9 @@ namespace VlmCaption.Transport
 
         /// <summary>Per endpoint, true when its list named the model, false when no list could be read.</summary>
         public Dictionary<string, bool> ModelListedByEndpoint { get; } = new Dictionary<string, bool>();
+
+        /// <summary>Endpoints of several that did not answer at all; the run goes on without them.</summary>
+        public List<string> Unreachable { get; } = new List<string>();
     }
 
     /// <summary>
@@ -45,7 +48,19 @@ namespace VlmCaption.Transport
             var result = new PreflightResult { Model = model };
             foreach (string baseUrl in baseUrls)
             {
-                IReadOnlyList<VlmModel>? models = await ListOrExplainAsync(baseUrl, apiKey, result.Model, timeout, warnings, waiting, cancellationToken).ConfigureAwait(false);
+                IReadOnlyList<VlmModel>? models;
+                try
+                {
+                    models = await ListOrExplainAsync(baseUrl, apiKey, result.Model, timeout, warnings, waiting, cancellationToken).ConfigureAwait(false);
+                }
+                catch (CaptionException e) when (baseUrls.Count > 1 && NotAnswering(e) && result.Unreachable.Count < baseUrls.Count - 1)
+                {
+                    // One GPU box of several down for the night: the others caption; only when none answers does the run stop.
+                    result.Unreachable.Add(baseUrl);
+                    warnings.Add($"{e.Message.TrimEnd('.')}. The run goes on without it, with the other {baseUrls.Count - result.Unreachable.Count} of {baseUrls.Count} servers.");
+                    continue;
+                }
+
                 if (models is null)
                 {
                     result.ModelListedByEndpoint[baseUrl] = false;
@@ -71,6 +86,10 @@ namespace VlmCaption.Transport
 
             return result;
         }
+
+        // A server that is not there, or not working, as opposed to one that answers with a refusal every image would meet.
+        private static bool NotAnswering(CaptionException e) =>
+            e.Category is CaptionErrorCategory.ConnectionError or CaptionErrorCategory.OperationTimeout || e.StatusCode >= 500;
 
         /// <summary>The list; null (with a warning) when it cannot be read but chat may work; throws when nothing can.</summary>
         private static async Task<IReadOnlyList<VlmModel>?> ListOrExplainAsync(string baseUrl, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, Action<string>? waiting, CancellationToken cancellationToken)

@@ -1,0 +1,113 @@
+<#
+.SYNOPSIS
+    Against a real llama.cpp llama-server: does the client keep its slots busy, and what does it cost? Images x
+    prompts through Invoke-VlmCaptionRun (streamed, -ThrottleLimit) in a fresh pwsh process; the server's
+    requests in flight sampled from its /slots while images remain, the retry and immediate-resend lines of
+    -Verbose, wall time and the client process's CPU.
+.DESCRIPTION
+    llama-server is not part of this repository (CI has no llama.cpp): give its binary with -LlamaServer or
+    $env:VLMCAPTION_LLAMA_SERVER, and a model and vision projector (-Model, -Mmproj, -Grammar). Without a
+    binary the benchmark is skipped with a message. docs/benchmarks.md says how one was built and measured.
+    The server computes on the same cores as the client: keep the machine otherwise quiet.
+#>
+param(
+    [string] $LlamaServer = $env:VLMCAPTION_LLAMA_SERVER,
+    [string] $Model = (Join-Path ([IO.Path]::GetTempPath()) 'tiny/tiny-llama.gguf'),
+    [string] $Mmproj = (Join-Path ([IO.Path]::GetTempPath()) 'tiny/tiny-mmproj.gguf'),
+    [string] $Grammar = (Join-Path ([IO.Path]::GetTempPath()) 'tiny/caption.gbnf'),
+    [int] $Images = 96, [int] $Prompts = 2, [int] $Parallel = 8, [int] $ThrottleLimit = 8, [int] $Runs = 3
+)
+
+$ErrorActionPreference = 'Stop'
+if (-not $LlamaServer -or -not (Test-Path -LiteralPath $LlamaServer)) {
+    Write-Warning 'Measure-RealServer skipped: no llama-server binary given (-LlamaServer or $env:VLMCAPTION_LLAMA_SERVER). See docs/benchmarks.md, "Against a real llama-server".'
+    return
+}
+
+Import-Module (Join-Path $PSScriptRoot 'BenchCommon.psm1') -Force
+$module = Get-BenchModulePath
+$listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+$listener.Start()
+$port = $listener.LocalEndpoint.Port
+$listener.Stop()
+$serverLog = Join-Path ([IO.Path]::GetTempPath()) "vlmbench-llama-$PID.log"
+$arguments = @('--host', '127.0.0.1', '--port', $port, '-m', $Model, '--mmproj', $Mmproj, '--grammar-file', $Grammar, '-c', (4096 * $Parallel), '-np', $Parallel, '-t', 2, '--metrics')
+$server = Start-Process -FilePath $LlamaServer -ArgumentList $arguments -PassThru -RedirectStandardError $serverLog -RedirectStandardOutput "$serverLog.out"
+$folder = Join-Path ([IO.Path]::GetTempPath()) "vlmbench-realserver-$PID"
+try {
+    $baseUrl = "http://127.0.0.1:$port/v1"
+    $deadline = [datetime]::UtcNow.AddSeconds(120)
+    while ($true) {
+        try { if ((Invoke-WebRequest "http://127.0.0.1:$port/health" -SkipHttpErrorCheck).StatusCode -eq 200) { break } } catch { }
+        if ([datetime]::UtcNow -gt $deadline -or $server.HasExited) { throw "llama-server did not become ready; see $serverLog" }
+        Start-Sleep -Milliseconds 200
+    }
+
+    New-BenchImages -Folder $folder -Count $Images -Width 64 -Height 48 -Format png -Pattern solid
+    $config = Join-Path $folder 'caption.yaml'
+    $promptList = (1..$Prompts | ForEach-Object { "'Prompt $_.'" }) -join ', '
+    Set-Content -LiteralPath $config -Value "base_url: $baseUrl`nmodel: tiny`nbase_directory: .`nprompts: [$promptList]`nconcurrent_batch_size: $ThrottleLimit`nmax_tokens: 16"
+    $runner = Join-Path $folder 'run.ps1'
+    Set-Content -LiteralPath $runner -Value @'
+param($Module, $Config, $Out)
+Import-Module $Module
+$lines = Invoke-VlmCaptionRun $Config -Force -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+Set-Content -LiteralPath $Out -Value $lines
+'@
+    $exe = [Environment]::ProcessPath
+    $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+
+    $results = foreach ($run in 1..$Runs) {
+        Get-ChildItem -LiteralPath $folder -Filter *.txt | Remove-Item
+        $out = Join-Path $folder "verbose-$run.txt"
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $client = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner, $module, $config, $out)) -PassThru
+        # The server's busy slots, sampled every 100 ms from /slots, from the first busy sample on.
+        $samples = [Collections.Generic.List[int]]::new()
+        while (-not $client.HasExited) {
+            try {
+                $slots = Invoke-RestMethod "http://127.0.0.1:$port/slots"
+                $busy = @($slots | Where-Object is_processing).Count
+                if ($busy -gt 0 -or $samples.Count -gt 0) { $samples.Add($busy) }
+            }
+            catch { }
+            Start-Sleep -Milliseconds 100
+        }
+        $client.WaitForExit()
+        $wall = $clock.Elapsed.TotalSeconds
+        $cpu = $client.TotalProcessorTime.TotalSeconds
+        # While images remain: up to the last sample with every slot that could be busy busy is not knowable from
+        # outside, so the tail after the last full sample (the last images finishing) is left out.
+        $lastFull = $samples.FindLastIndex([Predicate[int]] { param($n) $n -ge [math]::Min($Parallel, $ThrottleLimit) })
+        $whileRemaining = if ($lastFull -ge 0) { $samples.GetRange(0, $lastFull + 1) } else { $samples }
+        $verbose = @(Get-Content -LiteralPath $out -ErrorAction Ignore)
+        [pscustomobject]@{
+            Run       = $run
+            Seconds   = [math]::Round($wall, 2)
+            ClientCpu = [math]::Round($cpu, 2)
+            InFlight  = [math]::Round(($whileRemaining | Measure-Object -Average).Average, 2)
+            Captions  = @(Get-ChildItem -LiteralPath $folder -Filter *.txt).Count
+            Retries   = @($verbose -match 'Retry \d+ of').Count
+            Resent    = @($verbose -match 'sent again at once').Count
+        }
+    }
+
+    $results | Format-Table | Out-String | Write-Host
+    [pscustomobject]@{
+        Benchmark       = 'RealServer'
+        Images          = $Images
+        Prompts         = $Prompts
+        Parallel        = $Parallel
+        ThrottleLimit   = $ThrottleLimit
+        MedianSeconds   = [math]::Round((Get-Median $results.Seconds), 2)
+        MedianClientCpu = [math]::Round((Get-Median $results.ClientCpu), 2)
+        MedianInFlight  = [math]::Round((Get-Median $results.InFlight), 2)
+        Retries         = ($results.Retries | Measure-Object -Sum).Sum
+        Resent          = ($results.Resent | Measure-Object -Sum).Sum
+        Captions        = ($results.Captions | ForEach-Object { $_ }) -join ', '
+    }
+}
+finally {
+    if (-not $server.HasExited) { $server.Kill() }
+    Remove-Item $folder -Recurse -Force -ErrorAction Ignore
+}
