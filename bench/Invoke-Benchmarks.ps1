@@ -16,6 +16,7 @@ $results = @(
         & (Join-Path $PSScriptRoot 'Measure-Startup.ps1') -Runs 2
         & (Join-Path $PSScriptRoot 'Measure-ReviewPage.ps1') -Count 200
         & (Join-Path $PSScriptRoot 'Measure-BatchRun.ps1') -Counts 100
+        & (Join-Path $PSScriptRoot 'Measure-RealServer.ps1') -Runs 1
     }
     else {
         & (Join-Path $PSScriptRoot 'Measure-Saturation.ps1')
@@ -25,6 +26,7 @@ $results = @(
         & (Join-Path $PSScriptRoot 'Measure-Startup.ps1')
         & (Join-Path $PSScriptRoot 'Measure-ReviewPage.ps1')
         & (Join-Path $PSScriptRoot 'Measure-BatchRun.ps1')
+        & (Join-Path $PSScriptRoot 'Measure-RealServer.ps1')
     }
 )
 foreach ($group in $results | Group-Object Benchmark) {

@@ -46,13 +46,14 @@ try {
     New-BenchImages -Folder $folder -Count $Images -Width 64 -Height 48 -Format png -Pattern solid
     $config = Join-Path $folder 'caption.yaml'
     $promptList = (1..$Prompts | ForEach-Object { "'Prompt $_.'" }) -join ', '
-    Set-Content -LiteralPath $config -Value "base_url: $baseUrl`nmodel: tiny`nbase_directory: .`nprompts: [$promptList]`nconcurrent_batch_size: $ThrottleLimit`nmax_tokens: 16"
+    Set-Content -LiteralPath $config -Value "base_url: $baseUrl`nmodel: tiny`nbase_directory: .`nprompts: [$promptList]`nconcurrent_batch_size: $ThrottleLimit"
     $runner = Join-Path $folder 'run.ps1'
     Set-Content -LiteralPath $runner -Value @'
 param($Module, $Config, $Out)
 Import-Module $Module
 $lines = Invoke-VlmCaptionRun $Config -Force -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
-Set-Content -LiteralPath $Out -Value $lines
+# The process's own CPU, start-up included: a process that has exited no longer tells its CPU on Linux.
+Set-Content -LiteralPath $Out -Value (@("cpu $([Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds)") + $lines)
 '@
     $exe = [Environment]::ProcessPath
     $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
@@ -75,18 +76,18 @@ Set-Content -LiteralPath $Out -Value $lines
         }
         $client.WaitForExit()
         $wall = $clock.Elapsed.TotalSeconds
-        $cpu = $client.TotalProcessorTime.TotalSeconds
         # While images remain: up to the last sample with every slot that could be busy busy is not knowable from
         # outside, so the tail after the last full sample (the last images finishing) is left out.
         $lastFull = $samples.FindLastIndex([Predicate[int]] { param($n) $n -ge [math]::Min($Parallel, $ThrottleLimit) })
         $whileRemaining = if ($lastFull -ge 0) { $samples.GetRange(0, $lastFull + 1) } else { $samples }
         $verbose = @(Get-Content -LiteralPath $out -ErrorAction Ignore)
+        $cpu = [double](($verbose | Select-Object -First 1) -replace '^cpu ')
         [pscustomobject]@{
             Run       = $run
             Seconds   = [math]::Round($wall, 2)
             ClientCpu = [math]::Round($cpu, 2)
             InFlight  = [math]::Round(($whileRemaining | Measure-Object -Average).Average, 2)
-            Captions  = @(Get-ChildItem -LiteralPath $folder -Filter *.txt).Count
+            Captions  = @(Get-ChildItem -LiteralPath $folder -Filter img*.txt).Count
             Retries   = @($verbose -match 'Retry \d+ of').Count
             Resent    = @($verbose -match 'sent again at once').Count
         }
