@@ -67,6 +67,9 @@ namespace VlmCaption
         /// <summary>How many captions the image was given in all; Save-VlmCaption writes them together, one per line.</summary>
         public int CaptionCount { get; set; } = 1;
 
+        /// <summary>Turns before the caption's that the answer limit cut off (finish_reason length): the caption builds on half an answer.</summary>
+        public int CutOffTurns { get; set; }
+
         /// <summary>The caption file the caption was read from (Import-VlmCaption); null for a caption just made.</summary>
         public string? CaptionFile { get; set; }
 

@@ -85,3 +85,24 @@ Describe 'Feedback at the end of a run' {
         @(Get-TestServerRequest $server) | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Answers cut short or empty for a reason the user cannot see' {
+    It 'says that hidden reasoning may have used the limit when an answer is empty and cut off' {
+        Reset-TestServer $server -Options @{ models = @('test'); faults = @(@{ kind = 'hidden-reasoning' }) }
+        $folder = New-TestImageFolder $server $TestDrive -Count 1 -Prefix h
+        $results = @(Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test -ErrorVariable e -ErrorAction SilentlyContinue)
+        $results | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'EmptyCaption*'
+        $e[0].Exception.Message | Should -BeLike '*before the answer limit of * tokens ran out*reasoning it does not show*-ReasoningEffort*'
+    }
+
+    It 'warns of a turn before the last cut off by the limit, and marks the result' {
+        Reset-TestServer $server -Options @{ models = @('test'); faults = @(@{ kind = 'length'; turn = 1 }) }
+        $folder = New-TestImageFolder $server $TestDrive -Count 1 -Prefix c
+        $results = @(Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test -Prompt 'Describe.', 'Shorten.' -WarningVariable w -WarningAction SilentlyContinue)
+        $results.Count | Should -Be 1
+        $results[0].Status | Should -Be 'Succeeded'
+        $results[0].CutOffTurns | Should -Be 1
+        "$w" | Should -BeLike '*1 turn(s) before the caption were cut off by the answer limit*'
+    }
+}

@@ -209,6 +209,12 @@ public sealed class ChatHandler(ServerState state)
             case "length":
                 finish = "length";
                 break;
+            case "hidden-reasoning":
+                // A thinking model whose hidden reasoning used the whole limit: no content, finish_reason length, and
+                // no reasoning field or count (Gemini 2.5 through its OpenAI-compatible endpoint, as issue 27 saw it).
+                content = "";
+                finish = "length";
+                break;
             case "think":
                 content = "<think>\nThe user wants a caption. Let me look at the pixels.\n</think>\n" + content;
                 break;

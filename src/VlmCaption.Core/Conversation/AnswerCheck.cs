@@ -74,6 +74,15 @@ namespace VlmCaption.Conversation
                 log?.Invoke($"The finish_reason '{answer.FinishReason}' is not one VlmCaption knows; the answer is taken as whole.");
             }
 
+            if (cleaned.Length == 0 && outcome == Outcome.Truncated && string.IsNullOrEmpty(answer.ReasoningContent) && !(answer.ReasoningTokens > 0))
+            {
+                // Gemini 2.5 and other thinking models may spend the whole limit on reasoning they neither show nor count.
+                throw new CaptionException(
+                    "EmptyCaption",
+                    CaptionErrorCategory.InvalidResult,
+                    $"The model wrote nothing for {where} before the answer limit of {maxTokens} tokens ran out (finish_reason '{answer.FinishReason}'). A model that thinks (Gemini 2.5, OpenAI's o-series, Qwen3) may have spent the limit on reasoning it does not show. Raise -MaxTokens (max_tokens), or turn reasoning down: -ReasoningEffort low or none. Nothing was saved.");
+            }
+
             if (cleaned.Length == 0 && (!string.IsNullOrEmpty(answer.ReasoningContent) || answer.ReasoningTokens > 0))
             {
                 string why = outcome == Outcome.Truncated ? $"the answer limit of {maxTokens} tokens ran out while it was reasoning" : "it put everything in its reasoning";

@@ -38,6 +38,7 @@ namespace VlmCaption.Conversation
                 SentMediaType = image.MediaType,
                 CaptionIndex = index,
                 CaptionCount = count,
+                CutOffTurns = turns.Count(t => !ReferenceEquals(t, final) && AnswerCheck.Classify(t.FinishReason) == AnswerCheck.Outcome.Truncated),
             };
         }
 
