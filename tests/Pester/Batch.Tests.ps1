@@ -311,7 +311,9 @@ Describe 'Batch mode' {
     }
 
     It 'goes on past a provider''s limit of batches at once: the batches it fails go again while others get answers' {
-        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20; batchFault = 'limit' }
+        # Each state lasts 500 ms, so the first batch is surely still running when the next two are created, even
+        # on a machine so busy that creating a batch takes a few hundred milliseconds (20 ms made this flaky).
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 500; batchFault = 'limit' }
         $batch = New-BatchSet 'limit' -Chain $single -Extra "batch: true`nbatch_max_requests: 2`nmax_retries: 1"
         $summary = Invoke-VlmCaptionRun $batch.Config -WarningVariable warnings -WarningAction SilentlyContinue
         $summary.Succeeded | Should -Be 5

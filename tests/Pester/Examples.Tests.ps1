@@ -84,8 +84,11 @@ Describe 'examples/Invoke-NightlyCaption.ps1' {
         $arguments = @('--default-signal=INT', $exe) + $prefix + @('-NoProfile', '-NonInteractive', '-File', $nightly, '-ConfigPath', $configPath, '-LogPath', $log, '-ModulePath', $env:VLMCAPTION_MODULE)
         $process = Start-Process -FilePath 'env' -ArgumentList $arguments -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'out.txt') -RedirectStandardError (Join-Path $TestDrive 'err.txt')
         try {
-            $deadline = [datetime]::UtcNow.AddSeconds(30)
+            # Signalled once the run is sending (a busy machine may take long to start pwsh): the summary then
+            # has its total, and a signal that came before the run began would test something else.
+            $deadline = [datetime]::UtcNow.AddSeconds(180)
             while ((Get-TestServerStat $server).inFlight -lt 1 -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            (Get-TestServerStat $server).inFlight | Should -BeGreaterOrEqual 1 -Because 'the run must be under way before it is interrupted'
             & kill "-$signal" $process.Id
             $process.WaitForExit(20000) | Should -BeTrue
             $process.ExitCode | Should -Be 3

@@ -1,5 +1,5 @@
 # Runs every *.Tests.ps1 here with Pester from the NuGet packages folder and writes the counts as JSON.
-param([Parameter(Mandatory)] [string] $ResultsPath)
+param([Parameter(Mandatory)] [string] $ResultsPath, [string] $Only = '')
 
 $ErrorActionPreference = 'Stop'
 $pester = Join-Path $env:VLMCAPTION_NUGET 'pester/5.7.1/tools/Pester.psd1'
@@ -12,7 +12,14 @@ $server = Start-TestServer
 $env:VLMCAPTION_BASEURL = $server.BaseUrl
 
 $configuration = New-PesterConfiguration
-$configuration.Run.Path = @($PSScriptRoot, (Join-Path $PSScriptRoot '../../examples'))
+$configuration.Run.Path = if ($Only) {
+    # A part, for the edit-and-test loop: the files whose names contain one of the words.
+    $words = $Only -split ','
+    @(Get-ChildItem -LiteralPath $PSScriptRoot, (Join-Path $PSScriptRoot '../../examples') -Filter *.Tests.ps1 | Where-Object { $name = $_.Name; $words | Where-Object { $name -like "*$_*" } } | ForEach-Object FullName)
+}
+else {
+    @($PSScriptRoot, (Join-Path $PSScriptRoot '../../examples'))
+}
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 $configuration.TestResult.Enabled = $true

@@ -7,7 +7,7 @@ namespace VlmCaption.Tests;
 public class CaptionClaimsTests
 {
     [Fact]
-    public void Two_claims_at_the_same_moment_never_both_win()
+    public async Task Two_claims_at_the_same_moment_never_both_win()
     {
         using var folder = new TempFolder();
         using var first = new CaptionClaims();
@@ -20,7 +20,7 @@ public class CaptionClaimsTests
             string? a = null, b = null;
             var one = Task.Run(() => { start.SignalAndWait(); a = first.TryClaim(image); });
             var two = Task.Run(() => { start.SignalAndWait(); b = second.TryClaim(image); });
-            Task.WaitAll(one, two);
+            await Task.WhenAll(one, two);
             bothWon += a is null && b is null ? 1 : 0;
             noneWon += a is not null && b is not null ? 1 : 0;
         }

@@ -64,6 +64,20 @@ public class HostileFileTests
     }
 
     [Fact]
+    public void An_image_that_cannot_be_decoded_is_said_to_be_damaged_or_misnamed()
+    {
+        using var folder = new TempFolder();
+        var preparer = new ImagePreparer(new ImagePreparationOptions { MaxConcurrentDecodes = 1 });
+        string misnamed = Path.Combine(folder.Path, "notes.jpg");
+        File.WriteAllText(misnamed, "These are notes, not a photograph.");
+        string cut = Path.Combine(folder.Path, "cut.jpg");
+        byte[] whole = File.ReadAllBytes(folder.Image("whole.jpg", new ImageSpec { Format = "jpeg" }));
+        File.WriteAllBytes(cut, whole[..20]);
+        Assert.Contains("none of JPEG, PNG, GIF, WebP, BMP or TIFF, though its name says JPG", Assert.IsType<CaptionException>(Record.Exception(() => preparer.Prepare(misnamed))).Message);
+        Assert.Contains("starts as image/jpeg but cannot be decoded: the file is damaged", Assert.IsType<CaptionException>(Record.Exception(() => preparer.Prepare(cut))).Message);
+    }
+
+    [Fact]
     public void A_sidecar_over_the_limit_is_not_read()
     {
         using var folder = new TempFolder();

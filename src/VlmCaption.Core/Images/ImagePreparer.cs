@@ -115,14 +115,32 @@ namespace VlmCaption.Images
             return new PreparedImage(data, sniffed, info?.Width ?? 0, info?.Height ?? 0) { Note = PassThroughNote(sniffed) }.WithOriginal(info?.Width ?? 0, info?.Height ?? 0);
         }
 
+        // The formats this build decodes: a file that starts as one of them and still cannot be read is damaged.
+        private static readonly string[] Decodable = { "image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff" };
+
+        /// <summary>Why a file could not be decoded, in the words that lead to a fix: damaged, misnamed, or a format this build lacks.</summary>
+        private static string WhyNotDecoded(string path, string? sniffed)
+        {
+            string named = Path.GetExtension(path).TrimStart('.').ToUpperInvariant();
+            if (sniffed is null)
+            {
+                return $"is not an image VlmCaption can read: its first bytes are none of JPEG, PNG, GIF, WebP, BMP or TIFF{(named.Length > 0 ? $", though its name says {named}" : "")}. It is damaged, or not an image despite its name.";
+            }
+
+            if (Array.IndexOf(Decodable, sniffed) >= 0)
+            {
+                return $"starts as {sniffed} but cannot be decoded: the file is damaged (cut short or corrupted). Open it in an image viewer, or replace it.";
+            }
+
+            return $"is {sniffed}, which this build cannot decode. Use -MaxImageSize 0 to send the file untouched to a server that reads it.";
+        }
+
         private PreparedImage Reencode(string path, FileStream stream, string? sniffed)
         {
             IImageInfo? info = TryIdentify(stream, out IImageFormat? format);
             if (info is null || format is null)
             {
-                string what = sniffed is null ? "not an image format VlmCaption knows" : $"{sniffed}, which this build cannot decode";
-                string advice = sniffed is null ? "" : " Use -MaxImageSize 0 to send the file untouched to a server that reads it.";
-                throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' is {what}.{advice}");
+                throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' {WhyNotDecoded(path, sniffed)}");
             }
 
             long pixels = (long)info.Width * info.Height;

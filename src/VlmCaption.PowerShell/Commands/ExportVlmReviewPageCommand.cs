@@ -154,7 +154,8 @@ namespace VlmCaption.PowerShell.Commands
                 Status = string.IsNullOrWhiteSpace(Status) ? (failed ? CaptionStatus.Failed : CaptionStatus.Succeeded) : Status!,
                 Model = Model,
                 Tokens = (int?)Number(Tokens),
-                Seconds = Number(Seconds),
+                // A caption takes time; 0 is what results read back from caption files carry (no time known).
+                Seconds = Number(Seconds) is double seconds && seconds > 0 ? seconds : null,
                 Width = (int)(Number(Width) ?? 0),
                 Height = (int)(Number(Height) ?? 0),
                 Message = Message,
