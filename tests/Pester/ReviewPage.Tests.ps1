@@ -58,6 +58,16 @@ Describe 'Export-VlmReviewPage writes one self-contained page' {
         $pageWarnings | Should -BeLike "*No preview of*broken.png*"
     }
 
+    It 'shows no time for captions read back from files, which have none' {
+        Set-Content -LiteralPath (Join-Path $root 'a.txt') -Value 'a caption from a file' -NoNewline
+        $imported = Join-Path $TestDrive 'imported.html'
+        Import-VlmCaption -LiteralPath (Join-Path $root 'a.png') | Export-VlmReviewPage $imported -ThumbnailSize 0
+        $html = Get-Content -Raw $imported
+        $html | Should -Match '"seconds":null'
+        $html | Should -Not -Match '"seconds":0'
+        Remove-Item -LiteralPath (Join-Path $root 'a.txt')
+    }
+
     It 'refuses a name that is not .html, an existing page without -Force, and writes nothing with -WhatIf' {
         { $objects | Export-VlmReviewPage (Join-Path $root 'a.txt') -ErrorAction Stop } | Should -Throw -ErrorId 'PageNotHtml,*'
         { $objects | Export-VlmReviewPage $page -ErrorAction Stop } | Should -Throw -ErrorId 'PageExists,*'
