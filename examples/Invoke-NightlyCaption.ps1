@@ -16,9 +16,10 @@
     The module to import: a name or a path to VlmCaption.psd1. By default the installed VlmCaption, else the one
     ./build.ps1 Build made in out/VlmCaption beside this folder.
 .EXAMPLE
-    dotnet pwsh -NoProfile -File ./examples/Invoke-NightlyCaption.ps1 -ConfigPath ~/datasets/cats/caption.yaml
+    ./examples/Start-NightlyCaption.sh -ConfigPath ~/datasets/cats/caption.yaml
 
-    From the repository folder of a machine set up by the README (dotnet tool restore; dotnet pwsh ./build.ps1 Build).
+    From cron or a systemd timer on a machine set up by the README (dotnet tool restore; dotnet pwsh ./build.ps1
+    Build): the launcher runs this script in one process, so the scheduler's SIGTERM reaches the run.
 .EXAMPLE
     # Register it with the Windows task scheduler, every night at 01:00 (PowerShell 7 installed as pwsh):
     $action = New-ScheduledTaskAction -Execute pwsh -Argument '-NoProfile -File C:\tools\Invoke-NightlyCaption.ps1 -ConfigPath D:\datasets\cats\caption.yaml'

@@ -103,6 +103,28 @@ Describe 'examples/Invoke-NightlyCaption.ps1' {
         }
     }
 
+    It 'stops the run itself, with exit 3, when a scheduler sends SIGTERM to the process the README''s launcher starts' -Skip:$IsWindows {
+        Reset-TestServer $server -Options @{ models = @('test'); latencyMs = 3000 }
+        $launcher = Join-Path (Split-Path $nightly) 'Start-NightlyCaption.sh'
+        $process = Start-Process -FilePath 'env' -ArgumentList @('--default-signal=INT', 'sh', $launcher, '-ConfigPath', $configPath, '-LogPath', $log, '-ModulePath', $env:VLMCAPTION_MODULE) -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'launcher-out.txt') -RedirectStandardError (Join-Path $TestDrive 'launcher-err.txt')
+        try {
+            $deadline = [datetime]::UtcNow.AddSeconds(180)
+            while ((Get-TestServerStat $server).inFlight -lt 1 -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            (Get-TestServerStat $server).inFlight | Should -BeGreaterOrEqual 1
+            # The process the scheduler started is the run itself (exec), so this signal reaches it.
+            & kill -TERM $process.Id
+            $process.WaitForExit(30000) | Should -BeTrue
+            $process.ExitCode | Should -Be 3
+            $sent = (Get-TestServerStat $server).requests
+            Start-Sleep -Seconds 4
+            (Get-TestServerStat $server).requests | Should -Be $sent -Because 'nothing goes on captioning after the task was ended'
+            (Get-Content $log | ConvertFrom-Json).ErrorId | Should -Be 'Interrupted'
+        }
+        finally {
+            if (-not $process.HasExited) { $process.Kill() }
+        }
+    }
+
     It 'exits 2 when the run cannot start' {
         Set-Content $configPath 'model: test'
         Invoke-FreshPwsh -Arguments '-NoProfile', '-File', $nightly, '-ConfigPath', $configPath, '-LogPath', $log, '-ModulePath', $env:VLMCAPTION_MODULE 2>&1 | Out-Null
