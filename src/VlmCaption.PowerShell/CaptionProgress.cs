@@ -59,7 +59,7 @@ namespace VlmCaption.PowerShell
                 lastTokens = tokens;
             }
 
-            streamLine = $"{inFlight} in flight: {tokens} tokens{(rate is double r ? $", {r:0.0} tokens/s" : "")}";
+            streamLine = $"{inFlight} in flight{(rate is double r ? $", {r:0} tokens/s" : $", {tokens} tokens")}";
             WriteRecord(lastPath);
         }
 
@@ -88,10 +88,13 @@ namespace VlmCaption.PowerShell
             int processed = sent + skipped;
             TimeSpan elapsed = clock.Elapsed;
             double? perMinute = sent >= 2 && elapsed >= RateAfter ? sent / elapsed.TotalMinutes : null;
-            string counts = $"{captioned} captioned, {failed} failed, {skipped} skipped{(truncated > 0 ? $", {truncated} truncated" : "")}";
-            string done = Total is int known ? $"{processed} of {known}" : $"{processed}";
+            // Short enough for one console line (PowerShell cuts the status at the window's width): counts that
+            // are 0 are left out. Without a total (images from the pipeline) the time so far stands in for the
+            // time left.
+            string counts = $"{captioned} captioned{(failed > 0 ? $", {failed} failed" : "")}{(skipped > 0 ? $", {skipped} skipped" : "")}{(truncated > 0 ? $", {truncated} truncated" : "")}";
+            string done = Total is int known ? $"{processed} of {known}" : $"{processed} in {Elapsed(elapsed)}";
             string streaming = streamLine is null ? "" : $" | {streamLine}";
-            var record = new ProgressRecord(0, Activity, $"{done}: {counts}{(perMinute is double shown ? $", {shown:0.0} images/min" : "")}{streaming}")
+            var record = new ProgressRecord(0, Activity, $"{done}: {counts}{(perMinute is double shown ? $", {shown:0.0}/min" : "")}{streaming}")
             {
                 CurrentOperation = System.IO.Path.GetFileName(path),
             };
@@ -107,5 +110,8 @@ namespace VlmCaption.PowerShell
             cmdlet.WriteProgress(record);
             written = true;
         }
+
+        private static string Elapsed(TimeSpan elapsed) =>
+            elapsed.TotalHours >= 1 ? $"{(int)elapsed.TotalHours}h{elapsed.Minutes:00}m" : elapsed.TotalMinutes >= 1 ? $"{(int)elapsed.TotalMinutes}m{elapsed.Seconds:00}s" : $"{elapsed.Seconds}s";
     }
 }

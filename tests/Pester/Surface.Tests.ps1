@@ -400,9 +400,24 @@ Describe 'Progress' {
         $running = @($records | Where-Object { $_.RecordType -eq 'Processing' -and $_.StatusDescription -notlike '*in flight*' })
         $running.Count | Should -Be 3
         $running[0].StatusDescription | Should -BeLike '1 of 3: 1 captioned*'
-        $running[0].StatusDescription | Should -Not -BeLike '*images/min*'
+        $running[0].StatusDescription | Should -Not -BeLike '*/min*'
         $running.PercentComplete | Should -Be @(33, 66, 100)
         @($records | Where-Object RecordType -eq 'Completed').Count | Should -Be 1
+    }
+
+    It 'shows the time so far for piped images, which have no total, and stays within a console line' {
+        Reset-TestServer $server
+        $folder = New-Folder
+        1..3 | ForEach-Object { New-TestImage $server (Join-Path $folder "p$_.png") -Width (70 + $_) | Out-Null }
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript({ param($Module, $Folder, $Url) Import-Module $Module; Get-ChildItem $Folder -Filter *.png | Get-VlmCaption -BaseUrl $Url -Model test }).
+            AddArgument($env:VLMCAPTION_MODULE).AddArgument($folder.FullName).AddArgument($server.BaseUrl)
+        $output = $ps.Invoke()
+        $records = @($ps.Streams.Progress | Where-Object { $_.Activity -eq 'Captioning images' -and $_.RecordType -eq 'Processing' })
+        $ps.Dispose()
+        $output.Count | Should -Be 3
+        $records[-1].StatusDescription | Should -Match '^3 in \d+s: 3 captioned'
+        ($records.StatusDescription | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 100
     }
 
     It 'ends a run once' {
