@@ -34,6 +34,9 @@ namespace VlmCaption
         /// <summary>Bearer key; empty sends no Authorization header.</summary>
         public string ApiKey { get; init; } = "";
 
+        /// <summary>The proxy every request goes through; null: the environment's (HTTPS_PROXY, HTTP_PROXY, NO_PROXY).</summary>
+        public Transport.ProxySettings? Proxy { get; init; }
+
         /// <summary>System message text; empty sends no system message unless global metadata is set.</summary>
         public string SystemPrompt { get; init; } = "";
 

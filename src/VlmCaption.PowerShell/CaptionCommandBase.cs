@@ -49,6 +49,7 @@ namespace VlmCaption.PowerShell
                 TimeSpan.FromSeconds(Math.Min(config.TimeoutSec, 30)),
                 notes,
                 waiting.Enqueue,
+                ConfigSettings.ProxyOf(config),
                 Cancellation.Token);
 
             // The check runs on the thread pool; what it says while a server loads is written here, on the pipeline thread.

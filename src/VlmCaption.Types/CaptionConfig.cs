@@ -16,6 +16,15 @@ namespace VlmCaption
         /// <summary>api_key, resolved: from the environment variable it names, or the literal key; null for none.</summary>
         public SecureString? ApiKey { get; set; }
 
+        /// <summary>proxy: the proxy every request goes through (http://host:port); null: the environment's.</summary>
+        public string? Proxy { get; set; }
+
+        /// <summary>-ProxyCredential: the proxy's user and password (not a caption.yaml key: it would be a password in a file).</summary>
+        public System.Net.NetworkCredential? ProxyCredential { get; set; }
+
+        /// <summary>proxy_use_default_credentials: authenticate to the proxy as the current user.</summary>
+        public bool ProxyUseDefaultCredentials { get; set; }
+
         /// <summary>api_key_env_vars: variable names api_key may name.</summary>
         public string[] ApiKeyEnvVars { get; set; } = Array.Empty<string>();
 

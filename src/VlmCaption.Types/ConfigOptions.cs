@@ -22,6 +22,8 @@ namespace VlmCaption
             new ConfigOption("base_url", "text or list", "$env:VLMCAPTION_BASE_URL, else http://localhost:1234/v1", "the endpoint, or a list of endpoints serving the same model") { Parameter = "BaseUrl", Commands = new[] { Get, Invoke, Test, Models } },
             new ConfigOption("api_key", "text", "''", "empty: no key; a name listed in api_key_env_vars: read from that variable; else the key itself") { Parameter = "ApiKey", Commands = new[] { Get, Invoke, Test, Models } },
             new ConfigOption("api_key_env_vars", "list", "[]", "variable names api_key may name"),
+            new ConfigOption("proxy", "text", "''", "a proxy for every request (http://proxy.example:3128); empty: HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment") { Parameter = "Proxy", Commands = new[] { Get, Invoke, Test, Models } },
+            Boolean("proxy_use_default_credentials", false, "authenticate to the proxy as the current user", "ProxyUseDefaultCredentials", Get, Invoke, Test, Models),
             new ConfigOption("model", "text", "$env:VLMCAPTION_MODEL, else ''", "the model name; empty: the only one the server lists") { Parameter = "Model", Commands = new[] { Get, Invoke, Test } },
             Integer("max_tokens", 4096, 1, int.MaxValue, "the answer limit, sent with every request", "MaxTokens", Get, Test),
             Boolean("use_max_completion_tokens", false, "send max_completion_tokens instead of max_tokens", "UseMaxCompletionTokens", Get, Test),

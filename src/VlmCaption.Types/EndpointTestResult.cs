@@ -8,6 +8,9 @@ namespace VlmCaption
         /// <summary>The endpoint tested.</summary>
         public string BaseUrl { get; set; } = "";
 
+        /// <summary>The proxy the test went through: its address (never its credentials), one from the environment, or none.</summary>
+        public string Proxy { get; set; } = "none";
+
         /// <summary>The model tested (named, or the only one listed).</summary>
         public string Model { get; set; } = "";
 

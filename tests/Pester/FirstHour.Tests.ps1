@@ -106,3 +106,59 @@ Describe 'Answers cut short or empty for a reason the user cannot see' {
         "$w" | Should -BeLike '*1 turn(s) before the caption were cut off by the answer limit*'
     }
 }
+
+Describe 'Through a proxy' {
+    BeforeAll {
+        # A host that exists nowhere: a request for it reaches the server only through the proxy (the reference
+        # server standing in for one), which is told the whole URL.
+        $farAway = "http://vlm.invalid:$($server.Port)/v1"
+        $proxy = "http://127.0.0.1:$($server.Port)"
+    }
+
+    It 'goes through -Proxy for the model list and every request, and Test-VlmEndpoint names the proxy' {
+        Reset-TestServer $server -Options @{ models = @('test') }
+        $folder = New-TestImageFolder $server $TestDrive -Count 2 -Prefix x
+        $results = @(Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $farAway -Model test -Proxy $proxy)
+        $results.Count | Should -Be 2
+        (Get-TestServerStat $server).proxiedRequests | Should -BeGreaterOrEqual 3 -Because 'the model list and two chat requests came through the proxy'
+        (Get-VlmModel -BaseUrl $farAway -Proxy $proxy).Id | Should -Be 'test'
+        $test = Test-VlmEndpoint -BaseUrl $farAway -Model test -Proxy $proxy
+        $test.Passed | Should -BeTrue
+        $test.Proxy | Should -Be $proxy
+    }
+
+    It 'signs in to a proxy with -ProxyCredential, never showing the password, and reads proxy from caption.yaml' {
+        Reset-TestServer $server -Options @{ models = @('test'); proxyAuthorization = 'alice:s3cret-pw' }
+        $folder = New-TestImageFolder $server $TestDrive -Count 1 -Prefix y
+        $config = Join-Path $folder 'caption.yaml'
+        Set-Content -LiteralPath $config -Value "base_url: $farAway`nmodel: test`nbase_directory: .`nprompts: [a]`nproxy: $proxy"
+        { Invoke-VlmCaptionRun $config -ErrorAction Stop } | Should -Throw -Because 'the proxy asks for credentials (407)'
+        $credential = [pscredential]::new('alice', (ConvertTo-SecureString 's3cret-pw' -AsPlainText -Force))
+        $summary = Invoke-VlmCaptionRun $config -ProxyCredential $credential -Verbose 4>&1 | Where-Object { $_ -is [VlmCaption.RunSummary] }
+        $summary.Succeeded | Should -Be 1
+        $test = Test-VlmEndpoint -Config $config -ProxyCredential $credential
+        $test.Passed | Should -BeTrue
+        ($test | Out-String) + $test.Proxy | Should -Not -BeLike '*s3cret-pw*'
+    }
+
+    It 'honours HTTP_PROXY from the environment, as a scheduled task would set it' -Skip:($IsWindows) {
+        Reset-TestServer $server -Options @{ models = @('test') }
+        $folder = New-TestImageFolder $server $TestDrive -Count 1 -Prefix z
+        $lines = Invoke-FreshPwshScript -ScriptBlock {
+            param($Module, $Folder, $Url, $Proxy)
+            $env:HTTP_PROXY = $Proxy
+            Import-Module $Module
+            $result = Get-ChildItem $Folder -Filter *.png | Get-VlmCaption -BaseUrl $Url -Model test
+            "captions $(@($result).Count)"
+            "proxy $((Test-VlmEndpoint -BaseUrl $Url -Model test).Proxy)"
+        } -ArgumentList $env:VLMCAPTION_MODULE, $folder, $farAway, $proxy
+        $lines | Should -Contain 'captions 1'
+        $lines | Should -Contain "proxy $proxy (from the environment)"
+    }
+
+    It 'refuses a proxy that is no http address before any request, without repeating it' {
+        { Get-VlmModel -BaseUrl $farAway -Proxy 'ftp://user:hunter2@proxy' } | Should -Throw -ErrorId 'InvalidProxy*'
+        $e = { Get-VlmModel -BaseUrl $farAway -Proxy 'ftp://user:hunter2@proxy' } | Should -Throw -PassThru
+        $e.Exception.Message | Should -Not -BeLike '*hunter2*'
+    }
+}

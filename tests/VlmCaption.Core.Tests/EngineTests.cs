@@ -245,7 +245,9 @@ public class EngineTests
     [Fact]
     public async Task Images_are_prepared_ahead_while_the_conversations_wait_and_no_further()
     {
-        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions { LatencyMs = 3000 });
+        // The first request sleeps 10 s at the server, and the checks below wait up to 9 s for what they expect:
+        // long enough for a machine busy with the rest of the suite (2.5 s was not), and no longer than needed.
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions { LatencyMs = 10_000 });
         using var folder = new TempFolder();
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var batch = new CaptionBatch(Engine(server), 1, cancel.Token) { LookAhead = 3 };
@@ -260,10 +262,10 @@ public class EngineTests
         Assert.Equal(4, started);
         Assert.False(batch.HasSlot);
 
-        // While the first request sleeps at the server (3 s), the other three are prepared and wait; none is sent.
+        // While the first request sleeps at the server, the other three are prepared and wait; none is sent.
         int prepared = 0;
         var clock = Stopwatch.StartNew();
-        while ((prepared < 4 || server.State.InFlight == 0) && clock.Elapsed < TimeSpan.FromSeconds(2.5))
+        while ((prepared < 4 || server.State.InFlight == 0) && clock.Elapsed < TimeSpan.FromSeconds(9))
         {
             if (batch.TryTake(TimeSpan.FromMilliseconds(20), out CaptionEvent? next) && next!.Kind == CaptionEventKind.Message && next.Text.StartsWith("Prepared", StringComparison.Ordinal))
             {

@@ -262,7 +262,7 @@ public class ImagePreparerTests
 
     [Theory]
     [InlineData(new byte[0], "empty")]
-    [InlineData(new byte[] { (byte)'h', (byte)'e', (byte)'l', (byte)'l', (byte)'o' }, "not an image format")]
+    [InlineData(new byte[] { (byte)'h', (byte)'e', (byte)'l', (byte)'l', (byte)'o' }, "not an image VlmCaption can read")]
     public void Non_images_fail_with_a_named_reason(byte[] bytes, string reason)
     {
         using var folder = new TempFolder();

@@ -131,8 +131,15 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
                 chunk[size - 1] = (byte)'\n';
             }
 
-            // A client that stops reading closes the connection: the write fails, and the count stops there.
-            await context.Response.Body.WriteAsync(chunk.AsMemory(0, size), context.RequestAborted);
+            // Each chunk waits until the connection takes it (backpressure), and a client that stopped reading
+            // and closed the connection completes the writer: the count stops there. (Kestrel's plain writes
+            // after a close are silent no-ops, which would count bytes nobody read.)
+            System.IO.Pipelines.FlushResult flushed = await context.Response.BodyWriter.WriteAsync(chunk.AsMemory(0, size), context.RequestAborted);
+            if (flushed.IsCompleted || flushed.IsCanceled || context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+
             Interlocked.Add(ref state.DownloadedBytes, size);
         }
     }

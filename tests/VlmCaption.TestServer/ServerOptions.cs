@@ -51,6 +51,9 @@ public sealed class ServerOptions
     /// <summary>Faults of the Batch API's own routes, each answered once per Times (OpenAI documents 429 and 5xx on every route).</summary>
     public List<BatchRouteFault> BatchRouteFaults { get; set; } = [];
 
+    /// <summary>As a forward proxy: the "user:password" a request for another host must bring in Proxy-Authorization (Basic).</summary>
+    public string? ProxyAuthorization { get; set; }
+
     /// <summary>Requests served at once; the rest wait (0: no cap).</summary>
     public int MaxConcurrent { get; set; }
 

@@ -10,6 +10,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
     public int FilesUploaded;
     public int BatchesCreated;
     public int BatchRouteFaultsFired;
+    public int ProxiedRequests;
     public long UploadedBytes;
     public long DownloadedBytes;
 
@@ -48,6 +49,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
                 filesUploaded = Volatile.Read(ref FilesUploaded),
                 batchesCreated = Volatile.Read(ref BatchesCreated),
                 batchRouteFaults = Volatile.Read(ref BatchRouteFaultsFired),
+                proxiedRequests = Volatile.Read(ref ProxiedRequests),
                 uploadedBytes = Interlocked.Read(ref UploadedBytes),
                 downloadedBytes = Interlocked.Read(ref DownloadedBytes),
                 storedFiles = StoredFileCount(),
@@ -111,7 +113,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
             loadingUntil = DateTime.UtcNow.AddMilliseconds(Options.LoadingMs);
             requestCount = 0;
             maxInFlight = 0;
-            FilesUploaded = BatchesCreated = BatchRouteFaultsFired = 0;
+            FilesUploaded = BatchesCreated = BatchRouteFaultsFired = ProxiedRequests = 0;
             UploadedBytes = DownloadedBytes = 0;
             Log.Clear();
             lock (meter)

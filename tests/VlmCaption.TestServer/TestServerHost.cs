@@ -22,6 +22,29 @@ public static class TestServerHost
         var state = new ServerState(options, logPath);
         var chat = new ChatHandler(state);
         Uri? started = null;
+
+        // This server also stands in for a forward proxy (RFC 9110 7.1, 9112 3.2.2): a client going through a
+        // proxy sends it the whole URL (absolute form), whose host is the one the client wanted, so a request
+        // for a host that exists nowhere (vlm.invalid) that arrives here came through a proxy. With the option
+        // ProxyAuthorization ("user:password") it asks for Basic credentials with 407 and Proxy-Authenticate (9110 11.7.1).
+        app.Use(async (context, next) =>
+        {
+            string host = context.Request.Host.Host;
+            if (host is not ("127.0.0.1" or "localhost"))
+            {
+                if (state.Options.ProxyAuthorization is string expected
+                    && context.Request.Headers["Proxy-Authorization"].ToString() != "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(expected)))
+                {
+                    context.Response.StatusCode = 407;
+                    context.Response.Headers["Proxy-Authenticate"] = "Basic realm=\"vlmcaption-test\"";
+                    return;
+                }
+
+                Interlocked.Increment(ref state.ProxiedRequests);
+            }
+
+            await next();
+        });
         new BatchApi(state, () => started!).Map(app);
 
         app.MapGet("/v1/models", async context =>

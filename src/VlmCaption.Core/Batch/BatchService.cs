@@ -63,8 +63,12 @@ namespace VlmCaption.Batch
             apiKey = settings.ApiKey;
             timeout = settings.Timeout;
             maxRetries = settings.MaxRetries;
-            OpenAIClientOptions options = ChatEndpoint.ClientOptions(settings.BaseUrl, settings.Timeout);
+            OpenAIClientOptions options = ChatEndpoint.ClientOptions(settings.BaseUrl, settings.Timeout, settings.Proxy);
             var batchOptions = new BatchClientOptions { Endpoint = endpoint, RetryPolicy = new ClientRetryPolicy(0), NetworkTimeout = settings.Timeout, UserAgentApplicationId = "VlmCaption" };
+            if (settings.Proxy is not null)
+            {
+                batchOptions.Transport = settings.Proxy.Transport();
+            }
             if (string.IsNullOrEmpty(apiKey))
             {
                 files = new OpenAIFileClient(new NoAuthenticationPolicy(), options);

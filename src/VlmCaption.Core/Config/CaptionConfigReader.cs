@@ -96,6 +96,8 @@ namespace VlmCaption.Config
                 BatchPollSec = NumberOption("batch_poll_sec"),
                 CaptionExtension = CaptionExtension(),
                 KeepLineBreaks = BooleanOption("keep_line_breaks"),
+                Proxy = ProxyOption(),
+                ProxyUseDefaultCredentials = BooleanOption("proxy_use_default_credentials"),
                 Prefix = Text("prefix") ?? "",
                 Suffix = Text("suffix") ?? "",
                 MaxImageSize = (int)IntegerOption("max_image_size"),
@@ -500,6 +502,27 @@ namespace VlmCaption.Config
         }
 
         private string FullPath(string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, relative));
+
+        /// <summary>proxy: checked here, so a bad one fails before any request, naming the line (never the text: it may hold a password).</summary>
+        private string? ProxyOption()
+        {
+            string? proxy = Text("proxy");
+            if (string.IsNullOrWhiteSpace(proxy))
+            {
+                return null;
+            }
+
+            try
+            {
+                Transport.ProxySettings.From(proxy, null, false);
+            }
+            catch (CaptionException e)
+            {
+                throw Error(Value("proxy")!, $"'proxy': {e.Message}");
+            }
+
+            return proxy;
+        }
 
         private string? OptionalPath(string key) => Text(key) is string value && value.Length > 0 ? FullPath(value) : null;
 

@@ -9,10 +9,15 @@ namespace VlmCaption.Config
     /// <summary>Turns a <see cref="CaptionConfig"/> into what the engine takes.</summary>
     public static class ConfigSettings
     {
+        /// <summary>The configuration's proxy; null when it names none (the environment's applies).</summary>
+        public static Transport.ProxySettings? ProxyOf(CaptionConfig config) =>
+            Transport.ProxySettings.From(config.Proxy, config.ProxyCredential, config.ProxyUseDefaultCredentials);
+
         /// <summary>Engine settings of the configuration, with the model chosen by the preflight.</summary>
         public static CaptionSettings ToSettings(CaptionConfig config, Transport.PreflightResult model, bool keepHistory) => new CaptionSettings
         {
             BaseUrls = config.BaseUrl.Where(url => !model.Unreachable.Contains(url)).ToArray(),
+            Proxy = ProxyOf(config),
             Model = model.Model,
             ModelByEndpoint = model.ModelByEndpoint,
             ModelListedByEndpoint = model.ModelListedByEndpoint,

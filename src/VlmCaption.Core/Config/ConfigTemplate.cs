@@ -25,6 +25,12 @@ api_key_env_vars:
   - ANTHROPIC_API_KEY
   - GEMINI_API_KEY
 
+# A proxy for every request, for a company network: http://proxy.example:3128. Empty: HTTPS_PROXY, HTTP_PROXY
+# and NO_PROXY from the environment, as most tools read them. Its password goes in -ProxyCredential, not here;
+# proxy_use_default_credentials: true signs in as the current user (Windows).
+proxy: ''
+proxy_use_default_credentials: false
+
 # The model name the server knows. Empty: the only model the server lists.
 model: ''
 

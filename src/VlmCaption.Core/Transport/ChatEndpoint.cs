@@ -47,7 +47,7 @@ namespace VlmCaption.Transport
             BaseUrl = baseUrl;
             ModelListed = modelListed;
             Quirks = new EndpointQuirks(settings, model ?? settings.Model);
-            OpenAIClientOptions options = ClientOptions(baseUrl, settings.Timeout);
+            OpenAIClientOptions options = ClientOptions(baseUrl, settings.Timeout, settings.Proxy);
 #pragma warning disable OPENAI001 // The AuthenticationPolicy constructor is marked experimental; the SDK version is pinned.
             client = string.IsNullOrEmpty(settings.ApiKey)
                 ? new ChatClient(Quirks.Model, new NoAuthenticationPolicy(), options)
@@ -275,13 +275,22 @@ namespace VlmCaption.Transport
         }
 
         /// <summary>SDK options for an endpoint: no SDK retries (ours honour Retry-After), our timeout.</summary>
-        internal static OpenAIClientOptions ClientOptions(string baseUrl, TimeSpan timeout) => new OpenAIClientOptions
+        internal static OpenAIClientOptions ClientOptions(string baseUrl, TimeSpan timeout, ProxySettings? proxy)
         {
-            Endpoint = EndpointUrl.Parse(baseUrl),
-            RetryPolicy = new ClientRetryPolicy(0),
-            NetworkTimeout = timeout,
-            UserAgentApplicationId = "VlmCaption",
-        };
+            var options = new OpenAIClientOptions
+            {
+                Endpoint = EndpointUrl.Parse(baseUrl),
+                RetryPolicy = new ClientRetryPolicy(0),
+                NetworkTimeout = timeout,
+                UserAgentApplicationId = "VlmCaption",
+            };
+            if (proxy is not null)
+            {
+                options.Transport = proxy.Transport();
+            }
+
+            return options;
+        }
 
         /// <summary>What one request came to: an answer, a refusal (no failure yet: the caller decides), or a failure.</summary>
         private sealed class Attempt

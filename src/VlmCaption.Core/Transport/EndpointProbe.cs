@@ -58,7 +58,7 @@ namespace VlmCaption.Transport
             try
             {
                 var warnings = new List<string>();
-                PreflightResult checkedModel = await Preflight.CheckAsync(new[] { settings.BaseUrl }, settings.ApiKey, model, settings.Timeout, warnings, cancellationToken).ConfigureAwait(false);
+                PreflightResult checkedModel = await Preflight.CheckAsync(new[] { settings.BaseUrl }, settings.ApiKey, model, settings.Timeout, warnings, null, settings.Proxy, cancellationToken).ConfigureAwait(false);
                 notes.AddRange(warnings);
                 result.Reachable = true;
                 result.Model = checkedModel.Model;
@@ -66,7 +66,7 @@ namespace VlmCaption.Transport
                 model = checkedModel.ModelByEndpoint.TryGetValue(settings.BaseUrl, out string? id) ? id : checkedModel.Model;
                 if (result.ModelListed == true)
                 {
-                    result.ListedModels = (await ModelLister.ListAsync(settings.BaseUrl, settings.ApiKey, settings.Timeout, cancellationToken).ConfigureAwait(false))
+                    result.ListedModels = (await ModelLister.ListAsync(settings.BaseUrl, settings.ApiKey, settings.Timeout, cancellationToken, settings.Proxy).ConfigureAwait(false))
                         .Take(ModelMatch.MaxNamesShown).Select(m => m.Id).ToArray();
                 }
             }

@@ -15,9 +15,9 @@ namespace VlmCaption.Transport
     public static class ModelLister
     {
         /// <summary>The models the endpoint lists; throws <see cref="CaptionException"/> with a diagnosis when it cannot.</summary>
-        public static async Task<IReadOnlyList<VlmModel>> ListAsync(string baseUrl, string apiKey, TimeSpan timeout, CancellationToken cancellationToken)
+        public static async Task<IReadOnlyList<VlmModel>> ListAsync(string baseUrl, string apiKey, TimeSpan timeout, CancellationToken cancellationToken, ProxySettings? proxy = null)
         {
-            OpenAIClientOptions options = ChatEndpoint.ClientOptions(baseUrl, timeout);
+            OpenAIClientOptions options = ChatEndpoint.ClientOptions(baseUrl, timeout, proxy);
 #pragma warning disable OPENAI001 // The AuthenticationPolicy constructor is marked experimental; the SDK version is pinned.
             OpenAIModelClient client = string.IsNullOrEmpty(apiKey)
                 ? new OpenAIModelClient(new NoAuthenticationPolicy(), options)

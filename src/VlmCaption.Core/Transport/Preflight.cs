@@ -37,13 +37,13 @@ namespace VlmCaption.Transport
         /// the only one listed when it is empty. Lines for the run to hear go to <paramref name="warnings"/>.
         /// </summary>
         public static Task<PreflightResult> CheckAsync(IReadOnlyList<string> baseUrls, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, CancellationToken cancellationToken) =>
-            CheckAsync(baseUrls, apiKey, model, timeout, warnings, null, cancellationToken);
+            CheckAsync(baseUrls, apiKey, model, timeout, warnings, null, null, cancellationToken);
 
         /// <summary>
         /// <see cref="CheckAsync(IReadOnlyList{string}, string, string, TimeSpan, ICollection{string}, CancellationToken)"/>,
         /// telling <paramref name="waiting"/> (from any thread) while a server loads its model, so a wait of minutes is not silent.
         /// </summary>
-        public static async Task<PreflightResult> CheckAsync(IReadOnlyList<string> baseUrls, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, Action<string>? waiting, CancellationToken cancellationToken)
+        public static async Task<PreflightResult> CheckAsync(IReadOnlyList<string> baseUrls, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, Action<string>? waiting, ProxySettings? proxy, CancellationToken cancellationToken)
         {
             var result = new PreflightResult { Model = model };
             foreach (string baseUrl in baseUrls)
@@ -51,7 +51,7 @@ namespace VlmCaption.Transport
                 IReadOnlyList<VlmModel>? models;
                 try
                 {
-                    models = await ListOrExplainAsync(baseUrl, apiKey, result.Model, timeout, warnings, waiting, cancellationToken).ConfigureAwait(false);
+                    models = await ListOrExplainAsync(baseUrl, apiKey, result.Model, timeout, warnings, waiting, proxy, cancellationToken).ConfigureAwait(false);
                 }
                 catch (CaptionException e) when (baseUrls.Count > 1 && NotAnswering(e) && result.Unreachable.Count < baseUrls.Count - 1)
                 {
@@ -92,7 +92,7 @@ namespace VlmCaption.Transport
             e.Category is CaptionErrorCategory.ConnectionError or CaptionErrorCategory.OperationTimeout || e.StatusCode >= 500;
 
         /// <summary>The list; null (with a warning) when it cannot be read but chat may work; throws when nothing can.</summary>
-        private static async Task<IReadOnlyList<VlmModel>?> ListOrExplainAsync(string baseUrl, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, Action<string>? waiting, CancellationToken cancellationToken)
+        private static async Task<IReadOnlyList<VlmModel>?> ListOrExplainAsync(string baseUrl, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, Action<string>? waiting, ProxySettings? proxy, CancellationToken cancellationToken)
         {
             DateTime started = DateTime.UtcNow;
             DateTime loadingUntil = started + LoadingWait;
@@ -101,7 +101,7 @@ namespace VlmCaption.Transport
             {
                 try
                 {
-                    return await ModelLister.ListAsync(baseUrl, apiKey, timeout, cancellationToken).ConfigureAwait(false);
+                    return await ModelLister.ListAsync(baseUrl, apiKey, timeout, cancellationToken, proxy).ConfigureAwait(false);
                 }
                 catch (CaptionException e) when (e.StatusCode == 503 && DateTime.UtcNow < loadingUntil && e.Message.IndexOf("loading", StringComparison.OrdinalIgnoreCase) >= 0)
                 {
@@ -119,7 +119,7 @@ namespace VlmCaption.Transport
                 catch (CaptionException e) when (e.StatusCode == 404)
                 {
                     // A base URL without /v1 is the usual cause: then every chat request would be a 404 too.
-                    if (await MissingV1Async(baseUrl, apiKey, timeout, cancellationToken).ConfigureAwait(false) is string fixedUrl)
+                    if (await MissingV1Async(baseUrl, apiKey, timeout, proxy, cancellationToken).ConfigureAwait(false) is string fixedUrl)
                     {
                         throw new CaptionException("BaseUrlMissingV1", CaptionErrorCategory.InvalidArgument, $"{EndpointUrl.Display(baseUrl)}/models answered HTTP 404 but {EndpointUrl.Display(fixedUrl)}/models lists models: the base URL needs /v1. Use -BaseUrl {EndpointUrl.Display(fixedUrl)} (base_url in caption.yaml).")
                         {
@@ -152,7 +152,7 @@ namespace VlmCaption.Transport
         }
 
         /// <summary>The URL with /v1 added when that one lists models and the URL itself does not end in /v1; else null.</summary>
-        private static async Task<string?> MissingV1Async(string baseUrl, string apiKey, TimeSpan timeout, CancellationToken cancellationToken)
+        private static async Task<string?> MissingV1Async(string baseUrl, string apiKey, TimeSpan timeout, ProxySettings? proxy, CancellationToken cancellationToken)
         {
             string trimmed = baseUrl.TrimEnd('/');
             if (trimmed.EndsWith("/v1", StringComparison.OrdinalIgnoreCase))
@@ -162,7 +162,7 @@ namespace VlmCaption.Transport
 
             try
             {
-                await ModelLister.ListAsync(trimmed + "/v1", apiKey, timeout, cancellationToken).ConfigureAwait(false);
+                await ModelLister.ListAsync(trimmed + "/v1", apiKey, timeout, cancellationToken, proxy).ConfigureAwait(false);
                 return trimmed + "/v1";
             }
             catch (CaptionException)

@@ -21,6 +21,20 @@ namespace VlmCaption.PowerShell.Commands
         [ApiKeyTransformation]
         public SecureString? ApiKey { get; set; }
 
+        /// <summary>Overrides proxy: the proxy every request goes through (http://proxy.example:3128); without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Uri? Proxy { get; set; }
+
+        /// <summary>The proxy's user name and password.</summary>
+        [Parameter]
+        [Credential]
+        public PSCredential? ProxyCredential { get; set; }
+
+        /// <summary>Overrides proxy_use_default_credentials: authenticate to the proxy as the current user.</summary>
+        [Parameter]
+        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
+
         /// <summary>Seconds to wait for an answer.</summary>
         [Parameter]
         [ValidateRange(1, 3600)]
@@ -30,11 +44,24 @@ namespace VlmCaption.PowerShell.Commands
         protected override void ProcessRecord()
         {
             string apiKey = ApiKeyTransformationAttribute.Reveal(ApiKey ?? ApiKeyTransformationAttribute.FromEnvironment());
+            ProxySettings? proxy;
+            try
+            {
+                var config = SessionDefaults.NewConfig();
+                ProxyParameters.Apply(this, config, Proxy, ProxyCredential, ProxyUseDefaultCredentials);
+                proxy = ConfigSettings.ProxyOf(config);
+            }
+            catch (CaptionException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e, "proxy"));
+                return;
+            }
+
             foreach (string url in BaseUrl)
             {
                 try
                 {
-                    WriteObject(ModelLister.ListAsync(url, apiKey, TimeSpan.FromSeconds(TimeoutSec), default).GetAwaiter().GetResult(), enumerateCollection: true);
+                    WriteObject(ModelLister.ListAsync(url, apiKey, TimeSpan.FromSeconds(TimeoutSec), default, proxy).GetAwaiter().GetResult(), enumerateCollection: true);
                 }
                 catch (CaptionException e)
                 {

@@ -33,6 +33,20 @@ namespace VlmCaption.PowerShell.Commands
         [ApiKeyTransformation]
         public SecureString? ApiKey { get; set; }
 
+        /// <summary>Overrides proxy: the proxy every request goes through (http://proxy.example:3128); without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Uri? Proxy { get; set; }
+
+        /// <summary>The proxy's user name and password.</summary>
+        [Parameter]
+        [Credential]
+        public PSCredential? ProxyCredential { get; set; }
+
+        /// <summary>Overrides proxy_use_default_credentials: authenticate to the proxy as the current user.</summary>
+        [Parameter]
+        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
+
         /// <summary>The answer limit, as a run sends it.</summary>
         [Parameter]
         [ValidateRange(1, int.MaxValue)]
@@ -93,8 +107,22 @@ namespace VlmCaption.PowerShell.Commands
             }
 
             bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
+            ProxySettings? proxy;
+            try
+            {
+                config = config.Clone();
+                ProxyParameters.Apply(this, config, Proxy, ProxyCredential, ProxyUseDefaultCredentials);
+                proxy = ConfigSettings.ProxyOf(config);
+            }
+            catch (CaptionException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e, Proxy?.ToString() ?? "proxy"));
+                return;
+            }
+
             var settings = new CaptionSettings
             {
+                Proxy = proxy,
                 Model = Model ?? config.Model,
                 ApiKey = ApiKeyTransformationAttribute.Reveal(ApiKey ?? config.ApiKey ?? ApiKeyTransformationAttribute.FromEnvironment()),
                 MaxTokens = Bound(nameof(MaxTokens)) || Config is null ? MaxTokens : config.MaxTokens,
@@ -111,6 +139,10 @@ namespace VlmCaption.PowerShell.Commands
             {
                 WriteVerbose($"Testing {EndpointUrl.Display(url)}.");
                 EndpointTestResult result = EndpointProbe.TestAsync(settings with { BaseUrl = url }, cancellation.Token).GetAwaiter().GetResult();
+                if (EndpointUrl.Problem(url) is null)
+                {
+                    result.Proxy = ProxySettings.Describe(proxy, EndpointUrl.Parse(url));
+                }
                 foreach (string note in result.Notes)
                 {
                     WriteVerbose(note);
