@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace VlmCaption.Output
@@ -36,6 +37,18 @@ namespace VlmCaption.Output
         /// <summary>The file the image's captions go to.</summary>
         public string Target(string image) => Jsonl ? placement.JsonlPath(image) : placement.CaptionPath(image, Extension);
 
+        /// <summary>
+        /// Removes a killed write's temporary files from a caption folder the first time this writer writes there
+        /// (shared by the writers of one command); null: the folder walk has done it.
+        /// </summary>
+        public LeftoverCleaner? Leftovers { get; set; }
+
+        /// <summary>Told what was removed; and what could not be.</summary>
+        public Action<string>? Removed { get; set; }
+
+        /// <summary>Told a leftover that could not be removed.</summary>
+        public Action<string>? Problem { get; set; }
+
         /// <summary>The text a caption file holds for these captions.</summary>
         public string Text(IReadOnlyList<string> captions) => CaptionFile.JoinLines(captions, KeepLineBreaks);
 
@@ -55,6 +68,7 @@ namespace VlmCaption.Output
                 return;
             }
 
+            Leftovers?.RemoveOnce(System.IO.Path.GetDirectoryName(target) ?? ".", Removed ?? (_ => { }), Problem ?? (_ => { }));
             string? old = existing is "append" or "prepend" ? CaptionFile.Read(target) : null;
             string text = ExistingCaption.Combine(existing, old, Text(captions));
             bool replaces = overwrite || existing is "overwrite" or "append" or "prepend";

@@ -29,7 +29,6 @@ namespace VlmCaption.PowerShell.Commands
         private PostProcessing rules = null!;
         private CaptionPlacement placement = CaptionPlacement.Beside;
         private CaptionWriter writer = null!;
-        private readonly LeftoverCleaner leftovers = new LeftoverCleaner();
 
         /// <summary>The caption.yaml to run.</summary>
         [Parameter(Position = 0, ParameterSetName = PathSet)]
@@ -187,15 +186,7 @@ namespace VlmCaption.PowerShell.Commands
                         texts.Add(config.Prefix + result.Caption + config.Suffix);
                     }
 
-                    string target = writer.Target(image);
-                    if (!writer.Jsonl && placement.Destination is not null)
-                    {
-                        // The walk cleans the image folders; the output folder's are cleaned as they are first written.
-                        placement.EnsureFolder(target);
-                        leftovers.RemoveOnce(Path.GetDirectoryName(target) ?? ".", WriteVerbose, WriteWarning);
-                    }
-
-                    writer.Write(image, texts, config.Existing, overwrite: true, model, promptField, target);
+                    writer.Write(image, texts, config.Existing, overwrite: true, model, promptField);
                 }
                 catch (CaptionException e)
                 {
@@ -293,6 +284,11 @@ namespace VlmCaption.PowerShell.Commands
 
             placement = CaptionPlacement.For(config);
             writer = CaptionWriter.For(config);
+
+            // The walk cleans the image folders; an output folder's are cleaned as the writer first writes there.
+            writer.Leftovers = placement.Destination is not null ? new LeftoverCleaner() : null;
+            writer.Removed = WriteVerbose;
+            writer.Problem = WriteWarning;
             HintSources hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config), config);
             rules = new PostProcessing(config);
             string action = (config.CaptionsPerImage > 1 ? $"Caption {config.CaptionsPerImage} times" : "Caption")
@@ -321,6 +317,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 WriteWarning($"There are no images in '{config.BaseDirectory}'{(config.Recursive ? " or its subfolders" : " (its subfolders are looked into with recursive: true or -Recurse)")}; nothing to caption.");
             }
+
             if (config.Shard is string part)
             {
                 // Each machine of n takes the images whose path below base_directory hashes to its part.

@@ -191,7 +191,7 @@ namespace VlmCaption.PowerShell.Commands
             string extension = Bound(nameof(Extension)) || config is null ? Extension : config.CaptionExtension;
             bool jsonl = !Bound(nameof(Extension)) && config?.OutputFormat == "jsonl";
             bool keepLineBreaks = Bound(nameof(KeepLineBreaks)) || config is null ? KeepLineBreaks.IsPresent : config.KeepLineBreaks;
-            var writer = new CaptionWriter(pending.Placement, extension, jsonl, keepLineBreaks);
+            var writer = new CaptionWriter(pending.Placement, extension, jsonl, keepLineBreaks) { Leftovers = leftovers, Removed = WriteVerbose, Problem = WriteWarning };
             string target = jsonl ? writer.Target(image) : pending.ReadFrom ?? writer.Target(image);
             var texts = new List<string>(pending.Texts.Values);
 
@@ -224,8 +224,6 @@ namespace VlmCaption.PowerShell.Commands
                 }
                 else
                 {
-                    pending.Placement.EnsureFolder(target);
-                    leftovers.RemoveOnce(Path.GetDirectoryName(target) ?? ".", WriteVerbose, WriteWarning);
                     var siblings = new List<string>(ImageExtensions.SameStemSiblings(image));
                     foreach (string sibling in siblings)
                     {
