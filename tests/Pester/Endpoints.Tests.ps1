@@ -58,6 +58,30 @@ Describe 'Completion of -Model' {
         }
     }
 
+    It 'stops Get-VlmModel at once on Ctrl+C while a server says nothing' {
+        # A server that takes the connection and never answers: only -TimeoutSec (30 s) would end the wait.
+        $silent = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $silent.Start()
+        try {
+            $url = "http://127.0.0.1:$($silent.LocalEndpoint.Port)/v1"
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript({ param($Module, $Url) Import-Module $Module; Get-VlmModel -BaseUrl $Url }).AddArgument($env:VLMCAPTION_MODULE).AddArgument($url)
+            $handle = $ps.BeginInvoke()
+            $deadline = [datetime]::UtcNow.AddSeconds(20)
+            while (-not $silent.Pending() -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            $silent.Pending() | Should -BeTrue -Because 'the request is under way'
+            Start-Sleep -Milliseconds 200
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 10 -Because 'Ctrl+C cancels the request instead of waiting 30 s'
+            $handle.IsCompleted | Should -BeTrue
+            $ps.Dispose()
+        }
+        finally {
+            $silent.Stop()
+        }
+    }
+
     It 'completes nothing, quietly and quickly, when the endpoint does not answer' {
         $line = "Get-VlmCaption -BaseUrl $deadUrl -Model "
         $clock = [Diagnostics.Stopwatch]::StartNew()

@@ -9,8 +9,11 @@ namespace VlmCaption.PowerShell.Commands
     /// <summary>Lists the models an OpenAI-compatible endpoint serves.</summary>
     [Cmdlet(VerbsCommon.Get, "VlmModel")]
     [OutputType(typeof(VlmModel))]
-    public sealed class GetVlmModelCommand : PSCmdlet
+    public sealed class GetVlmModelCommand : PSCmdlet, IDisposable
     {
+        // Ctrl+C cancels the request in flight instead of waiting out -TimeoutSec.
+        private readonly System.Threading.CancellationTokenSource cancellation = new System.Threading.CancellationTokenSource();
+
         /// <summary>The endpoints to ask; default $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true)]
         [ValidateNotNullOrEmpty]
@@ -61,7 +64,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 try
                 {
-                    WriteObject(ModelLister.ListAsync(url, apiKey, TimeSpan.FromSeconds(TimeoutSec), default, proxy).GetAwaiter().GetResult(), enumerateCollection: true);
+                    WriteObject(ModelLister.ListAsync(url, apiKey, TimeSpan.FromSeconds(TimeoutSec), cancellation.Token, proxy).GetAwaiter().GetResult(), enumerateCollection: true);
                 }
                 catch (CaptionException e)
                 {
@@ -69,5 +72,11 @@ namespace VlmCaption.PowerShell.Commands
                 }
             }
         }
+
+        /// <inheritdoc />
+        protected override void StopProcessing() => cancellation.Cancel();
+
+        /// <inheritdoc />
+        public void Dispose() => cancellation.Dispose();
     }
 }
