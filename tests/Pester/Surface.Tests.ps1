@@ -16,6 +16,18 @@ AfterAll {
     Stop-TestServer $server
 }
 
+
+Describe 'One meaning of a parameter across cmdlets' {
+    It '-TimeoutSec takes the same range in every cmdlet that has it' {
+        $commands = @(Get-Command -Module VlmCaption | Where-Object { $_.Parameters.ContainsKey('TimeoutSec') })
+        $commands.Count | Should -BeGreaterOrEqual 3
+        foreach ($command in $commands) {
+            $range = $command.Parameters['TimeoutSec'].Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateRangeAttribute] }
+            "$($command.Name) $($range.MinRange)-$($range.MaxRange)" | Should -Be "$($command.Name) 1-86400"
+        }
+    }
+}
+
 Describe 'Types and views' {
     BeforeAll {
         Reset-TestServer $server

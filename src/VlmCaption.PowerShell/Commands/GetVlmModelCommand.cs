@@ -38,9 +38,9 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         public SwitchParameter ProxyUseDefaultCredentials { get; set; }
 
-        /// <summary>Seconds to wait for an answer.</summary>
+        /// <summary>The longest silence allowed in one request, in seconds (as for every cmdlet); a model list is quick, so 30 by default.</summary>
         [Parameter]
-        [ValidateRange(1, 3600)]
+        [ValidateRange(1, 86400)]
         public int TimeoutSec { get; set; } = 30;
 
         /// <inheritdoc />

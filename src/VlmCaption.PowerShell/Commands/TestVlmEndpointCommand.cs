@@ -84,9 +84,9 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         public SwitchParameter NoStream { get; set; }
 
-        /// <summary>Seconds each request may stay silent.</summary>
+        /// <summary>The longest silence allowed in one request, in seconds (as for every cmdlet); 120 by default, for a test.</summary>
         [Parameter]
-        [ValidateRange(1, 3600)]
+        [ValidateRange(1, 86400)]
         public int TimeoutSec { get; set; } = 120;
 
         /// <inheritdoc />
