@@ -201,4 +201,47 @@ function Invoke-HeadlessChromium {
     }
 }
 
-Export-ModuleMember -Function New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Set-ReadOnlyFolder, Reset-ReadOnlyFolder, Find-Chromium, Invoke-HeadlessChromium
+
+function Start-Squid {
+    <#
+        Starts a real squid (Debian's /usr/sbin/squid, or $env:VLMCAPTION_SQUID) on a free loopback port as a
+        forward proxy, with Basic authentication for User and Password when given; returns its address, access
+        log and process, or null when there is no squid here.
+    #>
+    param([string] $Folder, [string] $User, [string] $Password)
+    $squid = @($env:VLMCAPTION_SQUID, '/usr/sbin/squid') | Where-Object { $_ -and (Test-Path -LiteralPath $_) } | Select-Object -First 1
+    if (-not $squid) { return $null }
+    New-Item -ItemType Directory -Path $Folder -Force | Out-Null
+    # Started as root, squid works as its own user ('proxy'), which must write its logs here.
+    if (-not $IsWindows) { [IO.File]::SetUnixFileMode($Folder, [IO.UnixFileMode] 511) }
+    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+    $access = Join-Path $Folder 'access.log'
+    $lines = @("http_port 127.0.0.1:$port")
+    if ($User) {
+        $hash = (& openssl passwd -apr1 $Password).Trim()
+        Set-Content -LiteralPath (Join-Path $Folder 'passwd') -Value "${User}:$hash"
+        $lines += "auth_param basic program /usr/lib/squid/basic_ncsa_auth $(Join-Path $Folder 'passwd')", 'auth_param basic realm vlmcaption-test', 'acl authed proxy_auth REQUIRED', 'http_access allow authed'
+    }
+    else {
+        $lines += 'acl local src 127.0.0.1/32', 'http_access allow local'
+    }
+    $lines += 'http_access deny all', 'cache deny all', "access_log stdio:$access", "cache_log $(Join-Path $Folder 'cache.log')", "pid_filename $(Join-Path $Folder 'squid.pid')", "coredump_dir $Folder", 'shutdown_lifetime 0 seconds'
+    $config = Join-Path $Folder 'squid.conf'
+    Set-Content -LiteralPath $config -Value $lines
+    $process = Start-Process -FilePath $squid -ArgumentList '-N', '-f', $config -PassThru -RedirectStandardOutput (Join-Path $Folder 'out.txt') -RedirectStandardError (Join-Path $Folder 'err.txt')
+    $deadline = [datetime]::UtcNow.AddSeconds(30)
+    while ([datetime]::UtcNow -lt $deadline -and -not $process.HasExited) {
+        $client = [Net.Sockets.TcpClient]::new()
+        try { $client.Connect('127.0.0.1', $port); break } catch { Start-Sleep -Milliseconds 100 } finally { $client.Dispose() }
+    }
+    if ($process.HasExited) { throw "squid did not start: $(Get-Content -Raw (Join-Path $Folder 'err.txt'))" }
+    [pscustomobject]@{ Address = "http://127.0.0.1:$port"; AccessLog = $access; Process = $process }
+}
+
+function Stop-Squid {
+    param($Squid)
+    if ($Squid -and -not $Squid.Process.HasExited) { $Squid.Process.Kill(); $Squid.Process.WaitForExit(10000) | Out-Null }
+}
+
+Export-ModuleMember -Function New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Set-ReadOnlyFolder, Reset-ReadOnlyFolder, Find-Chromium, Invoke-HeadlessChromium, Start-Squid, Stop-Squid

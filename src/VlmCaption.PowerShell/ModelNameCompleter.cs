@@ -14,12 +14,15 @@ namespace VlmCaption.PowerShell
     /// <summary>
     /// Completes -Model with the models the endpoint on the same command line lists, or the caption.yaml it names
     /// (-ConfigPath, -LiteralPath or ./caption.yaml for Invoke-VlmCaptionRun, -Config for the others), or the default one. Asks
-    /// with a short timeout, remembers each endpoint's answer for the session, and stays silent on any failure.
+    /// with a short timeout, remembers each endpoint's answer for a minute, and stays silent on any failure.
     /// </summary>
     public sealed class ModelNameCompleter : IArgumentCompleter
     {
         private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1.5);
-        private static readonly ConcurrentDictionary<string, string[]> Cache = new ConcurrentDictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
+        // Each endpoint's list, kept for a minute: Tab after Tab asks once, and a server restarted with other models
+        // (or another server on the same port) is asked again.
+        private static readonly TimeSpan Keep = TimeSpan.FromMinutes(1);
+        private static readonly ConcurrentDictionary<string, (string[] Ids, DateTime At)> Cache = new ConcurrentDictionary<string, (string[], DateTime)>(StringComparer.OrdinalIgnoreCase);
 
         /// <inheritdoc />
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
@@ -79,16 +82,16 @@ namespace VlmCaption.PowerShell
 
         private static string[] Models(string baseUrl, string apiKey)
         {
-            if (Cache.TryGetValue(baseUrl, out string[]? known))
+            if (Cache.TryGetValue(baseUrl, out (string[] Ids, DateTime At) known) && DateTime.UtcNow - known.At < Keep)
             {
-                return known;
+                return known.Ids;
             }
 
             try
             {
                 using var cancel = new CancellationTokenSource(Timeout);
                 string[] ids = ModelLister.ListAsync(baseUrl, apiKey, Timeout, cancel.Token).GetAwaiter().GetResult().Select(m => m.Id).ToArray();
-                Cache[baseUrl] = ids;
+                Cache[baseUrl] = (ids, DateTime.UtcNow);
                 return ids;
             }
             catch (Exception)

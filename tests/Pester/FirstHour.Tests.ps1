@@ -132,7 +132,9 @@ Describe 'Through a proxy' {
         $folder = New-TestImageFolder $server $TestDrive -Count 1 -Prefix y
         $config = Join-Path $folder 'caption.yaml'
         Set-Content -LiteralPath $config -Value "base_url: $farAway`nmodel: test`nbase_directory: .`nprompts: [a]`nproxy: $proxy"
-        { Invoke-VlmCaptionRun $config -ErrorAction Stop } | Should -Throw -Because 'the proxy asks for credentials (407)'
+        $refused = { Invoke-VlmCaptionRun $config -ErrorAction Stop } | Should -Throw -PassThru -Because 'the proxy asks for credentials (407)'
+        $refused.Exception.Message | Should -BeLike '*HTTP 407 Proxy Authentication Required*Give -ProxyCredential*'
+        $refused.Exception.Message | Should -Not -BeLike '*<html*' -Because "the proxy's page is markup, not a message"
         $credential = [pscredential]::new('alice', (ConvertTo-SecureString 's3cret-pw' -AsPlainText -Force))
         $summary = Invoke-VlmCaptionRun $config -ProxyCredential $credential -Verbose 4>&1 | Where-Object { $_ -is [VlmCaption.RunSummary] }
         $summary.Succeeded | Should -Be 1
@@ -160,5 +162,31 @@ Describe 'Through a proxy' {
         { Get-VlmModel -BaseUrl $farAway -Proxy 'ftp://user:hunter2@proxy' } | Should -Throw -ErrorId 'InvalidProxy*'
         $e = { Get-VlmModel -BaseUrl $farAway -Proxy 'ftp://user:hunter2@proxy' } | Should -Throw -PassThru
         $e.Exception.Message | Should -Not -BeLike '*hunter2*'
+    }
+}
+
+Describe 'Through a real squid' {
+    # The reference server's proxy is our reading of a proxy; squid is one users have. Debian's squid, which
+    # .ci/run installs; where there is none the test says so and is skipped.
+    BeforeAll {
+        $squid = Start-Squid -Folder (Join-Path $TestDrive 'squid') -User alice -Password 's3cret-pw'
+        if (-not $squid) { Write-Host 'FirstHour.Tests: no squid here (Debian: apt-get install squid), so the proxy was NOT checked against a real one.' -ForegroundColor Yellow }
+    }
+
+    AfterAll {
+        Stop-Squid $squid
+    }
+
+    It 'asks for -ProxyCredential in words when squid answers 407, and captions through it with the credential' {
+        if (-not $squid) { Set-ItResult -Skipped -Because 'no squid here'; return }
+        Reset-TestServer $server -Options @{ models = @('test') }
+        $folder = New-TestImageFolder $server $TestDrive -Count 2 -Prefix q
+        $refused = { Get-VlmModel -BaseUrl $server.BaseUrl -Proxy $squid.Address -ErrorAction Stop } | Should -Throw -PassThru
+        $refused.Exception.Message | Should -BeLike '*HTTP 407 Proxy Authentication Required*Give -ProxyCredential*'
+        $credential = [pscredential]::new('alice', (ConvertTo-SecureString 's3cret-pw' -AsPlainText -Force))
+        $results = @(Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test -Proxy $squid.Address -ProxyCredential $credential)
+        $results.Count | Should -Be 2
+        $log = Get-Content -LiteralPath $squid.AccessLog
+        @($log | Where-Object { $_ -match 'TCP_MISS/200 .* POST http://127\.0\.0\.1:\d+/v1/chat/completions alice ' }).Count | Should -Be 2 -Because 'both answers came through squid, signed in as alice'
     }
 }

@@ -110,7 +110,9 @@ public class ChatWireTests
     [InlineData("{\"error\":{\"message\":\"model not loaded\"}}", "model not loaded")]
     [InlineData("{\"error\":\"bad key sk-123\"}", "bad key ***")]
     [InlineData("{\"detail\":\"Not Found\"}", "Not Found")]
-    [InlineData("<html>oops</html>", "<html>oops</html>")]
+    // An HTML page (a proxy or web server in front of the API) is told by its title, or its text without markup.
+    [InlineData("<html>oops</html>", "oops")]
+    [InlineData("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502</h1></body></html>", "an HTML page titled '502 Bad Gateway'")]
     public void Server_error_text_is_extracted_and_the_key_redacted(string body, string expected) =>
         Assert.Equal(expected, ServerError.Redact(ServerError.ReadMessage(Encoding.UTF8.GetBytes(body)), "sk-123"));
 }

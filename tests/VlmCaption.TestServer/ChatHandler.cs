@@ -160,6 +160,7 @@ public sealed class ChatHandler(ServerState state)
                 context.Response.Headers.RetryAfter = seconds.ToString();
             }
 
+            slot.Dispose();
             await ErrorAsync(context, fault.Status, $"Scripted fault: HTTP {fault.Status}.", "scripted_fault");
             return;
         }
@@ -249,7 +250,7 @@ public sealed class ChatHandler(ServerState state)
         }
         else if (stream)
         {
-            await SseWriter.WriteAsync(context, reply, words, includeUsage, options.TokenLatencyMs, fault?.DelayMs ?? 0);
+            await SseWriter.WriteAsync(context, reply, words, includeUsage, options.TokenLatencyMs, fault?.DelayMs ?? 0, slot.Dispose);
         }
         else
         {
@@ -258,6 +259,7 @@ public sealed class ChatHandler(ServerState state)
                 await Task.Delay(TimeSpan.FromMilliseconds(options.TokenLatencyMs * words.Length), context.RequestAborted);
             }
 
+            slot.Dispose();
             await JsonReplyWriter.WriteAsync(context, reply);
         }
     }

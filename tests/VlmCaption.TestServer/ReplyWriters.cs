@@ -86,7 +86,7 @@ public static class JsonReplyWriter
 /// <summary>Writes a streaming chat completion as server-sent events, one word a chunk.</summary>
 public static class SseWriter
 {
-    public static async Task WriteAsync(HttpContext context, Reply reply, string[] words, bool includeUsage, double tokenLatencyMs, int stallMs)
+    public static async Task WriteAsync(HttpContext context, Reply reply, string[] words, bool includeUsage, double tokenLatencyMs, int stallMs, Action? answered = null)
     {
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
@@ -135,6 +135,8 @@ public static class SseWriter
             await context.Response.WriteAsync("data: {\"choices\": [\n\n");
         }
 
+        // The answer is complete: the server's place is free before the client can see the end.
+        answered?.Invoke();
         var last = Chunk(reply, new JsonObject(), reply.FinishReason);
         if (reply.ChoiceError is string error)
         {

@@ -169,10 +169,19 @@ public sealed class ServerState(ServerOptions options, string? logPath)
         return new Slot(this, slots);
     }
 
+    // Given back once the answer is complete, before its last bytes are written (a client that has them sends its
+    // next request at once, and must not find this one still counted), and again, harmlessly, when the handler ends.
     private sealed class Slot(ServerState state, SemaphoreSlim? slots) : IDisposable
     {
+        private int disposed;
+
         public void Dispose()
         {
+            if (Interlocked.Exchange(ref disposed, 1) == 1)
+            {
+                return;
+            }
+
             Interlocked.Decrement(ref state.inFlight);
             state.Meter(-1, false);
             slots?.Release();

@@ -37,6 +37,9 @@ public static class TestServerHost
                 {
                     context.Response.StatusCode = 407;
                     context.Response.Headers["Proxy-Authenticate"] = "Basic realm=\"vlmcaption-test\"";
+                    // squid answers with its ERR_CACHE_ACCESS_DENIED page (seen from squid 5.7, Debian 12).
+                    context.Response.ContentType = "text/html;charset=utf-8";
+                    await context.Response.WriteAsync("<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>ERROR: Cache Access Denied</title>\n</head><body><h1>ERROR</h1><h2>Cache Access Denied.</h2></body></html>\n");
                     return;
                 }
 

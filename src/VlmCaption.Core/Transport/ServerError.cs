@@ -42,7 +42,28 @@ namespace VlmCaption.Transport
                 // Not JSON: fall through to the raw text.
             }
 
-            return Encoding.UTF8.GetString(body.ToArray()).Trim();
+            string raw = Encoding.UTF8.GetString(body.ToArray()).Trim();
+            return HtmlPage(raw) ?? raw;
+        }
+
+        // A proxy or a web server in front of the API answers with an HTML page: its title says what the page
+        // does, and the rest of it is markup no one should read in a terminal.
+        private static string? HtmlPage(string text)
+        {
+            if (!text.StartsWith("<!DOCTYPE html", StringComparison.OrdinalIgnoreCase) && !text.StartsWith("<html", StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+
+            System.Text.RegularExpressions.Match title = System.Text.RegularExpressions.Regex.Match(text, "<title>([^<]{1,200})</title>", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+            if (title.Success)
+            {
+                return $"an HTML page titled '{System.Net.WebUtility.HtmlDecode(title.Groups[1].Value).Trim()}'";
+            }
+
+            // No title: its text, without the markup, as a few words.
+            string words = System.Text.RegularExpressions.Regex.Replace(System.Text.RegularExpressions.Regex.Replace(text, "<[^>]*>", " "), "\\s+", " ").Trim();
+            return System.Net.WebUtility.HtmlDecode(words.Length > 300 ? words.Substring(0, 300) + "…" : words);
         }
 
         /// <summary>Replaces every occurrence of the key, since servers sometimes echo it back.</summary>

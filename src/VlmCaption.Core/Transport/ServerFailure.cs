@@ -19,6 +19,16 @@ namespace VlmCaption.Transport
         /// <param name="modelListed">For chat: true when the model list named the model, null when no list was read.</param>
         public static CaptionException FromAnswer(int status, string reason, string serverText, string baseUrl, bool? modelListed = null)
         {
+            if (status == 407)
+            {
+                // A proxy on the way (squid, a company's) wants to know who is there; its page says nothing more.
+                return new CaptionException("ProxyAuthenticationRequired", CaptionErrorCategory.AuthenticationError, $"The proxy on the way to {baseUrl} answered HTTP 407 Proxy Authentication Required: it asks who is there. Give -ProxyCredential (a user and password), or -ProxyUseDefaultCredentials (proxy_use_default_credentials: true) to sign in as the current user.")
+                {
+                    StatusCode = status,
+                    SameForEveryImage = true,
+                };
+            }
+
             string lower = serverText.ToLowerInvariant();
             string said = serverText.Length > 0 ? $": {serverText.TrimEnd('.')}." : ".";
             string answered = status == 200 ? $"{baseUrl} answered HTTP 200 with an error" : $"{baseUrl} answered HTTP {status} {reason}".TrimEnd();
