@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
+using System.Text.Json;
 
 namespace VlmCaption.Batch
 {
@@ -130,5 +131,35 @@ namespace VlmCaption.Batch
                 ids.Clear();
             }
         }
+
+        // The files beside a part: its output and error files, the mark that its batch ended, the ids of what was
+        // submitted for it (file_id, batch_id).
+        internal static string OutputPath(string part) => Path.ChangeExtension(part, ".output.jsonl");
+
+        internal static string ErrorsPath(string part) => Path.ChangeExtension(part, ".errors.jsonl");
+
+        internal static string Finished(string part) => Path.ChangeExtension(part, ".finished");
+
+        internal static string IdsPath(string part) => Path.ChangeExtension(part, ".batch.json");
+
+        internal static Dictionary<string, string> ReadIds(string part)
+        {
+            string? text = BatchFolder.ReadText(IdsPath(part), 64 << 10);
+            if (text is null)
+            {
+                return new Dictionary<string, string>();
+            }
+
+            try
+            {
+                return JsonSerializer.Deserialize<Dictionary<string, string>>(text) ?? throw new JsonException("null");
+            }
+            catch (JsonException)
+            {
+                throw BatchFolder.Invalid(IdsPath(part), "is not the ids of a submitted batch this module wrote");
+            }
+        }
+
+        internal static void WriteIds(string part, Dictionary<string, string> ids) => BatchFolder.WriteWhole(IdsPath(part), JsonSerializer.Serialize(ids));
     }
 }

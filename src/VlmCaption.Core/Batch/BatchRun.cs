@@ -19,6 +19,7 @@ namespace VlmCaption.Batch
     /// <see cref="Report"/> as the live path's event, so the writers are the same. Everything lives in
     /// <see cref="BatchFolder"/>: a run started again replays the rounds on disk (no request is made for a round
     /// that is done) and goes on with the first one that is not. Runs on the caller's thread: events are raised there.
+    /// The provider is talked to by <see cref="BatchSubmission"/>; the part files and their names are <see cref="BatchParts"/>'s.
     /// </summary>
     public sealed class BatchRun : IDisposable
     {
@@ -31,7 +32,7 @@ namespace VlmCaption.Batch
         private readonly string fingerprint;
         private readonly string shownUrl;
         private int pendingImages;
-        private bool deleteFailureSaid;
+        private BatchSubmission? submission;
 
         /// <summary>Opens (and locks) the state folder; throws <see cref="CaptionException"/> when another run holds it or it was started with other settings.</summary>
         public BatchRun(CaptionSettings settings, ImagePreparationOptions imageOptions, string? globalMetadata, BatchOptions options)
@@ -89,80 +90,14 @@ namespace VlmCaption.Batch
 
         /// <summary>Checks that the settings' endpoint has a Batch API; throws <see cref="CaptionException"/> (BatchApiMissing) when it has none.</summary>
         public static void CheckEndpoint(CaptionSettings settings, Action<string>? log, CancellationToken cancellationToken) =>
-            Held(async held => { await new BatchService(settings).CheckAsync(held, cancellationToken).ConfigureAwait(false); return true; }, log);
-
-        /// <summary>
-        /// Runs a call of the Batch API and hands its log lines to <paramref name="log"/> on this thread once it returns:
-        /// the service's retries log from thread-pool threads, and PowerShell takes messages only on its own thread.
-        /// </summary>
-        private static T Held<T>(Func<Action<string>, Task<T>> call, Action<string>? log)
-        {
-            var held = new System.Collections.Concurrent.ConcurrentQueue<string>();
-            try
-            {
-                return call(held.Enqueue).GetAwaiter().GetResult();
-            }
-            finally
-            {
-                while (held.TryDequeue(out string? line))
-                {
-                    log?.Invoke(line);
-                }
-            }
-        }
-
-        private T Call<T>(Func<Action<string>, Task<T>> call) => Held(call, Verbose);
+            BatchSubmission.Held(async held => { await new BatchService(settings).CheckAsync(held, cancellationToken).ConfigureAwait(false); return true; }, log);
 
         /// <summary>The batches this folder's run submitted that have not ended as far as it knows, by id, in order.</summary>
-        public static IReadOnlyList<string> RunningBatches(string folderPath) => SubmittedParts(folderPath).Select(p => p.BatchId).ToList();
+        public static IReadOnlyList<string> RunningBatches(string folderPath) => BatchSubmission.RunningBatches(folderPath);
 
-        /// <summary>
-        /// Cancels the batches a run's folder holds as still running (POST /batches/{id}/cancel), so they stop costing.
-        /// The folder stays: a later run collects what they answered before they stopped and sends the rest again.
-        /// Returns each batch with the status the provider answered, or the error it gave.
-        /// </summary>
-        public static IReadOnlyList<(string BatchId, string Outcome)> CancelRunning(CaptionSettings settings, string folderPath, Action<string>? log, CancellationToken cancellationToken)
-        {
-            var outcomes = new List<(string, string)>();
-            using var folder = new BatchFolder(folderPath);
-            var service = new BatchService(settings);
-            foreach ((_, string batchId) in SubmittedParts(folderPath))
-            {
-                try
-                {
-                    outcomes.Add((batchId, Held(held => service.CancelAsync(batchId, held, cancellationToken), log).Status));
-                }
-                catch (CaptionException e) when (!cancellationToken.IsCancellationRequested)
-                {
-                    outcomes.Add((batchId, "not cancelled: " + e.Message));
-                }
-            }
-
-            return outcomes;
-        }
-
-        // Parts with a batch id and no .finished beside them: submitted, and not known to have ended.
-        private static IEnumerable<(string Part, string BatchId)> SubmittedParts(string folderPath)
-        {
-            if (!Directory.Exists(folderPath))
-            {
-                yield break;
-            }
-
-            foreach (string round in Directory.GetDirectories(folderPath, "round-*").OrderBy(d => d, StringComparer.Ordinal))
-            {
-                foreach (string attempt in Directory.GetDirectories(round, "attempt-*").OrderBy(d => d.Length).ThenBy(d => d, StringComparer.Ordinal))
-                {
-                    foreach (string part in BatchParts.Existing(attempt).Where(p => !File.Exists(Finished(p))))
-                    {
-                        if (ReadIds(part).TryGetValue("batch_id", out string? batchId))
-                        {
-                            yield return (part, batchId);
-                        }
-                    }
-                }
-            }
-        }
+        /// <summary>Cancels the batches a run's folder holds as still running (see <see cref="BatchSubmission"/>); each with the provider's answer.</summary>
+        public static IReadOnlyList<(string BatchId, string Outcome)> CancelRunning(CaptionSettings settings, string folderPath, Action<string>? log, CancellationToken cancellationToken) =>
+            BatchSubmission.CancelRunning(settings, folderPath, log, cancellationToken);
 
         /// <summary>True when a folder holds a batch run's listed images.</summary>
         public static bool Exists(string folderPath) => File.Exists(Path.Combine(folderPath, "images.done"));
@@ -300,7 +235,7 @@ namespace VlmCaption.Batch
                         Verbose?.Invoke($"{where}: {targets.Count} requests in {parts.Count} file(s) in '{attemptFolder}'.");
                     }
 
-                    if (parts.Count > 0 && !(options.FilesOnly ? OutputsPresent(parts, where) : SubmitAndWait(parts, where, cancellationToken)))
+                    if (parts.Count > 0 && !(options.FilesOnly ? OutputsPresent(parts, where) : Submission().SubmitAndWait(parts, where, cancellationToken)))
                     {
                         pendingImages = conversations.Where(c => !c.Done).Select(c => c.Image.Number).Distinct().Count();
                         return BatchRunState.Waiting;
@@ -354,178 +289,25 @@ namespace VlmCaption.Batch
             return new PreparedImage(RegularFile.ReadAllBytes(path, bound), image.MediaType, image.Width, image.Height, image.Bytes);
         }
 
-        /// <summary>Submits each part not yet submitted, then waits for all of them, downloading each output as its batch ends; true when all have ended.</summary>
-        private bool SubmitAndWait(IReadOnlyList<string> parts, string where, CancellationToken cancellationToken)
-        {
-            var waiting = new List<(string Part, string BatchId)>();
-            foreach (string part in parts)
-            {
-                if (File.Exists(Finished(part)))
-                {
-                    continue;
-                }
-
-                Dictionary<string, string> ids = ReadIds(part);
-                if (!ids.ContainsKey("file_id"))
-                {
-                    if (RegularFile.Check(part, options.MaxBytesPerFile) != RegularFile.Kind.Readable)
-                    {
-                        throw BatchFolder.Invalid(part, $"is empty, not a regular file or larger than a request file may be ({options.MaxBytesPerFile} bytes)");
-                    }
-
-                    Progress?.Invoke($"{where}: uploading {Path.GetFileName(part)}", -1);
-                    ids["file_id"] = Call(log => service!.UploadAsync(part, log, cancellationToken));
-                    WriteIds(part, ids);
-                }
-
-                if (!ids.ContainsKey("batch_id"))
-                {
-                    ids["batch_id"] = Call(log => service!.CreateAsync(ids["file_id"], Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(part))) + "/" + Path.GetFileName(part), log, cancellationToken));
-                    WriteIds(part, ids);
-                    Verbose?.Invoke($"{where}: submitted {Path.GetFileName(part)} as batch {ids["batch_id"]}.");
-                }
-
-                waiting.Add((part, ids["batch_id"]));
-            }
-
-            TimeSpan delay = options.PollFirst;
-            while (waiting.Count > 0)
-            {
-                int total = 0, done = 0;
-                var states = new List<string>();
-                foreach ((string part, string batchId) in waiting.ToList())
-                {
-                    BatchStatus status = Poll(part, batchId, where, cancellationToken);
-                    total += status.Total;
-                    done += status.Completed + status.Failed;
-                    states.Add($"{batchId} {status.Status}");
-                    if (status.Ended)
-                    {
-                        Download(part, batchId, status, where, cancellationToken);
-                        waiting.Remove((part, batchId));
-                    }
-                }
-
-                if (waiting.Count == 0)
-                {
-                    break;
-                }
-
-                Progress?.Invoke($"{where}: {string.Join(", ", states)}; {done} of {total} requests answered", total > 0 ? done * 100 / total : -1);
-                Task.Delay(delay, cancellationToken).GetAwaiter().GetResult();
-                delay = TimeSpan.FromTicks(Math.Min(options.PollMax.Ticks, (long)(delay.Ticks * 1.5)));
-            }
-
-            return true;
-        }
-
-        /// <summary>
-        /// A batch's status, checked to be the batch this part submitted: a batch that runs another input file (a
-        /// provider's mix-up, or ids edited in the state folder) or is gone is taken as failed, so its requests are
-        /// sent again and nothing of another batch is read as theirs.
-        /// </summary>
-        private BatchStatus Poll(string part, string batchId, string where, CancellationToken cancellationToken)
-        {
-            BatchStatus status;
-            try
-            {
-                status = Call(log => service!.GetAsync(batchId, log, cancellationToken));
-            }
-            catch (CaptionException e) when (e.StatusCode == 404)
-            {
-                return new BatchStatus { Status = "failed", Errors = $"{shownUrl} no longer knows batch {batchId} (HTTP 404)" };
-            }
-
-            string uploaded = ReadIds(part)["file_id"];
-            if (status.InputFileId is string input && input != uploaded)
-            {
-                Warning?.Invoke($"{where}: batch {batchId} runs file {input}, not the file {uploaded} uploaded for it; nothing of it is read, and its requests are sent again.");
-                return new BatchStatus { Status = "failed", Errors = $"batch {batchId} runs another input file ({input})" };
-            }
-
-            return status;
-        }
-
-        /// <summary>Keeps an ended batch's output and error files beside its part; then the part is finished.</summary>
-        private void Download(string part, string batchId, BatchStatus status, string where, CancellationToken cancellationToken)
-        {
-            int requests = BatchParts.IdsOf(part).Count;
-            long bound = Math.Min(4L << 30, requests * (settings.MaxAnswerBytes + (64 << 10)) + (1 << 20));
-            if (status.Status == "failed")
-            {
-                Warning?.Invoke($"{where}: batch {batchId} failed: {(status.Errors.Length > 0 ? status.Errors : "no reason given")}. Its requests are sent again in a new batch.");
-                BatchFolder.WriteWhole(Finished(part), "failed\n" + status.Errors);
-                DeleteStored(part, status, cancellationToken);
-                return;
-            }
-
-            if (status.Status is "expired" or "cancelled")
-            {
-                Warning?.Invoke($"{where}: batch {batchId} {status.Status} with {status.Completed} of {status.Total} requests answered; the answers are kept and the rest are sent again in a new batch.");
-            }
-
-            foreach ((string? file, string path) in new[] { (status.OutputFileId, OutputPath(part)), (status.ErrorFileId, ErrorsPath(part)) })
-            {
-                if (file is null)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    if (!Call(log => service!.DownloadAsync(file, path, bound, log, cancellationToken)))
-                    {
-                        Warning?.Invoke($"{where}: file {file} of batch {batchId} is longer than {bound} bytes, more than its {requests} answers can be; the first {bound} bytes were kept, and the requests whose answers were not are sent again.");
-                    }
-                }
-                catch (CaptionException e) when (e.StatusCode == 404)
-                {
-                    // OpenAI keeps a batch's output and error files for 30 days (its Batch guide); a run resumed later
-                    // finds them gone. The answers it held are lost, so their requests are sent again.
-                    Warning?.Invoke($"{where}: file {file} of batch {batchId} is no longer stored at {shownUrl} (HTTP 404; providers delete batch outputs after a while); the requests it answered are sent again.");
-                }
-            }
-
-            BatchFolder.WriteWhole(Finished(part), status.Status + "\n");
-            DeleteStored(part, status, cancellationToken);
-        }
-
-        /// <summary>Removes the part's files from the provider's storage once their answers are on disk; what cannot be removed is said once.</summary>
-        private void DeleteStored(string part, BatchStatus status, CancellationToken cancellationToken)
-        {
-            var stored = new List<string>();
-            if (ReadIds(part).TryGetValue("file_id", out string? input))
-            {
-                stored.Add(input);
-            }
-
-            stored.AddRange(new[] { status.OutputFileId, status.ErrorFileId }.OfType<string>());
-            foreach (string id in stored)
-            {
-                if (!Call(log => service!.DeleteAsync(id, log, cancellationToken)) && !deleteFailureSaid)
-                {
-                    deleteFailureSaid = true;
-                    Warning?.Invoke($"{shownUrl} did not delete the batch file {id} from its storage; batch files left there count toward its storage limits until deleted.");
-                }
-            }
-        }
+        // Made when first needed, with the callbacks the caller has set by then.
+        private BatchSubmission Submission() => submission ??= new BatchSubmission(service!, settings, options, shownUrl) { Verbose = Verbose, Warning = Warning, Progress = Progress };
 
         /// <summary>-BatchFiles: true when every part has its output beside it; else says what to run.</summary>
         private bool OutputsPresent(IReadOnlyList<string> parts, string where)
         {
             // An output of size 0 is never opened (a FIFO put there would block the open) and counts as not there.
-            List<string> missing = parts.Where(p => RegularFile.Check(OutputPath(p), long.MaxValue) != RegularFile.Kind.Readable).ToList();
+            List<string> missing = parts.Where(p => RegularFile.Check(BatchParts.OutputPath(p), long.MaxValue) != RegularFile.Kind.Readable).ToList();
             if (missing.Count == 0)
             {
                 return true;
             }
 
-            foreach (string empty in missing.Select(OutputPath).Where(File.Exists))
+            foreach (string empty in missing.Select(BatchParts.OutputPath).Where(File.Exists))
             {
                 Warning?.Invoke($"'{empty}' is empty or not a regular file; it is not read. Put the output file of its request file there.");
             }
 
-            string commands = string.Join(Environment.NewLine, missing.Select(p => $"  python -m vllm.entrypoints.openai.run_batch -i '{p}' -o '{OutputPath(p)}' --model '{settings.Model}'"));
+            string commands = string.Join(Environment.NewLine, missing.Select(p => $"  python -m vllm.entrypoints.openai.run_batch -i '{p}' -o '{BatchParts.OutputPath(p)}' --model '{settings.Model}'"));
             Warning?.Invoke($"{where}: {missing.Count} request file(s) wait to be run. Run each with vLLM (or upload it to a batch API and save the output file as shown), then run this command again:{Environment.NewLine}{commands}");
             return false;
         }
@@ -538,7 +320,7 @@ namespace VlmCaption.Batch
             long maxLine = settings.MaxAnswerBytes + (1 << 20);
             foreach (string part in parts)
             {
-                string finished = BatchFolder.ReadText(Finished(part), 1 << 20) ?? "";
+                string finished = BatchFolder.ReadText(BatchParts.Finished(part), 1 << 20) ?? "";
                 if (finished.StartsWith("failed", StringComparison.Ordinal))
                 {
                     string reason = finished.Substring("failed".Length).Trim();
@@ -552,7 +334,7 @@ namespace VlmCaption.Batch
 
                 var sentHere = new HashSet<string>(BatchParts.IdsOf(part), StringComparer.Ordinal);
                 int foreign = 0;
-                foreach (string file in new[] { OutputPath(part), ErrorsPath(part) }.Where(File.Exists))
+                foreach (string file in new[] { BatchParts.OutputPath(part), BatchParts.ErrorsPath(part) }.Where(File.Exists))
                 {
                     foreach (BatchOutcome outcome in BatchOutput.Read(file, maxLine, problem => Warning?.Invoke($"In the batch output, {problem}.")))
                     {
@@ -767,34 +549,6 @@ namespace VlmCaption.Batch
         private static bool InsideRoot(string path, string root) =>
             Path.IsPathRooted(path) && string.Equals(Path.GetFullPath(path), path, StringComparison.Ordinal)
             && path.StartsWith(root, Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
-
-        private static string OutputPath(string part) => Path.ChangeExtension(part, ".output.jsonl");
-
-        private static string ErrorsPath(string part) => Path.ChangeExtension(part, ".errors.jsonl");
-
-        private static string Finished(string part) => Path.ChangeExtension(part, ".finished");
-
-        private static string IdsPath(string part) => Path.ChangeExtension(part, ".batch.json");
-
-        private static Dictionary<string, string> ReadIds(string part)
-        {
-            string? text = BatchFolder.ReadText(IdsPath(part), 64 << 10);
-            if (text is null)
-            {
-                return new Dictionary<string, string>();
-            }
-
-            try
-            {
-                return JsonSerializer.Deserialize<Dictionary<string, string>>(text) ?? throw new JsonException("null");
-            }
-            catch (JsonException)
-            {
-                throw BatchFolder.Invalid(IdsPath(part), "is not the ids of a submitted batch this module wrote");
-            }
-        }
-
-        private static void WriteIds(string part, Dictionary<string, string> ids) => BatchFolder.WriteWhole(IdsPath(part), JsonSerializer.Serialize(ids));
 
         /// <summary>What the requests are built from, so a run that goes on with other settings is caught before it mixes two.</summary>
         private string Fingerprint()
