@@ -11,13 +11,10 @@ namespace VlmCaption.PowerShell
     /// the batch has a free slot, and turns every event the workers post into output, errors and progress here,
     /// on the only thread allowed to write them. Ctrl+C cancels the requests in flight.
     /// </summary>
-    public abstract class CaptionCommandBase : PSCmdlet, IDisposable
+    public abstract class CaptionCommandBase : EndpointCommandBase
     {
         private CaptionBatch? batch;
         private CircuitBreaker breaker = new CircuitBreaker(0);
-
-        /// <summary>Cancelled by StopProcessing.</summary>
-        private protected CancellationTokenSource Cancellation { get; } = new CancellationTokenSource();
 
         private CaptionProgress? progress;
 
@@ -27,11 +24,15 @@ namespace VlmCaption.PowerShell
         private TerminationSignal? termination;
 
         /// <inheritdoc />
-        public void Dispose()
+        protected override void Dispose(bool disposing)
         {
-            termination?.Dispose();
-            batch?.Dispose();
-            Cancellation.Dispose();
+            if (disposing)
+            {
+                termination?.Dispose();
+                batch?.Dispose();
+            }
+
+            base.Dispose(disposing);
         }
 
         /// <summary>
@@ -142,8 +143,6 @@ namespace VlmCaption.PowerShell
             Progress.Failed(failed.Path);
         }
 
-        /// <inheritdoc />
-        protected override void StopProcessing() => Cancellation.Cancel();
 
         private CaptionEvent TakeNext()
         {

@@ -72,20 +72,6 @@ namespace VlmCaption.PowerShell.Commands
         [ApiKeyTransformation]
         public SecureString? ApiKey { get; set; }
 
-        /// <summary>Overrides proxy: the proxy every request goes through (http://proxy.example:3128); without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.</summary>
-        [Parameter]
-        [ValidateNotNull]
-        public Uri? Proxy { get; set; }
-
-        /// <summary>The proxy's user name and password.</summary>
-        [Parameter]
-        [Credential]
-        public PSCredential? ProxyCredential { get; set; }
-
-        /// <summary>Overrides proxy_use_default_credentials: authenticate to the proxy as the current user.</summary>
-        [Parameter]
-        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
-
         /// <summary>The system message.</summary>
         [Parameter]
         public string SystemPrompt { get; set; } = "";
@@ -377,7 +363,7 @@ namespace VlmCaption.PowerShell.Commands
             effective.ExtraBody = PlainData.From(AdditionalBody) ?? config.ExtraBody;
             effective.GlobalMetadataFile = GlobalMetadataPath is null ? config.GlobalMetadataFile : ConfigLoader.ResolveFile(this, GlobalMetadataPath);
             effective.BaseUrl = BaseUrl ?? config.BaseUrl;
-            ProxyParameters.Apply(this, effective, Proxy, ProxyCredential, ProxyUseDefaultCredentials);
+            ApplyProxy(effective);
             effective.SkipIfCaptionExists = Bound(nameof(SkipExisting)) ? SkipExisting.IsPresent : config.SkipIfCaptionExists;
             effective.MaxConsecutiveFailures = Use(nameof(MaxConsecutiveFailures)) ? MaxConsecutiveFailures : config.MaxConsecutiveFailures;
             effective.SystemPrompt = Use(nameof(SystemPrompt)) ? SystemPrompt : config.SystemPrompt;

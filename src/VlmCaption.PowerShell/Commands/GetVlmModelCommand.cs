@@ -9,11 +9,8 @@ namespace VlmCaption.PowerShell.Commands
     /// <summary>Lists the models an OpenAI-compatible endpoint serves.</summary>
     [Cmdlet(VerbsCommon.Get, "VlmModel")]
     [OutputType(typeof(VlmModel))]
-    public sealed class GetVlmModelCommand : PSCmdlet, IDisposable
+    public sealed class GetVlmModelCommand : EndpointCommandBase
     {
-        // Ctrl+C cancels the request in flight instead of waiting out -TimeoutSec.
-        private readonly System.Threading.CancellationTokenSource cancellation = new System.Threading.CancellationTokenSource();
-
         /// <summary>The endpoints to ask; default $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true)]
         [ValidateNotNullOrEmpty]
@@ -23,20 +20,6 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         [ApiKeyTransformation]
         public SecureString? ApiKey { get; set; }
-
-        /// <summary>Overrides proxy: the proxy every request goes through (http://proxy.example:3128); without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.</summary>
-        [Parameter]
-        [ValidateNotNull]
-        public Uri? Proxy { get; set; }
-
-        /// <summary>The proxy's user name and password.</summary>
-        [Parameter]
-        [Credential]
-        public PSCredential? ProxyCredential { get; set; }
-
-        /// <summary>Overrides proxy_use_default_credentials: authenticate to the proxy as the current user.</summary>
-        [Parameter]
-        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
 
         /// <summary>The longest silence allowed in one request, in seconds (as for every cmdlet); a model list is quick, so 30 by default.</summary>
         [Parameter]
@@ -51,7 +34,7 @@ namespace VlmCaption.PowerShell.Commands
             try
             {
                 var config = SessionDefaults.NewConfig();
-                ProxyParameters.Apply(this, config, Proxy, ProxyCredential, ProxyUseDefaultCredentials);
+                ApplyProxy(config);
                 proxy = ConfigSettings.ProxyOf(config);
             }
             catch (CaptionException e)
@@ -64,7 +47,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 try
                 {
-                    WriteObject(ModelLister.ListAsync(url, apiKey, TimeSpan.FromSeconds(TimeoutSec), cancellation.Token, proxy).GetAwaiter().GetResult(), enumerateCollection: true);
+                    WriteObject(ModelLister.ListAsync(url, apiKey, TimeSpan.FromSeconds(TimeoutSec), Cancellation.Token, proxy).GetAwaiter().GetResult(), enumerateCollection: true);
                 }
                 catch (CaptionException e)
                 {
@@ -72,11 +55,5 @@ namespace VlmCaption.PowerShell.Commands
                 }
             }
         }
-
-        /// <inheritdoc />
-        protected override void StopProcessing() => cancellation.Cancel();
-
-        /// <inheritdoc />
-        public void Dispose() => cancellation.Dispose();
     }
 }

@@ -76,20 +76,6 @@ namespace VlmCaption.PowerShell.Commands
         [ApiKeyTransformation]
         public SecureString? ApiKey { get; set; }
 
-        /// <summary>Overrides proxy: the proxy every request goes through (http://proxy.example:3128); without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.</summary>
-        [Parameter]
-        [ValidateNotNull]
-        public Uri? Proxy { get; set; }
-
-        /// <summary>The proxy's user name and password.</summary>
-        [Parameter]
-        [Credential]
-        public PSCredential? ProxyCredential { get; set; }
-
-        /// <summary>Overrides proxy_use_default_credentials: authenticate to the proxy as the current user.</summary>
-        [Parameter]
-        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
-
         /// <summary>Caption again even where a caption exists (as -Existing Overwrite, unless -Existing says Append or Prepend).</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -699,7 +685,7 @@ namespace VlmCaption.PowerShell.Commands
         {
             CaptionConfig effective = loaded.Clone();
             effective.ApiKey = ApiKey ?? loaded.ApiKey ?? ApiKeyTransformationAttribute.FromEnvironment();
-            ProxyParameters.Apply(this, effective, Proxy, ProxyCredential, ProxyUseDefaultCredentials);
+            ApplyProxy(effective);
             if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)))
             {
                 effective.ConcurrentBatchSize = ThrottleLimit;

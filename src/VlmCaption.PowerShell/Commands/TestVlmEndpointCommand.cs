@@ -14,10 +14,8 @@ namespace VlmCaption.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "VlmEndpoint")]
     [OutputType(typeof(EndpointTestResult))]
-    public sealed class TestVlmEndpointCommand : PSCmdlet, IDisposable
+    public sealed class TestVlmEndpointCommand : EndpointCommandBase
     {
-        private readonly CancellationTokenSource cancellation = new CancellationTokenSource();
-
         /// <summary>The endpoints to test; default caption.yaml's, else $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true)]
         [ValidateNotNullOrEmpty]
@@ -32,20 +30,6 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         [ApiKeyTransformation]
         public SecureString? ApiKey { get; set; }
-
-        /// <summary>Overrides proxy: the proxy every request goes through (http://proxy.example:3128); without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.</summary>
-        [Parameter]
-        [ValidateNotNull]
-        public Uri? Proxy { get; set; }
-
-        /// <summary>The proxy's user name and password.</summary>
-        [Parameter]
-        [Credential]
-        public PSCredential? ProxyCredential { get; set; }
-
-        /// <summary>Overrides proxy_use_default_credentials: authenticate to the proxy as the current user.</summary>
-        [Parameter]
-        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
 
         /// <summary>The answer limit, as a run sends it.</summary>
         [Parameter]
@@ -89,8 +73,6 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateRange(1, 86400)]
         public int TimeoutSec { get; set; } = 120;
 
-        /// <inheritdoc />
-        public void Dispose() => cancellation.Dispose();
 
         /// <inheritdoc />
         protected override void ProcessRecord()
@@ -111,7 +93,7 @@ namespace VlmCaption.PowerShell.Commands
             try
             {
                 config = config.Clone();
-                ProxyParameters.Apply(this, config, Proxy, ProxyCredential, ProxyUseDefaultCredentials);
+                ApplyProxy(config);
                 proxy = ConfigSettings.ProxyOf(config);
             }
             catch (CaptionException e)
@@ -138,7 +120,7 @@ namespace VlmCaption.PowerShell.Commands
             foreach (string url in BaseUrl ?? config.BaseUrl)
             {
                 WriteVerbose($"Testing {EndpointUrl.Display(url)}.");
-                EndpointTestResult result = EndpointProbe.TestAsync(settings with { BaseUrl = url }, cancellation.Token).GetAwaiter().GetResult();
+                EndpointTestResult result = EndpointProbe.TestAsync(settings with { BaseUrl = url }, Cancellation.Token).GetAwaiter().GetResult();
                 if (EndpointUrl.Problem(url) is null)
                 {
                     result.Proxy = ProxySettings.Describe(proxy, EndpointUrl.Parse(url));
@@ -157,7 +139,5 @@ namespace VlmCaption.PowerShell.Commands
             }
         }
 
-        /// <inheritdoc />
-        protected override void StopProcessing() => cancellation.Cancel();
     }
 }

@@ -1,0 +1,53 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+
+namespace VlmCaption.PowerShell
+{
+    /// <summary>
+    /// What every cmdlet that talks to a server shares: Ctrl+C cancels the request in flight (one cancellation,
+    /// stopped by StopProcessing), and -Proxy, -ProxyCredential and -ProxyUseDefaultCredentials, spelled as
+    /// Invoke-RestMethod spells them, declared once here.
+    /// </summary>
+    public abstract class EndpointCommandBase : PSCmdlet, IDisposable
+    {
+        /// <summary>Cancelled by StopProcessing (Ctrl+C).</summary>
+        private protected CancellationTokenSource Cancellation { get; } = new CancellationTokenSource();
+
+        /// <summary>Overrides proxy: the proxy every request goes through (http://proxy.example:3128); without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Uri? Proxy { get; set; }
+
+        /// <summary>The proxy's user name and password.</summary>
+        [Parameter]
+        [Credential]
+        public PSCredential? ProxyCredential { get; set; }
+
+        /// <summary>Overrides proxy_use_default_credentials: authenticate to the proxy as the current user.</summary>
+        [Parameter]
+        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
+
+        /// <summary>Lays the proxy parameters typed over <paramref name="config"/> and checks the result; throws <see cref="CaptionException"/> (InvalidProxy).</summary>
+        private protected void ApplyProxy(CaptionConfig config) => ProxyParameters.Apply(this, config, Proxy, ProxyCredential, ProxyUseDefaultCredentials);
+
+        /// <inheritdoc />
+        protected override void StopProcessing() => Cancellation.Cancel();
+
+        /// <inheritdoc />
+        public void Dispose()
+        {
+            Dispose(true);
+            GC.SuppressFinalize(this);
+        }
+
+        /// <summary>Lets go of what the cmdlet holds.</summary>
+        protected virtual void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                Cancellation.Dispose();
+            }
+        }
+    }
+}
