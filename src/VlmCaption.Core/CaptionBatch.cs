@@ -157,10 +157,10 @@ namespace VlmCaption
                 var (results, history) = await engine.ConverseAllAsync(job, image, preparation, log, cancellationToken).ConfigureAwait(false);
                 conversations.Release();
                 conversing = false;
-                foreach (CaptionResult cut in results.Where(r => r.CutOffTurns > 0))
+                foreach (string cut in results.Select(Conversation.CaptionResults.CutOffWarning).OfType<string>())
                 {
                     // Said where the user looks: the caption is written, but it was built on an answer cut short.
-                    Post(CaptionEvent.Warning($"'{job.Path}': {cut.CutOffTurns} turn(s) before the caption were cut off by the answer limit (finish_reason length), so the caption builds on half an answer; its result's CutOffTurns says so. Raise max_tokens, or the server's context size."));
+                    Post(CaptionEvent.Warning(cut));
                 }
 
                 outcome = CaptionEvent.Completed(results, history);

@@ -290,3 +290,15 @@ Describe 'Stopping a batch run: what runs on at the provider, and cancelling it'
         $summary.Succeeded | Should -Be 2
     }
 }
+
+Describe 'What a batch run says of its answers, as a live run says it' {
+    It 'warns of a turn before the caption cut off by the limit, and marks the result' {
+        Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 20; faults = @(@{ kind = 'length'; turn = 1 }) }
+        $set = New-FaultSet -Count 1
+        (Get-Content -LiteralPath $set.Config) -replace '^prompts: .*', 'prompts: [Describe the image., Shorten it.]' | Set-Content -LiteralPath $set.Config
+        $results = @(Invoke-VlmCaptionRun $set.Config -PassThru -WarningVariable w -WarningAction SilentlyContinue)
+        $results.Count | Should -Be 1
+        $results[0].CutOffTurns | Should -Be 1
+        "$w" | Should -BeLike '*1 turn(s) before the caption were cut off by the answer limit*'
+    }
+}

@@ -133,6 +133,8 @@ Describe 'Servers that can caption' {
         $results.Count | Should -Be 2
         # Said while it waits, not after: a model that loads for minutes must not look like a hang.
         "$warnings" | Should -BeLike '*is loading its model (HTTP 503 Loading model); waiting for it, up to 10 minutes*'
+        Reset-TestServer $server -Options @{ models = @('model.gguf'); persona = 'llamacpp'; loadingMs = 1500 }
+        (Test-VlmEndpoint -BaseUrl $server.BaseUrl -Model model.gguf).Notes -join ' ' | Should -BeLike '*is loading its model*'
     }
 
     It "lowers the answer limit to vLLM's context, says so once, and captions" {

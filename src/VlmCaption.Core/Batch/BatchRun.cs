@@ -459,6 +459,11 @@ namespace VlmCaption.Batch
                         : Completed(image, mine);
                 }
 
+                foreach (string cut in outcome.Results.Select(CaptionResults.CutOffWarning).OfType<string>())
+                {
+                    Warning?.Invoke(cut);
+                }
+
                 Report?.Invoke(outcome);
                 folder.AppendReported(image.Number);
                 reported.Add(image.Number);

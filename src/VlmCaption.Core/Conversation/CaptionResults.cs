@@ -8,6 +8,10 @@ namespace VlmCaption.Conversation
     /// <summary>Turns a finished conversation into its CaptionResult, for live runs and batch rounds alike.</summary>
     internal static class CaptionResults
     {
+        /// <summary>What to tell of a result built on a turn the answer limit cut off; null when none was.</summary>
+        public static string? CutOffWarning(CaptionResult result) => result.CutOffTurns == 0 ? null
+            : $"'{result.Path}': {result.CutOffTurns} turn(s) before the caption were cut off by the answer limit (finish_reason length), so the caption builds on half an answer; its result's CutOffTurns says so. Raise max_tokens, or the server's context size.";
+
         /// <summary>
         /// The result of caption <paramref name="index"/> of <paramref name="count"/>; throws <see cref="CaptionException"/>
         /// (EmptyCaption) when the final answer is empty, which is never a caption.

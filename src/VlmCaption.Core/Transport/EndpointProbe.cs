@@ -58,7 +58,7 @@ namespace VlmCaption.Transport
             try
             {
                 var warnings = new List<string>();
-                PreflightResult checkedModel = await Preflight.CheckAsync(new[] { settings.BaseUrl }, settings.ApiKey, model, settings.Timeout, warnings, null, settings.Proxy, cancellationToken).ConfigureAwait(false);
+                PreflightResult checkedModel = await Preflight.CheckAsync(new[] { settings.BaseUrl }, settings.ApiKey, model, settings.Timeout, warnings, warnings.Add, settings.Proxy, cancellationToken).ConfigureAwait(false);
                 notes.AddRange(warnings);
                 result.Reachable = true;
                 result.Model = checkedModel.Model;
