@@ -29,7 +29,26 @@ namespace VlmCaption.PowerShell
         public SwitchParameter ProxyUseDefaultCredentials { get; set; }
 
         /// <summary>Lays the proxy parameters typed over <paramref name="config"/> and checks the result; throws <see cref="CaptionException"/> (InvalidProxy).</summary>
-        private protected void ApplyProxy(CaptionConfig config) => ProxyParameters.Apply(this, config, Proxy, ProxyCredential, ProxyUseDefaultCredentials);
+        private protected void ApplyProxy(CaptionConfig config)
+        {
+            if (Proxy is not null)
+            {
+                config.Proxy = Proxy.OriginalString;
+            }
+
+            if (ProxyCredential is not null)
+            {
+                config.ProxyCredential = ProxyCredential.GetNetworkCredential();
+            }
+
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(ProxyUseDefaultCredentials)))
+            {
+                config.ProxyUseDefaultCredentials = ProxyUseDefaultCredentials.IsPresent;
+            }
+
+            // Checked here, so a bad proxy fails before any request.
+            Transport.ProxySettings.From(config.Proxy, config.ProxyCredential, config.ProxyUseDefaultCredentials);
+        }
 
         /// <inheritdoc />
         protected override void StopProcessing() => Cancellation.Cancel();

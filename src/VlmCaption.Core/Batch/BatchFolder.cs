@@ -92,18 +92,10 @@ namespace VlmCaption.Batch
         /// </summary>
         public string ReadRunId()
         {
-            switch (RegularFile.Check(RunIdFile, 64))
+            string? id = ReadText(RunIdFile, 64)?.Trim();
+            if (id is null || System.Text.RegularExpressions.Regex.IsMatch(id, "^[0-9a-f]{16}$"))
             {
-                case RegularFile.Kind.Missing:
-                    return "";
-                case RegularFile.Kind.Readable:
-                    string id = System.Text.Encoding.ASCII.GetString(RegularFile.ReadAllBytes(RunIdFile, 64)).Trim();
-                    if (System.Text.RegularExpressions.Regex.IsMatch(id, "^[0-9a-f]{16}$"))
-                    {
-                        return id;
-                    }
-
-                    break;
+                return id ?? "";
             }
 
             throw Invalid(RunIdFile, "is not a run id this module wrote (a regular file of 16 hex digits)");

@@ -36,13 +36,10 @@ namespace VlmCaption.Transport
         /// Checks the endpoints and returns the model to use: <paramref name="model"/> as each endpoint names it, or
         /// the only one listed when it is empty. Lines for the run to hear go to <paramref name="warnings"/>.
         /// </summary>
-        public static Task<PreflightResult> CheckAsync(IReadOnlyList<string> baseUrls, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, CancellationToken cancellationToken) =>
-            CheckAsync(baseUrls, apiKey, model, timeout, warnings, null, null, cancellationToken);
-
-        /// <summary>
-        /// <see cref="CheckAsync(IReadOnlyList{string}, string, string, TimeSpan, ICollection{string}, CancellationToken)"/>,
-        /// telling <paramref name="waiting"/> (from any thread) while a server loads its model, so a wait of minutes is not silent.
-        /// </summary>
+        /// <remarks>
+        /// <paramref name="waiting"/> is told (from any thread) while a server loads its model, so a wait of minutes is
+        /// not silent; every request goes through <paramref name="proxy"/> when one is given.
+        /// </remarks>
         public static async Task<PreflightResult> CheckAsync(IReadOnlyList<string> baseUrls, string apiKey, string model, TimeSpan timeout, ICollection<string> warnings, Action<string>? waiting, ProxySettings? proxy, CancellationToken cancellationToken)
         {
             var result = new PreflightResult { Model = model };

@@ -204,20 +204,22 @@ namespace VlmCaption.PowerShell.Commands
         /// <inheritdoc />
         private protected override void OnInterrupted()
         {
-            if (tally is not null)
+            if (tally is null)
             {
-                // The output is closed by now; the host still takes a line, so a stopped run does not end in silence.
-                RunSummary done = tally.ToSummary();
-                TellHost($"Stopped after {done.Succeeded + done.Failed + done.Skipped} of {done.Total} images: {done.Succeeded} captioned, {done.Failed} failed, {done.Skipped} skipped. Run the same command again to go on where it stopped.");
+                return;
             }
 
-            // The output is closed once the pipeline stops, but the variable still takes what was done so far.
-            if (SummaryVariable is not null && tally is not null)
+            // The output is closed once the pipeline stops, but the variable still takes what was done so far; set
+            // first, so nothing the host does with the line below can keep it from a script's finally block.
+            RunSummary done = tally.ToSummary();
+            done.Stopped = true;
+            if (SummaryVariable is not null)
             {
-                RunSummary summary = tally.ToSummary();
-                summary.Stopped = true;
-                SessionState.PSVariable.Set(SummaryVariable, summary);
+                SessionState.PSVariable.Set(SummaryVariable, done);
             }
+
+            // The host still takes a line, so a stopped run does not end in silence.
+            TellHost($"Stopped after {done.Succeeded + done.Failed + done.Skipped} of {done.Total} images: {done.Succeeded} captioned, {done.Failed} failed, {done.Skipped} skipped. Run the same command again to go on where it stopped.");
         }
 
         /// <summary>The summary goes to the output unless -PassThru fills it with results, and to -SummaryVariable when named.</summary>
@@ -539,7 +541,7 @@ namespace VlmCaption.PowerShell.Commands
                     Host.UI.WriteLine(text);
                 }
             }
-            catch (Exception e) when (e is PipelineStoppedException || e is InvalidOperationException || e is NotImplementedException || e is IOException)
+            catch (Exception e) when (e is PipelineStoppedException || e is InvalidOperationException || e is NotImplementedException || e is IOException || e is System.Management.Automation.Host.HostException)
             {
                 // A host that takes no more lines once stopped: there is no one left to tell.
             }
