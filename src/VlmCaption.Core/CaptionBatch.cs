@@ -43,7 +43,7 @@ namespace VlmCaption
             ThrottleLimit = throttleLimit;
             conversations = new OrderedGate(throttleLimit);
             // As many as the throttle limit, so a whole wave of images finishing together finds the next ones
-            // ready, but at most 32: each holds its encoded image (at most max_image_bytes, a few hundred KB
+            // ready, but at most 32: each holds its encoded image (at most the byte cap of images sent, a few hundred KB
             // for most), and 32 keep even a large throttle limit fed at the rate one machine can decode.
             LookAhead = Math.Min(Math.Max(Environment.ProcessorCount * 2, throttleLimit), Math.Max(32, Environment.ProcessorCount * 2));
             this.cancellationToken = cancellationToken;

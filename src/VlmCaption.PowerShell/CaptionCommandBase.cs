@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using VlmCaption.Config;
+using VlmCaption.Images;
 
 namespace VlmCaption.PowerShell
 {
@@ -87,7 +88,7 @@ namespace VlmCaption.PowerShell
 
             var engine = new CaptionEngine(
                 ConfigSettings.ToSettings(config, model, keepHistory),
-                ConfigSettings.ToImageOptions(config),
+                ImagePreparationOptions.From(config),
                 globalMetadata,
                 limitPerEndpoint: config.ConcurrentBatchSize);
             batch?.Dispose();

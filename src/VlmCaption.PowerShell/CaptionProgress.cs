@@ -8,7 +8,7 @@ namespace VlmCaption.PowerShell
     /// Counts outcomes and writes one progress bar: "N of M" and percent whenever the total is known, the rate and
     /// the ETA only once they mean something, the tokens streaming in, and one Completed record at the end.
     /// </summary>
-    internal sealed class CaptionProgress
+    internal sealed class CaptionProgress : Run.IRunProgress
     {
         private const string Activity = "Captioning images";
 

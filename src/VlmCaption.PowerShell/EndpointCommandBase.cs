@@ -7,7 +7,7 @@ namespace VlmCaption.PowerShell
     /// <summary>
     /// What every cmdlet that talks to a server shares: Ctrl+C cancels the request in flight (one cancellation,
     /// stopped by StopProcessing), and -Proxy, -ProxyCredential and -ProxyUseDefaultCredentials, spelled as
-    /// Invoke-RestMethod spells them, declared once here.
+    /// Invoke-RestMethod spells them, declared once here and laid over caption.yaml by <see cref="ConfigOverlay"/>.
     /// </summary>
     public abstract class EndpointCommandBase : PSCmdlet, IDisposable
     {
@@ -27,28 +27,6 @@ namespace VlmCaption.PowerShell
         /// <summary>Overrides proxy_use_default_credentials: authenticate to the proxy as the current user.</summary>
         [Parameter]
         public SwitchParameter ProxyUseDefaultCredentials { get; set; }
-
-        /// <summary>Lays the proxy parameters typed over <paramref name="config"/> and checks the result; throws <see cref="CaptionException"/> (InvalidProxy).</summary>
-        private protected void ApplyProxy(CaptionConfig config)
-        {
-            if (Proxy is not null)
-            {
-                config.Proxy = Proxy.OriginalString;
-            }
-
-            if (ProxyCredential is not null)
-            {
-                config.ProxyCredential = ProxyCredential.GetNetworkCredential();
-            }
-
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(ProxyUseDefaultCredentials)))
-            {
-                config.ProxyUseDefaultCredentials = ProxyUseDefaultCredentials.IsPresent;
-            }
-
-            // Checked here, so a bad proxy fails before any request.
-            Transport.ProxySettings.From(config.Proxy, config.ProxyCredential, config.ProxyUseDefaultCredentials);
-        }
 
         /// <inheritdoc />
         protected override void StopProcessing() => Cancellation.Cancel();

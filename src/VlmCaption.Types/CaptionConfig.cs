@@ -7,6 +7,9 @@ namespace VlmCaption
     /// <summary>A caption.yaml as read by Import-VlmCaptionConfig: the original tool's keys plus VlmCaption's own.</summary>
     public sealed class CaptionConfig
     {
+        /// <summary>A configuration of the catalogue's defaults (<see cref="ConfigOptions"/>): numbers and switches take theirs from there.</summary>
+        public CaptionConfig() => ConfigValues.ApplyDefaults(this);
+
         /// <summary>The file it was read from, if any.</summary>
         public string? Path { get; set; }
 
@@ -32,13 +35,13 @@ namespace VlmCaption
         public string Model { get; set; } = "";
 
         /// <summary>max_tokens, sent with every request.</summary>
-        public int MaxTokens { get; set; } = 4096;
+        public int MaxTokens { get; set; }
 
         /// <summary>use_max_completion_tokens: send the limit as max_completion_tokens.</summary>
         public bool UseMaxCompletionTokens { get; set; }
 
         /// <summary>concurrent_batch_size: images in flight.</summary>
-        public int ConcurrentBatchSize { get; set; } = 1;
+        public int ConcurrentBatchSize { get; set; }
 
         /// <summary>system_prompt.</summary>
         public string SystemPrompt { get; set; } = "";
@@ -77,7 +80,7 @@ namespace VlmCaption
         public string? OutputDirectory { get; set; }
 
         /// <summary>captions_per_image: independent conversations per image, written as that many lines (or jsonl lines, or results).</summary>
-        public int CaptionsPerImage { get; set; } = 1;
+        public int CaptionsPerImage { get; set; }
 
         /// <summary>shard: "i/n", the part (1 to n) of the images under base_directory this run takes; null for all.</summary>
         public string? Shard { get; set; }
@@ -89,13 +92,13 @@ namespace VlmCaption
         public string? BatchFiles { get; set; }
 
         /// <summary>batch_max_requests: requests in one batch file at most (OpenAI: 50 000).</summary>
-        public int BatchMaxRequests { get; set; } = 50_000;
+        public int BatchMaxRequests { get; set; }
 
         /// <summary>batch_max_bytes: bytes in one batch file at most (OpenAI: 200 MB).</summary>
-        public long BatchMaxBytes { get; set; } = 200_000_000;
+        public long BatchMaxBytes { get; set; }
 
         /// <summary>batch_poll_sec: the first wait between checks of a batch's status; each wait is half as long again, up to a minute.</summary>
-        public double BatchPollSec { get; set; } = 5;
+        public double BatchPollSec { get; set; }
 
         /// <summary>output_format: txt or jsonl.</summary>
         public string OutputFormat { get; set; } = "txt";
@@ -134,31 +137,31 @@ namespace VlmCaption
         public string Suffix { get; set; } = "";
 
         /// <summary>max_image_size: longest side sent; 0 sends files untouched.</summary>
-        public int MaxImageSize { get; set; } = 1536;
+        public int MaxImageSize { get; set; }
 
         /// <summary>max_pixels: images declaring more are refused before decoding.</summary>
-        public long MaxPixels { get; set; } = 100_000_000;
+        public long MaxPixels { get; set; }
 
         /// <summary>max_image_bytes: largest encoded image sent; larger ones are encoded again at lower quality, then smaller.</summary>
-        public long MaxImageBytes { get; set; } = 3_750_000;
+        public long MaxImageBytes { get; set; }
 
         /// <summary>stream: read answers as they are written (true, the default); false for servers that mishandle streaming.</summary>
-        public bool Stream { get; set; } = true;
+        public bool Stream { get; set; }
 
         /// <summary>max_request_sec: the longest one request may take in all.</summary>
-        public int MaxRequestSec { get; set; } = 3600;
+        public int MaxRequestSec { get; set; }
 
         /// <summary>max_answer_bytes: the most answer text read; a longer answer fails with AnswerTooLarge.</summary>
-        public long MaxAnswerBytes { get; set; } = 8L * 1024 * 1024;
+        public long MaxAnswerBytes { get; set; }
 
         /// <summary>timeout_sec: the longest silence allowed in one request (the whole answer without streaming).</summary>
-        public int TimeoutSec { get; set; } = 300;
+        public int TimeoutSec { get; set; }
 
         /// <summary>max_retries: retries for connection failures, 408, 429 and 5xx.</summary>
-        public int MaxRetries { get; set; } = 3;
+        public int MaxRetries { get; set; }
 
         /// <summary>max_consecutive_failures: images failing in a row for reasons not about the image before the run stops; 0 never stops.</summary>
-        public int MaxConsecutiveFailures { get; set; } = 5;
+        public int MaxConsecutiveFailures { get; set; }
 
         /// <summary>reasoning_effort: none, minimal, low, medium or high, sent as is; null sends none.</summary>
         public string? ReasoningEffort { get; set; }

@@ -13,6 +13,7 @@ namespace VlmCaption
         internal ConfigOption(string key, string kind, string shownDefault, string description)
         {
             Key = key;
+            Property = string.Concat(Array.ConvertAll(key.Split('_'), word => char.ToUpperInvariant(word[0]) + word.Substring(1)));
             Kind = kind;
             ShownDefault = shownDefault;
             Description = description;
@@ -20,6 +21,12 @@ namespace VlmCaption
 
         /// <summary>The key, as written in caption.yaml.</summary>
         public string Key { get; }
+
+        /// <summary>
+        /// The name of the property that holds the key's value, on <see cref="CaptionConfig"/> and on any settings
+        /// object that takes it: the key in Pascal case (max_image_bytes, MaxImageBytes).
+        /// </summary>
+        public string Property { get; }
 
         /// <summary>text, path, integer, number, boolean, list, mapping, choice, or text or list.</summary>
         public string Kind { get; }

@@ -60,6 +60,8 @@ namespace VlmCaption
             Boolean("tidy", false, "post-processing: spaces collapsed, spaces before punctuation and doubled punctuation removed", "Tidy", Edit),
             Integer("max_image_size", 1536, 0, 65535, "longest side sent, in pixels; 0 sends files untouched", "MaxImageSize", Get),
             Integer("max_pixels", 100_000_000, 1, long.MaxValue, "images declaring more pixels are refused before decoding", "MaxPixels", Get),
+            // 3.75 MB of image is 5 000 000 characters of base64, under Anthropic's 5 MB measured on the base64
+            // (anthropics/claude-code#19631), and so under OpenAI's 20 MB and every local server's limit.
             Integer("max_image_bytes", 3_750_000, 10_000, 1L << 30, "the largest encoded image sent; larger ones are encoded again smaller", "MaxImageBytes", Get),
             Integer("timeout_sec", 300, 1, 86400, "the longest silence in one request, in seconds (the whole answer with stream: false)", "TimeoutSec", Get),
             Integer("max_request_sec", 3600, 1, 604800, "the longest one request may take in all", "MaxRequestSec", Get),

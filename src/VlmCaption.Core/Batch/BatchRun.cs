@@ -273,7 +273,7 @@ namespace VlmCaption.Batch
             }
 
             return BatchParts.Write(attemptFolder, Requests(), options.MaxRequestsPerFile, options.MaxBytesPerFile, (id, size) =>
-                byId[id].Error = new CaptionException("RequestTooLarge", CaptionErrorCategory.LimitsExceeded, $"The request for '{byId[id].Image.Path}' is {size} bytes, more than a batch file may hold ({options.MaxBytesPerFile} bytes); lower max_image_bytes or caption it live."));
+                byId[id].Error = new CaptionException("RequestTooLarge", CaptionErrorCategory.LimitsExceeded, $"The request for '{byId[id].Image.Path}' is {size} bytes, more than a batch file may hold ({options.MaxBytesPerFile} bytes); {ImagePreparationOptions.SmallerAdvice} or caption it live."));
         }
 
         private PreparedImage LoadPrepared(BatchImage image)
@@ -567,7 +567,7 @@ namespace VlmCaption.Batch
                 ["retry_rules"] = settings.RetryRules.Select(r => new object[] { r.RuleName, r.Phrases, r.RejectionNote }).ToList(),
                 ["captions_per_image"] = settings.CaptionsPerImage,
                 ["shard"] = options.Shard ?? "",
-                ["images"] = $"max_image_size {imageOptions.MaxImageSize}, max_pixels {imageOptions.MaxPixels}, max_image_bytes {imageOptions.MaxImageBytes}",
+                ["images"] = ConfigValues.Describe(imageOptions),
             };
             return JsonSerializer.Serialize(items, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         }

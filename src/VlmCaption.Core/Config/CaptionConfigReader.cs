@@ -75,52 +75,29 @@ namespace VlmCaption.Config
                 BaseUrl = StringOrList("base_url")?.ToArray() ?? SessionDefaults.BaseUrls(environment),
                 ApiKeyEnvVars = StringList("api_key_env_vars")?.ToArray() ?? Array.Empty<string>(),
                 Model = Text("model") is string model && model.Length > 0 ? model : SessionDefaults.Model(environment),
-                MaxTokens = (int)IntegerOption("max_tokens"),
-                UseMaxCompletionTokens = BooleanOption("use_max_completion_tokens"),
-                ConcurrentBatchSize = (int)IntegerOption("concurrent_batch_size"),
                 SystemPrompt = Text("system_prompt") ?? "",
                 Prompts = Prompts().ToArray(),
                 RetryRules = RetryRules().ToArray(),
                 BaseDirectory = FullPath(Text("base_directory") ?? "."),
-                Recursive = BooleanOption("recursive"),
                 Existing = Existing(),
                 SkipIfCaptionExists = Existing() is string existing ? existing == "skip" : Boolean("skip_if_caption_exists") ?? Boolean("skip_if_txt_exists") ?? false,
                 OutputFormat = OutputFormat(),
                 OutputDirectory = OptionalPath("output_directory"),
                 Shard = ShardOf(),
-                CaptionsPerImage = (int)IntegerOption("captions_per_image"),
-                Batch = BooleanOption("batch"),
                 BatchFiles = OptionalPath("batch_files"),
-                BatchMaxRequests = (int)IntegerOption("batch_max_requests"),
-                BatchMaxBytes = IntegerOption("batch_max_bytes"),
-                BatchPollSec = NumberOption("batch_poll_sec"),
                 CaptionExtension = CaptionExtension(),
-                KeepLineBreaks = BooleanOption("keep_line_breaks"),
                 Proxy = ProxyOption(),
-                ProxyUseDefaultCredentials = BooleanOption("proxy_use_default_credentials"),
                 Prefix = Text("prefix") ?? "",
                 Suffix = Text("suffix") ?? "",
-                MaxImageSize = (int)IntegerOption("max_image_size"),
-                MaxPixels = IntegerOption("max_pixels"),
-                MaxImageBytes = IntegerOption("max_image_bytes"),
-                TimeoutSec = (int)IntegerOption("timeout_sec"),
-                Stream = BooleanOption("stream"),
-                MaxRequestSec = (int)IntegerOption("max_request_sec"),
-                MaxAnswerBytes = IntegerOption("max_answer_bytes"),
-                MaxRetries = (int)IntegerOption("max_retries"),
-                MaxConsecutiveFailures = (int)IntegerOption("max_consecutive_failures"),
-                Temperature = OptionalNumber("temperature"),
                 ChatHistoryDir = OptionalPath("chat_history_dir"),
                 Replacements = Replacements().ToArray(),
                 StripPhrases = StringList("strip_phrases")?.ToArray() ?? Array.Empty<string>(),
-                Tidy = BooleanOption("tidy"),
                 TagSeparator = Value("tag_separator") is YamlScalarNode separator && !IsNull(separator) && (separator.Value ?? "").Length > 0 ? separator.Value : null,
-                TagUnderscores = BooleanOption("tag_underscores"),
                 DropTags = StringList("drop_tags")?.ToArray() ?? Array.Empty<string>(),
-                MaxWords = (int)IntegerOption("max_words"),
                 ReasoningEffort = ReasoningEffort(),
                 ExtraBody = ExtraBody(),
             };
+            Scalars(config);
             config.ApiKey = ApiKey(config.ApiKeyEnvVars);
             config.GlobalMetadataFile = GlobalMetadataFile();
             config.HintSources = HintSources().ToArray();
@@ -244,24 +221,28 @@ namespace VlmCaption.Config
         private long? Integer(string key, long min, long max) =>
             Ranged(key, min, max, "a whole number", (string? text, out long value) => long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value));
 
-        private int? Integer(string key, int min, int max) => (int?)Integer(key, (long)min, (long)max);
-
-        // The ranges and defaults of numbers and switches come from ConfigOptions, the one list of keys.
-        private long IntegerOption(string key)
+        /// <summary>
+        /// The numbers and switches: every key of the catalogue (ConfigOptions) that is an integer, a number or a
+        /// boolean with a property on CaptionConfig, read within its range; absent, the configuration keeps the
+        /// catalogue's default. skip_if_caption_exists is read with existing and the original tool's older name.
+        /// </summary>
+        private void Scalars(CaptionConfig config)
         {
-            ConfigOption option = ConfigOptions.Find(key);
-            return Integer(key, (long)option.Minimum!.Value, (long)option.Maximum!.Value) ?? (long)option.Default!;
+            foreach (ConfigOption option in ConfigValues.OptionsOf(typeof(CaptionConfig)))
+            {
+                object? value = option.Kind switch
+                {
+                    "integer" => Integer(option.Key, (long)option.Minimum!.Value, (long)option.Maximum!.Value),
+                    "number" => Number(option.Key, (double)option.Minimum!.Value, (double)option.Maximum!.Value),
+                    "boolean" when option.Key != "skip_if_caption_exists" => Boolean(option.Key),
+                    _ => null,
+                };
+                if (value is not null)
+                {
+                    ConfigValues.Set(config, option, value);
+                }
+            }
         }
-
-        private double NumberOption(string key) => OptionalNumber(key) ?? (double)ConfigOptions.Find(key).Default!;
-
-        private double? OptionalNumber(string key)
-        {
-            ConfigOption option = ConfigOptions.Find(key);
-            return Number(key, (double)option.Minimum!.Value, (double)option.Maximum!.Value);
-        }
-
-        private bool BooleanOption(string key) => Boolean(key) ?? (bool)ConfigOptions.Find(key).Default!;
 
         private double? Number(string key, double min, double max) =>
             Ranged(key, min, max, "a number", (string? text, out double value) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value));

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net;
-using VlmCaption.Images;
 
 namespace VlmCaption.Config
 {
@@ -54,8 +53,5 @@ namespace VlmCaption.Config
             return plain;
         }
 
-        /// <summary>Image preparation of the configuration.</summary>
-        public static ImagePreparationOptions ToImageOptions(CaptionConfig config) =>
-            new ImagePreparationOptions { MaxImageSize = config.MaxImageSize, MaxPixels = config.MaxPixels, MaxImageBytes = config.MaxImageBytes };
     }
 }

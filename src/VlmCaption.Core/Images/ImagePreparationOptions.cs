@@ -1,13 +1,27 @@
 namespace VlmCaption.Images
 {
     /// <summary>How images are turned into what the model sees.</summary>
+    /// <remarks>
+    /// The properties named for a caption.yaml key take their defaults from the catalogue (<see cref="ConfigOptions"/>),
+    /// are copied from a configuration by name (<see cref="ConfigValues.Project{T}"/>), and are all recorded in a batch
+    /// run's settings: an image option added here and to the catalogue is never left out of either.
+    /// </remarks>
     public sealed class ImagePreparationOptions
     {
+        /// <summary>Options of the catalogue's defaults.</summary>
+        public ImagePreparationOptions() => ConfigValues.ApplyDefaults(this);
+
+        /// <summary>Options as <paramref name="config"/> sets them.</summary>
+        public static ImagePreparationOptions From(CaptionConfig config) => ConfigValues.Project<ImagePreparationOptions>(config);
+
+        /// <summary>What to lower for a smaller image, as a message says it.</summary>
+        public const string SmallerAdvice = "lower max_image_bytes or max_image_size";
+
         /// <summary>Longest side sent, in pixels; larger images are scaled down, never up. 0 sends the file untouched.</summary>
-        public int MaxImageSize { get; init; } = 1536;
+        public int MaxImageSize { get; init; }
 
         /// <summary>Images whose header declares more pixels are refused before decoding (decompression bombs).</summary>
-        public long MaxPixels { get; init; } = 100_000_000;
+        public long MaxPixels { get; init; }
 
         /// <summary>Largest file sent untouched (with MaxImageSize 0): servers refuse bigger ones anyway.</summary>
         public long MaxPassThroughBytes { get; init; } = 50L * 1024 * 1024;
@@ -15,14 +29,8 @@ namespace VlmCaption.Images
         /// <summary>Images decoded at once, whatever the number in flight: decoding is CPU-bound, and this bounds memory.</summary>
         public int MaxConcurrentDecodes { get; init; } = System.Environment.ProcessorCount;
 
-        /// <summary>
-        /// The default byte cap: 3.75 MB of image is 5 000 000 characters of base64, under Anthropic's 5 MB measured on
-        /// the base64 (anthropics/claude-code#19631), and so under OpenAI's 20 MB and every local server's limit.
-        /// </summary>
-        public const long DefaultMaxImageBytes = 3_750_000;
-
         /// <summary>Largest encoded image sent; a larger one is encoded again at lower quality, then smaller.</summary>
-        public long MaxImageBytes { get; init; } = DefaultMaxImageBytes;
+        public long MaxImageBytes { get; init; }
 
         /// <summary>Quality of the JPEG sent for opaque images.</summary>
         public int JpegQuality { get; init; } = 90;

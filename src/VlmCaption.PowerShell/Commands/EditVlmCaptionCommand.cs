@@ -64,18 +64,12 @@ namespace VlmCaption.PowerShell.Commands
         {
             try
             {
-                CaptionConfig config = Config is null ? new CaptionConfig() : ConfigLoader.Load(this, Config).Clone();
+                CaptionConfig config = ConfigOverlay.Apply(this, Config is null ? new CaptionConfig() : ConfigLoader.Load(this, Config));
                 if (Replace is not null)
                 {
                     config.Replacements = config.Replacements.Concat(Replace.Cast<DictionaryEntry>().Select(e => new CaptionReplacement { Pattern = e.Key?.ToString() ?? "", Replacement = e.Value?.ToString() ?? "" })).ToArray();
                 }
 
-                config.StripPhrases = StripPhrase ?? config.StripPhrases;
-                config.Tidy = Tidy.IsPresent || config.Tidy;
-                config.TagSeparator = TagSeparator ?? config.TagSeparator;
-                config.TagUnderscores = TagUnderscores.IsPresent || config.TagUnderscores;
-                config.DropTags = DropTag ?? config.DropTags;
-                config.MaxWords = MyInvocation.BoundParameters.ContainsKey(nameof(MaxWords)) ? MaxWords : config.MaxWords;
                 rules = new PostProcessing(config);
             }
             catch (CaptionException e)

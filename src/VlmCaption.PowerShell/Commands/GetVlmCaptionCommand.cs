@@ -17,6 +17,9 @@ namespace VlmCaption.PowerShell.Commands
     [OutputType(typeof(CaptionResult))]
     public sealed class GetVlmCaptionCommand : CaptionCommandBase
     {
+        /// <summary>The number parameters start at caption.yaml's defaults, the catalogue's: what help shows.</summary>
+        public GetVlmCaptionCommand() => ConfigValues.ApplyParameterDefaults(this, "Get-VlmCaption");
+
         private const string PathSet = "Path";
         private const string LiteralPathSet = "LiteralPath";
 
@@ -96,7 +99,7 @@ namespace VlmCaption.PowerShell.Commands
         /// <summary>Answer limit for every request.</summary>
         [Parameter]
         [ValidateRange(1, int.MaxValue)]
-        public int MaxTokens { get; set; } = 4096;
+        public int MaxTokens { get; set; }
 
         /// <summary>Send the limit as max_completion_tokens (OpenAI's reasoning models) instead of max_tokens.</summary>
         [Parameter]
@@ -120,32 +123,32 @@ namespace VlmCaption.PowerShell.Commands
         /// <summary>Images failing in a row for reasons not about the image (server down, key refused) before the command stops; 0 never stops.</summary>
         [Parameter]
         [ValidateRange(0, int.MaxValue)]
-        public int MaxConsecutiveFailures { get; set; } = 5;
+        public int MaxConsecutiveFailures { get; set; }
 
         /// <summary>Images in flight at once on each endpoint.</summary>
         [Parameter]
         [ValidateRange(1, 256)]
-        public int ThrottleLimit { get; set; } = 1;
+        public int ThrottleLimit { get; set; }
 
         /// <summary>Retries for connection failures, 408, 429 and 5xx.</summary>
         [Parameter]
         [ValidateRange(0, 100)]
-        public int MaxRetries { get; set; } = 3;
+        public int MaxRetries { get; set; }
 
         /// <summary>The longest silence allowed in one request, in seconds: streaming, a model that is writing is never cut off.</summary>
         [Parameter]
         [ValidateRange(1, 86400)]
-        public int TimeoutSec { get; set; } = 300;
+        public int TimeoutSec { get; set; }
 
         /// <summary>The longest one request may take in all, in seconds.</summary>
         [Parameter]
         [ValidateRange(1, 604800)]
-        public int MaxRequestSec { get; set; } = CaptionSettings.DefaultMaxRequestSec;
+        public int MaxRequestSec { get; set; }
 
         /// <summary>The most answer text read, in bytes; a longer answer fails with AnswerTooLarge.</summary>
         [Parameter]
         [ValidateRange(1024, 1L << 30)]
-        public long MaxAnswerBytes { get; set; } = CaptionSettings.DefaultMaxAnswerBytes;
+        public long MaxAnswerBytes { get; set; }
 
         /// <summary>Send stream: false and read each answer whole, for servers that mishandle streaming.</summary>
         [Parameter]
@@ -154,17 +157,17 @@ namespace VlmCaption.PowerShell.Commands
         /// <summary>Longest side sent, in pixels; 0 sends the file untouched.</summary>
         [Parameter]
         [ValidateRange(0, 65535)]
-        public int MaxImageSize { get; set; } = 1536;
+        public int MaxImageSize { get; set; }
 
         /// <summary>Images whose header declares more pixels are refused before decoding.</summary>
         [Parameter]
         [ValidateRange(1, long.MaxValue)]
-        public long MaxPixels { get; set; } = 100_000_000;
+        public long MaxPixels { get; set; }
 
         /// <summary>Largest encoded image sent, in bytes; a larger one is encoded again at lower quality, then smaller.</summary>
         [Parameter]
         [ValidateRange(10_000, 1L << 30)]
-        public long MaxImageBytes { get; set; } = ImagePreparationOptions.DefaultMaxImageBytes;
+        public long MaxImageBytes { get; set; }
 
         /// <summary>Skip images that already have a non-empty caption file (caption.yaml's skip_if_caption_exists when not given).</summary>
         [Parameter]
@@ -178,7 +181,7 @@ namespace VlmCaption.PowerShell.Commands
         /// <summary>Captions per image: that many independent conversations, each emitted as a result (captions_per_image).</summary>
         [Parameter]
         [ValidateRange(1, CaptionSettings.MaxCaptionsPerImage)]
-        public int Count { get; set; } = 1;
+        public int Count { get; set; }
 
         /// <summary>The output folder where -SkipExisting and the existing_caption hint look, mirroring -BaseDirectory (output_directory); results carry it to Save-VlmCaption.</summary>
         [Parameter]
@@ -350,42 +353,15 @@ namespace VlmCaption.PowerShell.Commands
             }
         }
 
-        /// <summary>The configuration with every parameter the user typed laid over it; without -Config, the parameters alone.</summary>
+        /// <summary>The configuration with every parameter the user typed laid over it; without -Config, over the defaults.</summary>
         private CaptionConfig Effective(CaptionConfig config)
         {
-            bool Use(string name) => Config is null || Bound(name);
-            CaptionConfig effective = config.Clone();
-            effective.ApiKey = Bound(nameof(ApiKey)) ? ApiKey : config.ApiKey ?? ApiKeyTransformationAttribute.FromEnvironment();
-            effective.Model = Model ?? config.Model;
-            effective.UseMaxCompletionTokens = UseMaxCompletionTokens || config.UseMaxCompletionTokens;
-            effective.Temperature = Bound(nameof(Temperature)) ? Temperature : config.Temperature;
-            effective.ReasoningEffort = ReasoningEffort ?? config.ReasoningEffort;
-            effective.ExtraBody = PlainData.From(AdditionalBody) ?? config.ExtraBody;
-            effective.GlobalMetadataFile = GlobalMetadataPath is null ? config.GlobalMetadataFile : ConfigLoader.ResolveFile(this, GlobalMetadataPath);
-            effective.BaseUrl = BaseUrl ?? config.BaseUrl;
-            ApplyProxy(effective);
-            effective.SkipIfCaptionExists = Bound(nameof(SkipExisting)) ? SkipExisting.IsPresent : config.SkipIfCaptionExists;
-            effective.MaxConsecutiveFailures = Use(nameof(MaxConsecutiveFailures)) ? MaxConsecutiveFailures : config.MaxConsecutiveFailures;
-            effective.SystemPrompt = Use(nameof(SystemPrompt)) ? SystemPrompt : config.SystemPrompt;
-            effective.Prompts = Use(nameof(Prompt)) ? Prompt : config.Prompts;
-            effective.MaxTokens = Use(nameof(MaxTokens)) ? MaxTokens : config.MaxTokens;
-            effective.ConcurrentBatchSize = Use(nameof(ThrottleLimit)) ? ThrottleLimit : config.ConcurrentBatchSize;
-            effective.MaxRetries = Use(nameof(MaxRetries)) ? MaxRetries : config.MaxRetries;
-            effective.TimeoutSec = Use(nameof(TimeoutSec)) ? TimeoutSec : config.TimeoutSec;
-            effective.MaxRequestSec = Use(nameof(MaxRequestSec)) ? MaxRequestSec : config.MaxRequestSec;
-            effective.MaxAnswerBytes = Use(nameof(MaxAnswerBytes)) ? MaxAnswerBytes : config.MaxAnswerBytes;
-            effective.Stream = Bound(nameof(NoStream)) ? !NoStream.IsPresent : config.Stream;
-            effective.MaxImageSize = Use(nameof(MaxImageSize)) ? MaxImageSize : config.MaxImageSize;
-            effective.MaxPixels = Use(nameof(MaxPixels)) ? MaxPixels : config.MaxPixels;
-            effective.MaxImageBytes = Use(nameof(MaxImageBytes)) ? MaxImageBytes : config.MaxImageBytes;
-            effective.CaptionExtension = Use(nameof(Extension)) ? Extension : config.CaptionExtension;
-            effective.CaptionsPerImage = Use(nameof(Count)) ? Count : config.CaptionsPerImage;
-            if (BaseDirectory is not null || Config is null)
+            CaptionConfig effective = ConfigOverlay.Apply(this, config);
+            if (BaseDirectory is null && Config is null)
             {
-                effective.BaseDirectory = ConfigLoader.ResolveFile(this, BaseDirectory ?? ".");
+                effective.BaseDirectory = ConfigLoader.ResolveFile(this, ".");
             }
 
-            effective.OutputDirectory = Destination is null ? config.OutputDirectory : ConfigLoader.ResolveFile(this, Destination);
             return effective;
         }
     }

@@ -29,12 +29,12 @@ namespace VlmCaption.PowerShell.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            string apiKey = ApiKeyTransformationAttribute.Reveal(ApiKey ?? ApiKeyTransformationAttribute.FromEnvironment());
+            string apiKey;
             ProxySettings? proxy;
             try
             {
-                var config = SessionDefaults.NewConfig();
-                ApplyProxy(config);
+                CaptionConfig config = ConfigOverlay.Apply(this, SessionDefaults.NewConfig());
+                apiKey = ApiKeyTransformationAttribute.Reveal(config.ApiKey);
                 proxy = ConfigSettings.ProxyOf(config);
             }
             catch (CaptionException e)

@@ -16,6 +16,9 @@ namespace VlmCaption.PowerShell.Commands
     [OutputType(typeof(EndpointTestResult))]
     public sealed class TestVlmEndpointCommand : EndpointCommandBase
     {
+        /// <summary>The number parameters start at caption.yaml's defaults, the catalogue's: what help shows.</summary>
+        public TestVlmEndpointCommand() => ConfigValues.ApplyParameterDefaults(this, "Test-VlmEndpoint");
+
         /// <summary>The endpoints to test; default caption.yaml's, else $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true)]
         [ValidateNotNullOrEmpty]
@@ -34,7 +37,7 @@ namespace VlmCaption.PowerShell.Commands
         /// <summary>The answer limit, as a run sends it.</summary>
         [Parameter]
         [ValidateRange(1, int.MaxValue)]
-        public int MaxTokens { get; set; } = 4096;
+        public int MaxTokens { get; set; }
 
         /// <summary>Send the limit as max_completion_tokens.</summary>
         [Parameter]
@@ -78,46 +81,21 @@ namespace VlmCaption.PowerShell.Commands
         protected override void ProcessRecord()
         {
             CaptionConfig config;
-            try
-            {
-                config = Config is null ? SessionDefaults.NewConfig() : ConfigLoader.Load(this, Config);
-            }
-            catch (CaptionException e)
-            {
-                ThrowTerminatingError(ErrorRecords.From(e, Config!));
-                return;
-            }
-
-            bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
             ProxySettings? proxy;
             try
             {
-                config = config.Clone();
-                ApplyProxy(config);
+                config = ConfigOverlay.Apply(this, Config is null ? SessionDefaults.NewConfig() : ConfigLoader.Load(this, Config));
                 proxy = ConfigSettings.ProxyOf(config);
             }
             catch (CaptionException e)
             {
-                ThrowTerminatingError(ErrorRecords.From(e, Proxy?.ToString() ?? "proxy"));
+                ThrowTerminatingError(ErrorRecords.From(e, Config ?? (object?)Proxy ?? "proxy"));
                 return;
             }
 
-            var settings = new CaptionSettings
-            {
-                Proxy = proxy,
-                Model = Model ?? config.Model,
-                ApiKey = ApiKeyTransformationAttribute.Reveal(ApiKey ?? config.ApiKey ?? ApiKeyTransformationAttribute.FromEnvironment()),
-                MaxTokens = Bound(nameof(MaxTokens)) || Config is null ? MaxTokens : config.MaxTokens,
-                UseMaxCompletionTokens = UseMaxCompletionTokens || config.UseMaxCompletionTokens,
-                SystemPrompt = SystemPrompt ?? config.SystemPrompt,
-                Temperature = Bound(nameof(Temperature)) ? Temperature : config.Temperature,
-                ReasoningEffort = ReasoningEffort ?? config.ReasoningEffort,
-                ExtraBody = ConfigSettings.PlainBody(PlainData.From(AdditionalBody) ?? config.ExtraBody),
-                Timeout = TimeSpan.FromSeconds(TimeoutSec),
-                Stream = Bound(nameof(NoStream)) ? !NoStream.IsPresent : config.Stream,
-                MaxAnswerBytes = config.MaxAnswerBytes,
-            };
-            foreach (string url in BaseUrl ?? config.BaseUrl)
+            // What a run would send, with a test's own timeout.
+            CaptionSettings settings = ConfigSettings.ToSettings(config, new PreflightResult { Model = config.Model }, keepHistory: false) with { Timeout = TimeSpan.FromSeconds(TimeoutSec) };
+            foreach (string url in config.BaseUrl)
             {
                 WriteVerbose($"Testing {EndpointUrl.Display(url)}.");
                 EndpointTestResult result = EndpointProbe.TestAsync(settings with { BaseUrl = url }, Cancellation.Token).GetAwaiter().GetResult();
