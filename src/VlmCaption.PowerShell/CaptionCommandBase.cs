@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using System.Security;
 using System.Threading;
 using VlmCaption.Config;
 using VlmCaption.Images;
@@ -23,6 +24,46 @@ namespace VlmCaption.PowerShell
         private protected CaptionProgress Progress => progress ??= new CaptionProgress(this);
 
         private TerminationSignal? termination;
+
+        /// <summary>Overrides base_url: one or several endpoints serving the same model; default $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[]? BaseUrl { get; set; }
+
+        /// <summary>Overrides model; without one, $env:VLMCAPTION_MODEL, else the only model the server lists.</summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(ModelNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? Model { get; set; }
+
+        /// <summary>Overrides api_key; local servers need none.</summary>
+        [Parameter]
+        [ApiKeyTransformation]
+        public SecureString? ApiKey { get; set; }
+
+        /// <summary>Overrides concurrent_batch_size: images in flight at once on each endpoint.</summary>
+        [Parameter]
+        [ValidateRange(1, 256)]
+        public int ThrottleLimit { get; set; }
+
+        /// <summary>Overrides captions_per_image: independent conversations per image.</summary>
+        [Parameter]
+        [ValidateRange(1, CaptionSettings.MaxCaptionsPerImage)]
+        public int Count { get; set; }
+
+        /// <summary>Overrides base_directory: the folder of images, and the tree -Destination mirrors.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? BaseDirectory { get; set; }
+
+        /// <summary>Overrides output_directory: the folder that takes the captions, mirroring the folders under base_directory.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Destination { get; set; }
+
+        /// <summary>Overrides recursive: the images of subfolders too.</summary>
+        [Parameter]
+        public SwitchParameter Recurse { get; set; }
 
         /// <inheritdoc />
         protected override void Dispose(bool disposing)
@@ -164,6 +205,31 @@ namespace VlmCaption.PowerShell
                 throw new PipelineStoppedException();
             }
         }
+
+        /// <summary>A line for the host outside the output: still taken after Ctrl+C, when the output is closed.</summary>
+        private protected void TellHost(string text, bool warning)
+        {
+            try
+            {
+                if (warning)
+                {
+                    Host.UI.WriteWarningLine(text);
+                }
+                else
+                {
+                    Host.UI.WriteLine(text);
+                }
+            }
+            catch (Exception e) when (e is PipelineStoppedException || e is InvalidOperationException || e is NotImplementedException || e is System.IO.IOException || e is System.Management.Automation.Host.HostException)
+            {
+                // A host that takes no more lines once stopped: there is no one left to tell.
+            }
+        }
+
+        /// <summary>True under -WhatIf, typed or from $WhatIfPreference.</summary>
+        private protected bool IsWhatIf() =>
+            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value) && value is SwitchParameter { IsPresent: true })
+            || (!MyInvocation.BoundParameters.ContainsKey("WhatIf") && SessionState.PSVariable.GetValue("WhatIfPreference") is object preference && LanguagePrimitives.IsTrue(preference));
 
         /// <summary>Watches for SIGTERM while a run goes on, so it stops as on Ctrl+C (the batch path, which starts no batch).</summary>
         private protected void WatchTermination() => termination ??= new TerminationSignal();

@@ -9,16 +9,10 @@ namespace VlmCaption.PowerShell
     /// <summary>Reads caption.yaml for the cmdlets: provider paths, warnings to the warning stream, errors as terminating records.</summary>
     internal static class ConfigLoader
     {
-        /// <summary>A CaptionConfig as given, or read from the path given; throws <see cref="CaptionException"/>.</summary>
-        public static CaptionConfig Load(PSCmdlet cmdlet, object config)
+        /// <summary>The caption.yaml at a path the user typed, its warnings written; throws <see cref="CaptionException"/>.</summary>
+        public static CaptionConfig Load(PSCmdlet cmdlet, string file)
         {
-            object value = config is PSObject wrapped ? wrapped.BaseObject : config;
-            if (value is CaptionConfig ready)
-            {
-                return ready;
-            }
-
-            string path = ResolveFile(cmdlet, value.ToString() ?? "");
+            string path = ResolveFile(cmdlet, file);
             CaptionConfig loaded = CaptionConfigReader.Read(path, out IReadOnlyList<string> warnings);
             foreach (string warning in warnings)
             {

@@ -56,15 +56,15 @@ namespace VlmCaption.PowerShell.Commands
 
         /// <summary>A caption.yaml path or object whose post-processing keys apply; the parameters add to or replace them.</summary>
         [Parameter]
-        [ValidateNotNull]
-        public object? Config { get; set; }
+        [ConfigTransformation]
+        public CaptionConfig? Config { get; set; }
 
         /// <inheritdoc />
         protected override void BeginProcessing()
         {
             try
             {
-                CaptionConfig config = ConfigOverlay.Apply(this, Config is null ? new CaptionConfig() : ConfigLoader.Load(this, Config));
+                CaptionConfig config = ConfigOverlay.Apply(this, Config is null ? new CaptionConfig() : ConfigTransformationAttribute.WriteWarnings(this, Config)!);
                 if (Replace is not null)
                 {
                     config.Replacements = config.Replacements.Concat(Replace.Cast<DictionaryEntry>().Select(e => new CaptionReplacement { Pattern = e.Key?.ToString() ?? "", Replacement = e.Value?.ToString() ?? "" })).ToArray();

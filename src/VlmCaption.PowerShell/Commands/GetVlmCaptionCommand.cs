@@ -43,10 +43,6 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
-        /// <summary>Captions the images in the subfolders of folders too.</summary>
-        [Parameter]
-        public SwitchParameter Recurse { get; set; }
-
         /// <summary>Within folders, only images whose names match one of these wildcard patterns.</summary>
         [Parameter]
         [SupportsWildcards]
@@ -58,22 +54,6 @@ namespace VlmCaption.PowerShell.Commands
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[]? Exclude { get; set; }
-
-        /// <summary>The OpenAI-compatible endpoints; several serving the same model share the images. Default: caption.yaml's, else $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string[]? BaseUrl { get; set; }
-
-        /// <summary>The model name; when omitted, caption.yaml's, else $env:VLMCAPTION_MODEL, else the only model the server lists.</summary>
-        [Parameter]
-        [ArgumentCompleter(typeof(ModelNameCompleter))]
-        [ValidateNotNullOrEmpty]
-        public string? Model { get; set; }
-
-        /// <summary>The API key; local servers need none.</summary>
-        [Parameter]
-        [ApiKeyTransformation]
-        public SecureString? ApiKey { get; set; }
 
         /// <summary>The system message.</summary>
         [Parameter]
@@ -125,11 +105,6 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateRange(0, int.MaxValue)]
         public int MaxConsecutiveFailures { get; set; }
 
-        /// <summary>Images in flight at once on each endpoint.</summary>
-        [Parameter]
-        [ValidateRange(1, 256)]
-        public int ThrottleLimit { get; set; }
-
         /// <summary>Retries for connection failures, 408, 429 and 5xx.</summary>
         [Parameter]
         [ValidateRange(0, 100)]
@@ -178,32 +153,17 @@ namespace VlmCaption.PowerShell.Commands
         [CaptionExtensionTransformation]
         public string Extension { get; set; } = Output.CaptionExtension.Default;
 
-        /// <summary>Captions per image: that many independent conversations, each emitted as a result (captions_per_image).</summary>
-        [Parameter]
-        [ValidateRange(1, CaptionSettings.MaxCaptionsPerImage)]
-        public int Count { get; set; }
-
-        /// <summary>The output folder where -SkipExisting and the existing_caption hint look, mirroring -BaseDirectory (output_directory); results carry it to Save-VlmCaption.</summary>
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string? Destination { get; set; }
-
-        /// <summary>The folder whose tree -Destination mirrors (base_directory); the current location by default.</summary>
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string? BaseDirectory { get; set; }
-
         /// <summary>A caption.yaml path or an Import-VlmCaptionConfig object; explicit parameters win over it.</summary>
         [Parameter]
-        [ValidateNotNull]
-        public object? Config { get; set; }
+        [ConfigTransformation]
+        public CaptionConfig? Config { get; set; }
 
         /// <inheritdoc />
         protected override void BeginProcessing()
         {
             try
             {
-                config = Effective(Config is null ? SessionDefaults.NewConfig() : ConfigLoader.Load(this, Config));
+                config = Effective(Config is null ? SessionDefaults.NewConfig() : ConfigTransformationAttribute.WriteWarnings(this, Config)!);
                 globalMetadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
                 rules = Config is null ? null : new PostProcessing(config);
                 placement = CaptionPlacement.For(config);

@@ -73,8 +73,8 @@ namespace VlmCaption.PowerShell.Commands
 
         /// <summary>A caption.yaml path or object: its caption_extension, output_format, output_directory and base_directory say where the captions are; parameters win.</summary>
         [Parameter]
-        [ValidateNotNull]
-        public object? Config { get; set; }
+        [ConfigTransformation]
+        public CaptionConfig? Config { get; set; }
 
         private CaptionPlacement placement = CaptionPlacement.Beside;
         private string extension = CaptionExtension.Default;
@@ -88,7 +88,7 @@ namespace VlmCaption.PowerShell.Commands
         {
             try
             {
-                CaptionConfig? config = Config is null ? null : ConfigLoader.Load(this, Config);
+                CaptionConfig? config = Config is null ? null : ConfigTransformationAttribute.WriteWarnings(this, Config)!;
                 extension = Bound(nameof(Extension)) || config is null ? Extension : config.CaptionExtension;
                 format = Bound(nameof(Format)) || config is null ? Format : config.OutputFormat;
                 placement = ConfigLoader.Placement(this, Destination, BaseDirectory, config);

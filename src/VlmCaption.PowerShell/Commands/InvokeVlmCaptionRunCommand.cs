@@ -41,36 +41,6 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateNotNull]
         public CaptionConfig? Config { get; set; }
 
-        /// <summary>Overrides base_directory.</summary>
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string? BaseDirectory { get; set; }
-
-        /// <summary>Overrides recursive.</summary>
-        [Parameter]
-        public SwitchParameter Recurse { get; set; }
-
-        /// <summary>Overrides base_url: one or several endpoints serving the same model.</summary>
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string[]? BaseUrl { get; set; }
-
-        /// <summary>Overrides model.</summary>
-        [Parameter]
-        [ArgumentCompleter(typeof(ModelNameCompleter))]
-        [ValidateNotNullOrEmpty]
-        public string? Model { get; set; }
-
-        /// <summary>Overrides concurrent_batch_size: images in flight on each endpoint.</summary>
-        [Parameter]
-        [ValidateRange(1, 256)]
-        public int ThrottleLimit { get; set; }
-
-        /// <summary>Overrides api_key.</summary>
-        [Parameter]
-        [ApiKeyTransformation]
-        public SecureString? ApiKey { get; set; }
-
         /// <summary>Caption again even where a caption exists (as -Existing Overwrite, unless -Existing says Append or Prepend).</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -79,16 +49,6 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         [ValidateSet("Skip", "Overwrite", "Append", "Prepend")]
         public string? Existing { get; set; }
-
-        /// <summary>Overrides output_directory: the folder that takes the captions, mirroring the folders under base_directory.</summary>
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string? Destination { get; set; }
-
-        /// <summary>Overrides captions_per_image: independent conversations per image, written one caption per line.</summary>
-        [Parameter]
-        [ValidateRange(1, CaptionSettings.MaxCaptionsPerImage)]
-        public int Count { get; set; }
 
         /// <summary>Overrides shard: "i/n", the part (1 to n) of the images this run takes, for n machines sharing one dataset.</summary>
         [Parameter]
@@ -276,28 +236,5 @@ namespace VlmCaption.PowerShell.Commands
                 WriteSummary();
             }
         }
-
-        private void TellHost(string text, bool warning)
-        {
-            try
-            {
-                if (warning)
-                {
-                    Host.UI.WriteWarningLine(text);
-                }
-                else
-                {
-                    Host.UI.WriteLine(text);
-                }
-            }
-            catch (Exception e) when (e is PipelineStoppedException || e is InvalidOperationException || e is NotImplementedException || e is IOException || e is System.Management.Automation.Host.HostException)
-            {
-                // A host that takes no more lines once stopped: there is no one left to tell.
-            }
-        }
-
-        private bool IsWhatIf() =>
-            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value) && value is SwitchParameter { IsPresent: true })
-            || (!MyInvocation.BoundParameters.ContainsKey("WhatIf") && SessionState.PSVariable.GetValue("WhatIfPreference") is object preference && LanguagePrimitives.IsTrue(preference));
     }
 }

@@ -22,7 +22,7 @@ namespace VlmCaption.PowerShell.Commands
         // a.png): only those can collide, so the dictionary stays small however many captions are saved.
         private readonly Dictionary<string, string> written = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
-        private readonly Dictionary<string, CaptionConfig> loadedConfigs = new Dictionary<string, CaptionConfig>(StringComparer.Ordinal);
+        private readonly HashSet<string> warnedConfigs = new HashSet<string>(StringComparer.Ordinal);
 
         /// <summary>The image whose caption this is, taken exactly as written.</summary>
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -45,7 +45,8 @@ namespace VlmCaption.PowerShell.Commands
 
         /// <summary>A caption.yaml path or object whose prefix, suffix, caption_extension and output_format apply; results made with -Config carry theirs.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
-        public object? Config { get; set; }
+        [ConfigTransformation]
+        public CaptionConfig? Config { get; set; }
 
         /// <summary>Extension of the caption file; "txt" and ".txt" both work.</summary>
         [Parameter]
@@ -324,24 +325,12 @@ namespace VlmCaption.PowerShell.Commands
         }
 
         /// <summary>The configuration a result names: an object as is, a path read once per invocation; none for null or empty.</summary>
-        private CaptionConfig? ConfigOf(object? value)
+        /// <summary>The record's configuration, its reader's warnings written once a pipeline (every row of a CSV names it again).</summary>
+        private CaptionConfig? ConfigOf(CaptionConfig? config)
         {
-            value = value is PSObject wrapped ? wrapped.BaseObject : value;
-            if (value is null || value is CaptionConfig)
+            if (config is not null && warnedConfigs.Add(config.Path ?? ""))
             {
-                return (CaptionConfig?)value;
-            }
-
-            // A path, or what a CSV or Clixml round trip made of a configuration: its ToString, the path.
-            string path = value.ToString() ?? "";
-            if (path.Length == 0)
-            {
-                return null;
-            }
-
-            if (!loadedConfigs.TryGetValue(path, out CaptionConfig? config))
-            {
-                loadedConfigs[path] = config = ConfigLoader.Load(this, path);
+                ConfigTransformationAttribute.WriteWarnings(this, config);
             }
 
             return config;

@@ -64,8 +64,8 @@ namespace VlmCaption.PowerShell.Commands
 
         /// <summary>A caption.yaml path or object whose endpoint, model, key, answer limit, system prompt, temperature, reasoning and extra body are tested; parameters win over it.</summary>
         [Parameter]
-        [ValidateNotNull]
-        public object? Config { get; set; }
+        [ConfigTransformation]
+        public CaptionConfig? Config { get; set; }
 
         /// <summary>Send stream: false, as a run with -NoStream does.</summary>
         [Parameter]
@@ -84,7 +84,7 @@ namespace VlmCaption.PowerShell.Commands
             ProxySettings? proxy;
             try
             {
-                config = ConfigOverlay.Apply(this, Config is null ? SessionDefaults.NewConfig() : ConfigLoader.Load(this, Config));
+                config = ConfigOverlay.Apply(this, Config is null ? SessionDefaults.NewConfig() : ConfigTransformationAttribute.WriteWarnings(this, Config)!);
                 proxy = ConfigSettings.ProxyOf(config);
             }
             catch (CaptionException e)
