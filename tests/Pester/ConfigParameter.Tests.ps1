@@ -1,0 +1,65 @@
+# -Config on every cmdlet is a CaptionConfig, filled by one transformation from whatever a user has at hand.
+BeforeAll {
+    Import-Module $env:VLMCAPTION_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    $server = Start-TestServer
+}
+
+AfterAll {
+    Stop-TestServer $server
+}
+
+Describe '-Config' {
+    BeforeEach {
+        Reset-TestServer $server
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))
+        $yaml = Join-Path $folder 'caption.yaml'
+        Set-Content -LiteralPath $yaml "prompts: [a]`nstrip_phrases: ['The image shows ']`nno_such_key: 1"
+    }
+
+    It 'takes a path, a FileInfo or an Import-VlmCaptionConfig object alike, and its warnings reach the warning stream' -ForEach @(
+        @{ Form = 'path' }, @{ Form = 'FileInfo' }, @{ Form = 'object' }
+    ) {
+        Push-Location $folder
+        try {
+            $given = switch ($Form) {
+                'path' { './caption.yaml' }
+                'FileInfo' { Get-Item -LiteralPath $yaml }
+                'object' { Import-VlmCaptionConfig -LiteralPath $yaml -WarningAction SilentlyContinue }
+            }
+            $edited = [pscustomobject]@{ Caption = 'The image shows a cat' } | Edit-VlmCaption -Config $given -WarningVariable warned -WarningAction SilentlyContinue
+        }
+        finally {
+            Pop-Location
+        }
+
+        $edited.Caption | Should -Be 'a cat'
+        if ($Form -ne 'object') {
+            @($warned | Where-Object { "$_" -like "*unknown key 'no_such_key'*" }).Count | Should -Be 1
+        }
+    }
+
+    It 'fails to bind a file it cannot read, naming the file and line' {
+        Set-Content -LiteralPath $yaml "prompts: [a]`nmax_tokens: many"
+        { Edit-VlmCaption -Config $yaml -InputObject ([pscustomobject]@{ Caption = 'x' }) } | Should -Throw "*caption.yaml line 2*max_tokens*"
+    }
+
+    It 'warns once for a CSV whose every row names the same caption.yaml' {
+        $image = New-TestImage -Server $server -Path (Join-Path $folder 'a.png')
+        $rows = 1..3 | ForEach-Object { [pscustomobject]@{ Path = $image.FullName; Caption = "caption $_"; Config = $yaml; CaptionIndex = $_; CaptionCount = 3 } }
+        $rows | Export-Csv -LiteralPath (Join-Path $folder 'rows.csv')
+        Import-Csv -LiteralPath (Join-Path $folder 'rows.csv') | Save-VlmCaption -WarningVariable warned -WarningAction SilentlyContinue
+        @($warned | Where-Object { "$_" -like "*unknown key 'no_such_key'*" }).Count | Should -Be 1
+        Get-Content -LiteralPath (Join-Path $folder 'a.txt') | Should -Be @('caption 1', 'caption 2', 'caption 3')
+    }
+
+    It 'gives each command its own copy: a result''s configuration changed by a script is not the next command''s' {
+        Set-Content -LiteralPath $yaml "model: test`nprompts: [a]`nprefix: ''"
+        $image = New-TestImage -Server $server -Path (Join-Path $folder 'b.png')
+        $first = Get-VlmCaption -LiteralPath $image.FullName -Config $yaml -BaseUrl $server.BaseUrl
+        $first.Config.Prefix = 'changed, '
+        $second = Get-VlmCaption -LiteralPath $image.FullName -Config $yaml -BaseUrl $server.BaseUrl
+        $second.Config.Prefix | Should -Be ''
+        [object]::ReferenceEquals($first.Config, $second.Config) | Should -BeFalse
+    }
+}
