@@ -19,7 +19,8 @@ namespace VlmCaption.Batch
     /// <see cref="Report"/> as the live path's event, so the writers are the same. Everything lives in
     /// <see cref="BatchFolder"/>: a run started again replays the rounds on disk (no request is made for a round
     /// that is done) and goes on with the first one that is not. Runs on the caller's thread: events are raised there.
-    /// The provider is talked to by <see cref="BatchSubmission"/>; the part files and their names are <see cref="BatchParts"/>'s.
+    /// The provider is talked to by <see cref="BatchSubmission"/>; its answers are read and classified by
+    /// <see cref="BatchAnswerReader"/>; the part files and their names are <see cref="BatchParts"/>'s.
     /// </summary>
     public sealed class BatchRun : IDisposable
     {
@@ -33,6 +34,7 @@ namespace VlmCaption.Batch
         private readonly string shownUrl;
         private int pendingImages;
         private BatchSubmission? submission;
+        private BatchAnswerReader? answerReader;
 
         /// <summary>Opens (and locks) the state folder; throws <see cref="CaptionException"/> when another run holds it or it was started with other settings.</summary>
         public BatchRun(CaptionSettings settings, ImagePreparationOptions imageOptions, string? globalMetadata, BatchOptions options)
@@ -106,7 +108,7 @@ namespace VlmCaption.Batch
         public void Dispose() => folder.Dispose();
 
         /// <summary>The paths of the images the folder lists, for a run that goes on.</summary>
-        public IReadOnlyList<string> ListedImages() => LoadImages().Select(i => i.Path).ToList();
+        public IReadOnlyList<string> ListedImages() => BatchImageList.Read(folder.ImagesFile, options.BaseDirectory).Select(i => i.Path).ToList();
 
         /// <summary>Prepares each image once, on every core, and lists them; a failure stays with its image.</summary>
         public void Prepare(IReadOnlyList<CaptionJob> jobs, CancellationToken cancellationToken)
@@ -186,7 +188,7 @@ namespace VlmCaption.Batch
 
         private BatchRunState RunRounds(BatchAnswers answers, CancellationToken cancellationToken)
         {
-            List<BatchImage> images = LoadImages();
+            List<BatchImage> images = BatchImageList.Read(folder.ImagesFile, options.BaseDirectory);
             HashSet<int> reported = folder.ReadReported();
             var byImage = new Dictionary<int, List<BatchConversation>>();
             var conversations = new List<BatchConversation>();
@@ -241,7 +243,7 @@ namespace VlmCaption.Batch
                         return BatchRunState.Waiting;
                     }
 
-                    Apply(parts, targets, quirks, sent);
+                    Answers().Apply(parts, targets, quirks, sent);
                     fruitless = targets.Any(t => t.TurnCount == round || t.Error is not null) ? 0 : fruitless + 1;
                 }
 
@@ -290,6 +292,8 @@ namespace VlmCaption.Batch
         }
 
         // Made when first needed, with the callbacks the caller has set by then.
+        private BatchAnswerReader Answers() => answerReader ??= new BatchAnswerReader(settings, shownUrl) { Verbose = Verbose, Warning = Warning };
+
         private BatchSubmission Submission() => submission ??= new BatchSubmission(service!, settings, options, shownUrl) { Verbose = Verbose, Warning = Warning, Progress = Progress };
 
         /// <summary>-BatchFiles: true when every part has its output beside it; else says what to run.</summary>
@@ -310,125 +314,6 @@ namespace VlmCaption.Batch
             string commands = string.Join(Environment.NewLine, missing.Select(p => $"  python -m vllm.entrypoints.openai.run_batch -i '{p}' -o '{BatchParts.OutputPath(p)}' --model '{settings.Model}'"));
             Warning?.Invoke($"{where}: {missing.Count} request file(s) wait to be run. Run each with vLLM (or upload it to a batch API and save the output file as shown), then run this command again:{Environment.NewLine}{commands}");
             return false;
-        }
-
-        /// <summary>Hands each answer of an attempt to its conversation; what is missing or may pass on a new try waits for the next attempt.</summary>
-        private void Apply(IReadOnlyList<string> parts, List<BatchConversation> targets, EndpointQuirks quirks, EndpointQuirks sent)
-        {
-            var byId = targets.Where(t => !t.Done).ToDictionary(t => t.CustomId, StringComparer.Ordinal);
-            var answered = new HashSet<string>(StringComparer.Ordinal);
-            long maxLine = settings.MaxAnswerBytes + (1 << 20);
-            foreach (string part in parts)
-            {
-                string finished = BatchFolder.ReadText(BatchParts.Finished(part), 1 << 20) ?? "";
-                if (finished.StartsWith("failed", StringComparison.Ordinal))
-                {
-                    string reason = finished.Substring("failed".Length).Trim();
-                    foreach (string id in BatchParts.IdsOf(part).Where(byId.ContainsKey))
-                    {
-                        byId[id].LastTransient = new CaptionException("BatchFailed", CaptionErrorCategory.InvalidResult, $"The batch holding the request for '{byId[id].Image.Path}' failed: {(reason.Length > 0 ? reason : "no reason given")}.");
-                    }
-
-                    continue;
-                }
-
-                var sentHere = new HashSet<string>(BatchParts.IdsOf(part), StringComparer.Ordinal);
-                int foreign = 0;
-                foreach (string file in new[] { BatchParts.OutputPath(part), BatchParts.ErrorsPath(part) }.Where(File.Exists))
-                {
-                    foreach (BatchOutcome outcome in BatchOutput.Read(file, maxLine, problem => Warning?.Invoke($"In the batch output, {problem}.")))
-                    {
-                        // Only answers to requests this part sent: an output file of another run or dataset matches none.
-                        if (!sentHere.Contains(outcome.CustomId))
-                        {
-                            foreign++;
-                        }
-                        else if (byId.TryGetValue(outcome.CustomId, out BatchConversation? conversation) && answered.Add(outcome.CustomId))
-                        {
-                            Take(conversation, outcome, quirks, sent);
-                        }
-                    }
-                }
-
-                if (foreign > 0)
-                {
-                    Warning?.Invoke($"The output of '{Path.GetFileName(part)}' has {foreign} line(s) answering requests it did not send (another run's or dataset's output?); they were passed over, and what it sent is sent again.");
-                }
-            }
-
-            foreach (KeyValuePair<string, BatchConversation> missing in byId.Where(p => !answered.Contains(p.Key) && p.Value.LastTransient is null))
-            {
-                missing.Value.LastTransient = new CaptionException("BatchAnswerMissing", CaptionErrorCategory.ProtocolError, $"The batch output has no answer for '{missing.Value.Image.Path}' ({missing.Key}).");
-            }
-        }
-
-        /// <summary>One answer, read as the live path reads a response; a refusal naming a field to change changes it for what follows.</summary>
-        private void Take(BatchConversation conversation, BatchOutcome outcome, EndpointQuirks quirks, EndpointQuirks sent)
-        {
-            string path = conversation.Image.Path;
-            Action<string> log = text => Verbose?.Invoke($"{Path.GetFileName(path)}: {text}");
-            if (outcome.Status is >= 200 and < 300 && outcome.Body is byte[] body)
-            {
-                try
-                {
-                    conversation.Answer(ChatAnswer.Parse(body), sent.MaxTokens, log);
-                }
-                catch (CaptionException e)
-                {
-                    conversation.Error = e;
-                }
-                catch (ServerErrorAnswer e)
-                {
-                    conversation.Error = ServerFailure.FromAnswer(outcome.Status, "", ServerError.Describe(e.Message, settings.ApiKey).TrimEnd('.') + outcome.RequestIdNote, shownUrl);
-                }
-                catch (FormatException e)
-                {
-                    conversation.Error = new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"The batch answer for '{path}' is not a chat completion: {e.Message}", e);
-                }
-
-                return;
-            }
-
-            if (outcome.Status > 0)
-            {
-                string said = outcome.Body is byte[] error ? ServerError.Describe(ServerError.ReadMessage(error), settings.ApiKey) : outcome.ErrorMessage;
-                string text = said.TrimEnd('.') + outcome.RequestIdNote;
-                if (RequestAdjustment.Read(outcome.Status, said, sent) is RequestAdjustment.Change change)
-                {
-                    if (quirks.Apply(change))
-                    {
-                        Warning?.Invoke($"{shownUrl} refused the request ({text.TrimEnd('.')}); it is sent {change.Description} from now on.");
-                    }
-
-                    conversation.LastTransient = ServerFailure.FromAnswer(outcome.Status, "", text, shownUrl);
-                    return;
-                }
-
-                CaptionException failure = ServerFailure.FromAnswer(outcome.Status, "", text, shownUrl);
-                if (RetryDelay.IsTransientStatus(outcome.Status) && !failure.SameForEveryImage)
-                {
-                    conversation.LastTransient = failure;
-                }
-                else
-                {
-                    conversation.Error = failure;
-                }
-
-                return;
-            }
-
-            if (outcome.ErrorCode == BatchOutcome.TooLarge)
-            {
-                conversation.Error = new CaptionException("AnswerTooLarge", CaptionErrorCategory.LimitsExceeded, $"The batch answer for '{path}' is too large: {outcome.ErrorMessage} (max_answer_bytes); it was not read.");
-            }
-            else if (outcome.ErrorCode is "batch_expired" or "batch_cancelled")
-            {
-                conversation.LastTransient = new CaptionException(outcome.ErrorCode == "batch_expired" ? "BatchExpired" : "BatchCancelled", CaptionErrorCategory.OperationTimeout, $"The batch holding the request for '{path}' {(outcome.ErrorCode == "batch_expired" ? "expired" : "was cancelled")} before it ran: {outcome.ErrorMessage}");
-            }
-            else
-            {
-                conversation.Error = new CaptionException("BatchRequestFailed", CaptionErrorCategory.ProtocolError, $"The batch could not run the request for '{path}': {(outcome.ErrorCode.Length > 0 ? outcome.ErrorCode + ": " : "")}{outcome.ErrorMessage.TrimEnd('.')}{outcome.RequestIdNote}.");
-            }
         }
 
         /// <summary>Reports, in image order, each image whose conversations have all ended and that no run has reported yet.</summary>
@@ -495,65 +380,6 @@ namespace VlmCaption.Batch
 
             return CaptionEvent.Completed(results, history);
         }
-
-        /// <summary>
-        /// The images the folder lists. The list is untrusted input like the rest of the folder: each must be a whole
-        /// path under base_directory (a caption is written beside it), numbered once, and the file and its lines
-        /// within bounds; anything else stops the run before it writes.
-        /// </summary>
-        private List<BatchImage> LoadImages()
-        {
-            string path = folder.ImagesFile;
-            if (RegularFile.Check(path, long.MaxValue) != RegularFile.Kind.Readable)
-            {
-                throw BatchFolder.Invalid(path, "is missing, empty or not a regular file");
-            }
-
-            var images = new List<BatchImage>();
-            var numbers = new HashSet<int>();
-            string root = options.BaseDirectory.Length == 0 ? "" : Path.GetFullPath(options.BaseDirectory).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            int number = 0;
-            while (BatchOutput.ReadLine(stream, MaxImageLineBytes, out byte[]? bytes, out bool tooLong))
-            {
-                number++;
-                if (bytes!.Length == 0 && !tooLong)
-                {
-                    continue;
-                }
-
-                BatchImage image;
-                try
-                {
-                    image = tooLong ? throw new FormatException("too long") : BatchImage.FromLine(System.Text.Encoding.UTF8.GetString(bytes));
-                }
-                catch (Exception e) when (e is JsonException || e is FormatException || e is InvalidOperationException || e is KeyNotFoundException)
-                {
-                    throw BatchFolder.Invalid(path, $"line {number} is not an image this module listed");
-                }
-
-                if (root.Length > 0 && !InsideRoot(image.Path, root))
-                {
-                    throw BatchFolder.Invalid(path, $"line {number} lists '{image.Path}', which is not under base_directory '{options.BaseDirectory}'; a caption is written beside each listed image");
-                }
-
-                if (image.Number != images.Count + 1 || !numbers.Add(image.Number))
-                {
-                    throw BatchFolder.Invalid(path, $"line {number} is image {image.Number}, not image {images.Count + 1}");
-                }
-
-                images.Add(image);
-            }
-
-            return images;
-        }
-
-        // An image's line holds its path and hints; hints are bounded where they are read, well below this.
-        private const int MaxImageLineBytes = 16 << 20;
-
-        private static bool InsideRoot(string path, string root) =>
-            Path.IsPathRooted(path) && string.Equals(Path.GetFullPath(path), path, StringComparison.Ordinal)
-            && path.StartsWith(root, Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
 
         /// <summary>What the requests are built from, so a run that goes on with other settings is caught before it mixes two.</summary>
         private string Fingerprint()

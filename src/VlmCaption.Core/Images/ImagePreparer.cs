@@ -110,29 +110,9 @@ namespace VlmCaption.Images
                 throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' is {stream.Length / 1048576.0:0.##} MB, over the {cap / 1048576.0:0.##} MB sent untouched (-MaxImageBytes). Let VlmCaption scale it down (-MaxImageSize above 0), or raise -MaxImageBytes for a server that takes more.");
             }
 
-            byte[] data = ReadAll(stream);
+            byte[] data = ImageBytes.ReadAll(stream);
             IImageInfo? info = TryIdentify(new MemoryStream(data, writable: false), out _);
-            return new PreparedImage(data, sniffed, info?.Width ?? 0, info?.Height ?? 0) { Note = PassThroughNote(sniffed) }.WithOriginal(info?.Width ?? 0, info?.Height ?? 0);
-        }
-
-        // The formats this build decodes: a file that starts as one of them and still cannot be read is damaged.
-        private static readonly string[] Decodable = { "image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff" };
-
-        /// <summary>Why a file could not be decoded, in the words that lead to a fix: damaged, misnamed, or a format this build lacks.</summary>
-        private static string WhyNotDecoded(string path, string? sniffed)
-        {
-            string named = Path.GetExtension(path).TrimStart('.').ToUpperInvariant();
-            if (sniffed is null)
-            {
-                return $"is not an image VlmCaption can read: its first bytes are none of JPEG, PNG, GIF, WebP, BMP or TIFF{(named.Length > 0 ? $", though its name says {named}" : "")}. It is damaged, or not an image despite its name.";
-            }
-
-            if (Array.IndexOf(Decodable, sniffed) >= 0)
-            {
-                return $"starts as {sniffed} but cannot be decoded: the file is damaged (cut short or corrupted). Open it in an image viewer, or replace it.";
-            }
-
-            return $"is {sniffed}, which this build cannot decode. Use -MaxImageSize 0 to send the file untouched to a server that reads it.";
+            return new PreparedImage(data, sniffed, info?.Width ?? 0, info?.Height ?? 0) { Note = ImageBytes.PassThroughNote(sniffed) }.WithOriginal(info?.Width ?? 0, info?.Height ?? 0);
         }
 
         private PreparedImage Reencode(string path, FileStream stream, string? sniffed)
@@ -140,7 +120,7 @@ namespace VlmCaption.Images
             IImageInfo? info = TryIdentify(stream, out IImageFormat? format);
             if (info is null || format is null)
             {
-                throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' {WhyNotDecoded(path, sniffed)}");
+                throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' {ImageBytes.WhyNotDecoded(path, sniffed)}");
             }
 
             long pixels = (long)info.Width * info.Height;
@@ -153,7 +133,7 @@ namespace VlmCaption.Images
             {
                 // Already what would be sent: the file's own bytes, with no decode, no loss and no growth.
                 stream.Position = 0;
-                return new PreparedImage(ReadAll(stream), format.DefaultMimeType, info.Width, info.Height).WithOriginal(info.Width, info.Height);
+                return new PreparedImage(ImageBytes.ReadAll(stream), format.DefaultMimeType, info.Width, info.Height).WithOriginal(info.Width, info.Height);
             }
 
             // Decoding to three bytes a pixel saves a quarter of the memory where there can be no alpha;
@@ -207,7 +187,7 @@ namespace VlmCaption.Images
                 working.Metadata.ExifProfile = null;
                 working.Metadata.IccProfile = null;
                 working.Metadata.XmpProfile = null;
-                PreparedImage prepared = HasTransparency(working) ? FitPng((Image<Rgba32>)(object)working, path) : FitJpeg(working, path, null);
+                PreparedImage prepared = ImageBytes.HasTransparency(working) ? FitPng((Image<Rgba32>)(object)working, path) : FitJpeg(working, path, null);
                 return prepared.WithOriginal(originalWidth, originalHeight);
             }
             finally
@@ -232,7 +212,7 @@ namespace VlmCaption.Images
             int scale = ReducedScale(Math.Max(info.Width, info.Height));
             if (typeof(TPixel) == typeof(Rgb24) && format.Name == "JPEG" && scale > 1 && stream.Length <= MaxScaledDecodeBytes)
             {
-                byte[] data = ReadAll(stream);
+                byte[] data = ImageBytes.ReadAll(stream);
                 Image<Rgb24>? scaled = ScaledJpegDecoder.TryDecode(data, scale, configuration, options.MaxPixels);
                 if (scaled is not null)
                 {
@@ -335,24 +315,6 @@ namespace VlmCaption.Images
                 : tail[0] == (byte)'I' && tail[1] == (byte)'E' && tail[2] == (byte)'N' && tail[3] == (byte)'D';
         }
 
-        private static byte[] ReadAll(FileStream stream)
-        {
-            var data = new byte[stream.Length];
-            int offset = 0;
-            while (offset < data.Length)
-            {
-                int read = stream.Read(data, offset, data.Length - offset);
-                if (read == 0)
-                {
-                    throw new IOException("the file became shorter while it was read");
-                }
-
-                offset += read;
-            }
-
-            return data;
-        }
-
         /// <summary>A JPEG within the byte cap: the set quality, then lower qualities, then smaller sizes.</summary>
         private PreparedImage FitJpeg<TPixel>(Image<TPixel> image, string path, string? note)
             where TPixel : unmanaged, IPixel<TPixel>
@@ -412,42 +374,6 @@ namespace VlmCaption.Images
 
         private CaptionException TooLargeEncoded(string path, int width, int height) =>
             new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' stays over the byte cap of {options.MaxImageBytes} bytes even as a {width}x{height} JPEG; raise -MaxImageBytes.");
-
-        /// <summary>A warning for a format sent untouched that the common servers do not read; null when they all do.</summary>
-        private static string? PassThroughNote(string mediaType) => mediaType switch
-        {
-            "image/jpeg" or "image/png" or "image/gif" => null,
-
-            // llama.cpp decodes with stb_image, which has no WebP; Ollama converts WebP itself (llm/llama_server.go).
-            "image/webp" => "WebP is sent untouched (-MaxImageSize 0); llama.cpp's server cannot read it. Let VlmCaption re-encode (-MaxImageSize above 0) if captions come back wrong.",
-            _ => $"{mediaType} is sent untouched (-MaxImageSize 0), but Ollama, llama.cpp, OpenAI, Anthropic and Gemini read only JPEG, PNG, WebP and GIF; such a server will refuse it or not see it. Let VlmCaption re-encode (-MaxImageSize above 0).",
-        };
-
-        private static bool HasTransparency<TPixel>(Image<TPixel> image)
-            where TPixel : unmanaged, IPixel<TPixel>
-        {
-            if (image is not Image<Rgba32> rgba)
-            {
-                return false;
-            }
-
-            bool found = false;
-            rgba.ProcessPixelRows(rows =>
-            {
-                for (int y = 0; y < rows.Height && !found; y++)
-                {
-                    foreach (Rgba32 pixel in rows.GetRowSpan(y))
-                    {
-                        if (pixel.A != 255)
-                        {
-                            found = true;
-                            break;
-                        }
-                    }
-                }
-            });
-            return found;
-        }
 
         private IImageInfo? TryIdentify(Stream stream, out IImageFormat? format)
         {

@@ -119,7 +119,8 @@ namespace VlmCaption.Transport
                 if (outcome.Failure is null)
                 {
                     // The server refused: change what it refused and send again at once, or wait while it loads.
-                    if (adjustments < MaxAdjustments && Adjust(outcome, sent))
+                    RefusalVerdict verdict = RefusalVerdict.Read(outcome.Status, outcome.Reason, outcome.ServerText, sent, ShownUrl, ModelListed);
+                    if (adjustments < MaxAdjustments && verdict.Change is RequestAdjustment.Change change && Adjust(change, outcome.ServerText, sent))
                     {
                         adjustments++;
                         continue;
@@ -130,8 +131,9 @@ namespace VlmCaption.Transport
                         continue;
                     }
 
-                    outcome.Failure = ServerFailure.FromAnswer(outcome.Status, outcome.Reason, outcome.ServerText, ShownUrl, ModelListed);
-                    outcome.Transient = RetryDelay.IsTransientStatus(outcome.Status) && !outcome.Failure.SameForEveryImage;
+                    // A change that was already made, or one too many, is no reason to send the same again.
+                    outcome.Failure = verdict.Failure;
+                    outcome.Transient = verdict.Change is null && verdict.Transient;
                 }
 
                 if (!outcome.Transient || attempt >= settings.MaxRetries)
@@ -236,17 +238,12 @@ namespace VlmCaption.Transport
             return false;
         }
 
-        /// <summary>Changes the request for a refusal that names what to change; true when the next request differs.</summary>
-        private bool Adjust(Attempt refusal, EndpointQuirks sent)
+        /// <summary>Changes the endpoint's requests as a refusal asks; true when the next request differs.</summary>
+        private bool Adjust(RequestAdjustment.Change change, string serverText, EndpointQuirks sent)
         {
-            if (RequestAdjustment.Read(refusal.Status, refusal.ServerText, sent) is not RequestAdjustment.Change change)
-            {
-                return false;
-            }
-
             if (Quirks.Apply(change))
             {
-                Notice?.Invoke($"{ShownUrl} refused the request ({refusal.ServerText.TrimEnd('.')}); it is sent {change.Description} from now on.");
+                Notice?.Invoke(RefusalVerdict.Changed(ShownUrl, serverText, change));
             }
 
             return !Quirks.Snapshot().SameRequestAs(sent);
