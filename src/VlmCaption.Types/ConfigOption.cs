@@ -24,7 +24,7 @@ namespace VlmCaption
 
         /// <summary>
         /// The name of the property that holds the key's value, on <see cref="CaptionConfig"/> and on any settings
-        /// object that takes it: the key in Pascal case (max_image_bytes, MaxImageBytes).
+        /// object that takes it: the key in Pascal case (max_tokens, MaxTokens).
         /// </summary>
         public string Property { get; }
 
