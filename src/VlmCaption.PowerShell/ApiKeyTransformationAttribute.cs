@@ -1,7 +1,4 @@
-using System;
-using System.Management.Automation;
 using System.Net;
-using System.Security;
 
 namespace VlmCaption.PowerShell
 {

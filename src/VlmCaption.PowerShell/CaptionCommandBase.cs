@@ -1,10 +1,4 @@
-using System;
-using System.Collections.Generic;
-using System.Management.Automation;
-using System.Security;
 using System.Threading;
-using VlmCaption.Config;
-using VlmCaption.Images;
 
 namespace VlmCaption.PowerShell
 {
@@ -13,7 +7,7 @@ namespace VlmCaption.PowerShell
     /// the batch has a free slot, and turns every event the workers post into output, errors and progress here,
     /// on the only thread allowed to write them. Ctrl+C cancels the requests in flight.
     /// </summary>
-    public abstract class CaptionCommandBase : EndpointCommandBase
+    public abstract class CaptionCommandBase : RequestCommandBase
     {
         private CaptionBatch? batch;
         private CircuitBreaker breaker = new CircuitBreaker(0);
@@ -35,11 +29,6 @@ namespace VlmCaption.PowerShell
         [ArgumentCompleter(typeof(ModelNameCompleter))]
         [ValidateNotNullOrEmpty]
         public string? Model { get; set; }
-
-        /// <summary>Overrides api_key; local servers need none.</summary>
-        [Parameter]
-        [ApiKeyTransformation]
-        public SecureString? ApiKey { get; set; }
 
         /// <summary>Overrides concurrent_batch_size: images in flight at once on each endpoint.</summary>
         [Parameter]
@@ -184,7 +173,6 @@ namespace VlmCaption.PowerShell
             WriteError(ErrorRecords.From(failed.Error!, failed.Path));
             Progress.Failed(failed.Path);
         }
-
 
         private CaptionEvent TakeNext()
         {

@@ -1,7 +1,3 @@
-using System;
-using System.Management.Automation;
-using VlmCaption.Output;
-
 namespace VlmCaption.PowerShell
 {
     /// <summary>Lets -Extension take "txt" as well as ".txt", and refuses image and sidecar extensions before anything runs.</summary>

@@ -1,7 +1,4 @@
-using System.Collections.Generic;
-using System.Management.Automation;
 using Microsoft.PowerShell.Commands;
-using VlmCaption.Config;
 using VlmCaption.Hints;
 
 namespace VlmCaption.PowerShell

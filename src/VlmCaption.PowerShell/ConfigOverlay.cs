@@ -1,9 +1,3 @@
-using System;
-using System.Collections;
-using System.Linq;
-using System.Management.Automation;
-using System.Security;
-
 namespace VlmCaption.PowerShell
 {
     /// <summary>

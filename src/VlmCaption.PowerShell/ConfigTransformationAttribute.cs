@@ -1,10 +1,5 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using Microsoft.PowerShell.Commands;
-using VlmCaption.Config;
 
 namespace VlmCaption.PowerShell
 {

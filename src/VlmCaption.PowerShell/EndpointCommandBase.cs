@@ -1,5 +1,3 @@
-using System;
-using System.Management.Automation;
 using System.Threading;
 
 namespace VlmCaption.PowerShell
@@ -13,6 +11,20 @@ namespace VlmCaption.PowerShell
     {
         /// <summary>Cancelled by StopProcessing (Ctrl+C).</summary>
         private protected CancellationTokenSource Cancellation { get; } = new CancellationTokenSource();
+
+        /// <summary>
+        /// Overrides timeout_sec where a run reads it: the longest silence allowed in one request, in seconds (the
+        /// whole answer without streaming). Test-VlmEndpoint and Get-VlmModel, which read no caption.yaml key for
+        /// it, wait 120 and 30 seconds unless told.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int TimeoutSec { get; set; }
+
+        /// <summary>Overrides api_key: a SecureString (from Get-Secret) or text; local servers need none. Without one, $env:VLMCAPTION_API_KEY.</summary>
+        [Parameter]
+        [ApiKeyTransformation]
+        public SecureString? ApiKey { get; set; }
 
         /// <summary>Overrides proxy: the proxy every request goes through (http://proxy.example:3128); without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.</summary>
         [Parameter]

@@ -1,6 +1,3 @@
-using System;
-using System.Management.Automation;
-
 namespace VlmCaption.PowerShell
 {
     /// <summary>Builds PowerShell error records from engine failures.</summary>

@@ -1,5 +1,3 @@
-using System.Management.Automation;
-
 namespace VlmCaption.PowerShell
 {
     /// <summary>Emits written files the way Get-Item does, with PSPath, so they pipe into Get-Content or Remove-Item.</summary>

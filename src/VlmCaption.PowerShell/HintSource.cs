@@ -1,5 +1,3 @@
-using System.Management.Automation;
-
 namespace VlmCaption
 {
     /// <summary>A source of per-image hint text: built in, a script block, or a script file.</summary>

@@ -1,7 +1,3 @@
-using System;
-using System.Collections;
-using System.Collections.Generic;
-using System.Management.Automation;
 using VlmCaption.Hints;
 
 namespace VlmCaption.PowerShell

@@ -1,9 +1,4 @@
-using System.Collections.Generic;
-using System.Linq;
-using System.IO;
-using System.Management.Automation;
 using Microsoft.PowerShell.Commands;
-using VlmCaption.Images;
 
 namespace VlmCaption.PowerShell
 {

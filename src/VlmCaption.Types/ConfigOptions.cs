@@ -25,10 +25,10 @@ namespace VlmCaption
             new ConfigOption("proxy", "text", "''", "a proxy for every request (http://proxy.example:3128); empty: HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment") { Parameter = "Proxy", Commands = new[] { Get, Invoke, Test, Models } },
             Boolean("proxy_use_default_credentials", false, "authenticate to the proxy as the current user", "ProxyUseDefaultCredentials", Get, Invoke, Test, Models),
             new ConfigOption("model", "text", "$env:VLMCAPTION_MODEL, else ''", "the model name; empty: the only one the server lists") { Parameter = "Model", Commands = new[] { Get, Invoke, Test } },
-            Integer("max_tokens", 4096, 1, int.MaxValue, "the answer limit, sent with every request", "MaxTokens", Get, Test),
-            Boolean("use_max_completion_tokens", false, "send max_completion_tokens instead of max_tokens", "UseMaxCompletionTokens", Get, Test),
+            Integer("max_tokens", 4096, 1, int.MaxValue, "the answer limit, sent with every request", "MaxTokens", Get, Invoke, Test),
+            Boolean("use_max_completion_tokens", false, "send max_completion_tokens instead of max_tokens", "UseMaxCompletionTokens", Get, Invoke, Test),
             Integer("concurrent_batch_size", 1, 1, 256, "images in flight on each endpoint", "ThrottleLimit", Get, Invoke),
-            new ConfigOption("system_prompt", "text", "''", "the system message") { Default = "", Parameter = "SystemPrompt", Commands = new[] { Get, Test } },
+            new ConfigOption("system_prompt", "text", "''", "the system message") { Default = "", Parameter = "SystemPrompt", Commands = new[] { Get, Invoke, Test } },
             new ConfigOption("global_metadata_file", "path", "''", "a text file placed before the system prompt (read as UTF-8)") { Parameter = "GlobalMetadataPath", Commands = new[] { Get } },
             new ConfigOption("prompts", "list", "(required)", "the chain of prompts; the last answer is the caption") { Parameter = "Prompt", Commands = new[] { Get } },
             new ConfigOption("retry_rules", "list", "[]", "rules of rule_name, phrases and rejection_note"),
@@ -63,15 +63,15 @@ namespace VlmCaption
             // 3.75 MB of image is 5 000 000 characters of base64, under Anthropic's 5 MB measured on the base64
             // (anthropics/claude-code#19631), and so under OpenAI's 20 MB and every local server's limit.
             Integer("max_image_bytes", 3_750_000, 10_000, 1L << 30, "the largest encoded image sent; larger ones are encoded again smaller", "MaxImageBytes", Get),
-            Integer("timeout_sec", 300, 1, 86400, "the longest silence in one request, in seconds (the whole answer with stream: false)", "TimeoutSec", Get),
+            Integer("timeout_sec", 300, 1, 86400, "the longest silence in one request, in seconds (the whole answer with stream: false)", "TimeoutSec", Get, Invoke),
             Integer("max_request_sec", 3600, 1, 604800, "the longest one request may take in all", "MaxRequestSec", Get),
             Boolean("stream", true, "read answers as they are written; false for servers that mishandle streaming (-NoStream)"),
             Integer("max_answer_bytes", 8L * 1024 * 1024, 1024, 1L << 30, "the most answer text read; a longer answer fails with AnswerTooLarge", "MaxAnswerBytes", Get),
             Integer("max_retries", 3, 0, 100, "retries of a failed request", "MaxRetries", Get),
             Integer("max_consecutive_failures", 5, 0, int.MaxValue, "endpoint failures in a row that stop the run; 0 never stops", "MaxConsecutiveFailures", Get),
-            new ConfigOption("temperature", "number", "(none)", "the sampling temperature, sent only when set") { Minimum = 0, Maximum = 2, Parameter = "Temperature", Commands = new[] { Get, Test } },
-            new ConfigOption("reasoning_effort", "choice", "(none)", "none, minimal, low, medium or high, sent as reasoning_effort") { Choices = new[] { "none", "minimal", "low", "medium", "high" }, Parameter = "ReasoningEffort", Commands = new[] { Get, Test } },
-            new ConfigOption("extra_body", "mapping", "(none)", "a mapping merged into every request body, such as chat_template_kwargs: {enable_thinking: false}") { Parameter = "AdditionalBody", Commands = new[] { Get, Test } },
+            new ConfigOption("temperature", "number", "(none)", "the sampling temperature, sent only when set") { Minimum = 0, Maximum = 2, Parameter = "Temperature", Commands = new[] { Get, Invoke, Test } },
+            new ConfigOption("reasoning_effort", "choice", "(none)", "none, minimal, low, medium or high, sent as reasoning_effort") { Choices = new[] { "none", "minimal", "low", "medium", "high" }, Parameter = "ReasoningEffort", Commands = new[] { Get, Invoke, Test } },
+            new ConfigOption("extra_body", "mapping", "(none)", "a mapping merged into every request body, such as chat_template_kwargs: {enable_thinking: false}") { Parameter = "AdditionalBody", Commands = new[] { Get, Invoke, Test } },
             new ConfigOption("chat_history_dir", "path", "''", "where the last image's conversation is kept, one file per turn, without image data"),
         };
 

@@ -62,4 +62,19 @@ Describe '-Config' {
         $second.Config.Prefix | Should -Be ''
         [object]::ReferenceEquals($first.Config, $second.Config) | Should -BeFalse
     }
+
+    It 'lets Invoke-VlmCaptionRun override the request settings Get-VlmCaption and Test-VlmEndpoint take, over caption.yaml' {
+        $images = New-Item -ItemType Directory -Path (Join-Path $folder 'images')
+        New-TestImage -Server $server -Path (Join-Path $images 'a.png') | Out-Null
+        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [Describe it.]`nbase_directory: images`nmax_tokens: 900`nsystem_prompt: From the file.`nstream: true"
+        $summary = Invoke-VlmCaptionRun -ConfigPath $yaml -MaxTokens 77 -Temperature 0.3 -SystemPrompt 'From the command line.' -ReasoningEffort LOW -AdditionalBody @{ top_p = 0.5 } -NoStream -TimeoutSec 30
+        $summary.Succeeded | Should -Be 1
+        $body = (Get-TestServerRequest $server)[-1].body
+        $body.max_tokens | Should -Be 77
+        $body.temperature | Should -Be 0.3
+        $body.reasoning_effort | Should -BeExactly 'low'
+        $body.top_p | Should -Be 0.5
+        $body.stream | Should -Not -BeTrue
+        $body.messages[0].content | Should -Be 'From the command line.'
+    }
 }

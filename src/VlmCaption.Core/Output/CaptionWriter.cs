@@ -56,7 +56,8 @@ namespace VlmCaption.Output
         /// Writes <paramref name="captions"/> of <paramref name="image"/> to <paramref name="target"/> (by default
         /// <see cref="Target"/>). <paramref name="existing"/> (append, prepend) keeps what the file holds on lines of its
         /// own; otherwise a file that exists is replaced only when <paramref name="overwrite"/>. Jsonl lines name
-        /// <paramref name="model"/> and <paramref name="promptField"/>. Throws <see cref="CaptionException"/>.
+        /// <paramref name="model"/> and <paramref name="promptField"/>, and are added to a file that has a line of that
+        /// model and prompts only when <paramref name="overwrite"/>. Throws <see cref="CaptionException"/> (CaptionExists).
         /// </summary>
         public void Write(string image, IReadOnlyList<string> captions, string? existing, bool overwrite, string model, string promptField, string? target = null)
         {
@@ -64,7 +65,13 @@ namespace VlmCaption.Output
             placement.EnsureFolder(target);
             if (Jsonl)
             {
-                JsonlCaptionFile.Append(placement.Mirror(image), captions, model, promptField);
+                string mirrored = placement.Mirror(image);
+                if (!overwrite && JsonlCaptionFile.HasCaption(mirrored, model, promptField))
+                {
+                    throw new CaptionException("CaptionExists", CaptionErrorCategory.WriteError, $"'{JsonlCaptionFile.PathFor(mirrored)}' already has a caption by '{model}' for these prompts. Use -Force to add another.");
+                }
+
+                JsonlCaptionFile.Append(mirrored, captions, model, promptField);
                 return;
             }
 

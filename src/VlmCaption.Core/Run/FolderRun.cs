@@ -131,7 +131,7 @@ namespace VlmCaption.Run
         /// </summary>
         public IEnumerable<string> ImagesToCaption(IReadOnlyList<string> images, string action, bool claim)
         {
-            var owners = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            var owners = new CaptionOwners();
             string? folderOfOwners = null;
             claims = claim && Config.SkipIfCaptionExists && !Force && !WhatIf ? new CaptionClaims() : null;
             foreach (string image in images)
@@ -326,16 +326,14 @@ namespace VlmCaption.Run
         private void ReleaseClaim(string image) => claims?.Release(Placement.Mirror(image));
 
         /// <summary>For txt output, the first image of a caption file owns it; a same-stem sibling (a.jpg, a.png) fails instead of overwriting.</summary>
-        private bool OwnsCaptionPath(string image, Dictionary<string, string> owners)
+        private bool OwnsCaptionPath(string image, CaptionOwners owners)
         {
-            string target = Placement.CaptionPath(image, Config.CaptionExtension);
-            if (owners.TryGetValue(target, out string? owner))
+            if (owners.Claim(image, Placement.CaptionPath(image, Config.CaptionExtension)) is CaptionException conflict)
             {
-                Failed(image, new CaptionException("CaptionPathConflict", CaptionErrorCategory.WriteError, $"'{image}' and '{owner}' would both write '{target}'; '{image}' was not captioned. Rename one of them."));
+                Failed(image, conflict);
                 return false;
             }
 
-            owners[target] = image;
             return true;
         }
 

@@ -1,8 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Management.Automation;
-using VlmCaption.Output;
 using VlmCaption.Output.Datasets;
 
 namespace VlmCaption.PowerShell.Commands
@@ -15,24 +10,9 @@ namespace VlmCaption.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsData.Export, "VlmDataset", SupportsShouldProcess = true)]
     [OutputType(typeof(FileInfo))]
-    public sealed class ExportVlmDatasetCommand : PSCmdlet
+    public sealed class ExportVlmDatasetCommand : CaptionRecordCommandBase
     {
         private readonly List<DatasetEntry> entries = new List<DatasetEntry>();
-
-        /// <summary>The image, bound from PSPath, Path or FullName.</summary>
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("PSPath", "Path", "FullName")]
-        [ValidateNotNullOrEmpty]
-        public string LiteralPath { get; set; } = "";
-
-        /// <summary>The caption, bound by property name.</summary>
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [AllowEmptyString]
-        public string Caption { get; set; } = "";
-
-        /// <summary>Succeeded or Truncated; truncated captions are left out unless -IncludeTruncated.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
-        public string? Status { get; set; }
 
         /// <summary>The format to write.</summary>
         [Parameter(Mandatory = true, Position = 0)]

@@ -1,9 +1,5 @@
-using System;
 using System.Globalization;
-using System.IO;
-using System.Management.Automation;
 using System.Threading;
-using VlmCaption.Output;
 
 namespace VlmCaption.PowerShell.Commands
 {

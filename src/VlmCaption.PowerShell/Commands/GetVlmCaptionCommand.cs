@@ -1,27 +1,14 @@
-using System;
-using System.Collections;
-using System.Collections.Generic;
-using System.IO;
-using System.Management.Automation;
-using System.Linq;
-using System.Security;
-using VlmCaption.Config;
 using VlmCaption.Conversation;
-using VlmCaption.Images;
-using VlmCaption.Output;
 
 namespace VlmCaption.PowerShell.Commands
 {
     /// <summary>Captions images with a vision-language model behind an OpenAI-compatible chat API.</summary>
-    [Cmdlet(VerbsCommon.Get, "VlmCaption", DefaultParameterSetName = PathSet)]
+    [Cmdlet(VerbsCommon.Get, "VlmCaption", DefaultParameterSetName = ParameterSets.Path)]
     [OutputType(typeof(CaptionResult))]
     public sealed class GetVlmCaptionCommand : CaptionCommandBase
     {
         /// <summary>The number parameters start at caption.yaml's defaults, the catalogue's: what help shows.</summary>
         public GetVlmCaptionCommand() => ConfigValues.ApplyParameterDefaults(this, "Get-VlmCaption");
-
-        private const string PathSet = "Path";
-        private const string LiteralPathSet = "LiteralPath";
 
         private HintSources? hints;
         private CaptionPlacement placement = CaptionPlacement.Beside;
@@ -32,13 +19,13 @@ namespace VlmCaption.PowerShell.Commands
         private PostProcessing? rules;
 
         /// <summary>Image paths or folders; wildcards allowed. Objects with PSPath (Get-ChildItem's, results) bind to -LiteralPath.</summary>
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ParameterSets.Path, ValueFromPipeline = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; } = Array.Empty<string>();
 
         /// <summary>Image paths or folders taken exactly as written.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.LiteralPath, ValueFromPipelineByPropertyName = true)]
         [Alias("PSPath", "LP", "FullName")]
         [ValidateNotNullOrEmpty]
         public string[] LiteralPath { get; set; } = Array.Empty<string>();
@@ -54,10 +41,6 @@ namespace VlmCaption.PowerShell.Commands
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[]? Exclude { get; set; }
-
-        /// <summary>The system message.</summary>
-        [Parameter]
-        public string SystemPrompt { get; set; } = "";
 
         /// <summary>The chain of prompts; the answer to the last is the caption.</summary>
         [Parameter]
@@ -76,30 +59,6 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public HintSource[] HintSource { get; set; } = Array.Empty<HintSource>();
 
-        /// <summary>Answer limit for every request.</summary>
-        [Parameter]
-        [ValidateRange(1, int.MaxValue)]
-        public int MaxTokens { get; set; }
-
-        /// <summary>Send the limit as max_completion_tokens (OpenAI's reasoning models) instead of max_tokens.</summary>
-        [Parameter]
-        public SwitchParameter UseMaxCompletionTokens { get; set; }
-
-        /// <summary>Sampling temperature; sent only when given.</summary>
-        [Parameter]
-        [ValidateRange(0.0, 2.0)]
-        public double Temperature { get; set; }
-
-        /// <summary>reasoning_effort sent with every request: none turns thinking off where the server supports it.</summary>
-        [Parameter]
-        [ValidateSet("none", "minimal", "low", "medium", "high")]
-        public string? ReasoningEffort { get; set; }
-
-        /// <summary>Fields merged into every request body, e.g. @{ chat_template_kwargs = @{ enable_thinking = $false }; top_p = 0.9 }.</summary>
-        [Parameter]
-        [ValidateNotNull]
-        public Hashtable? AdditionalBody { get; set; }
-
         /// <summary>Images failing in a row for reasons not about the image (server down, key refused) before the command stops; 0 never stops.</summary>
         [Parameter]
         [ValidateRange(0, int.MaxValue)]
@@ -110,11 +69,6 @@ namespace VlmCaption.PowerShell.Commands
         [ValidateRange(0, 100)]
         public int MaxRetries { get; set; }
 
-        /// <summary>The longest silence allowed in one request, in seconds: streaming, a model that is writing is never cut off.</summary>
-        [Parameter]
-        [ValidateRange(1, 86400)]
-        public int TimeoutSec { get; set; }
-
         /// <summary>The longest one request may take in all, in seconds.</summary>
         [Parameter]
         [ValidateRange(1, 604800)]
@@ -124,10 +78,6 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         [ValidateRange(1024, 1L << 30)]
         public long MaxAnswerBytes { get; set; }
-
-        /// <summary>Send stream: false and read each answer whole, for servers that mishandle streaming.</summary>
-        [Parameter]
-        public SwitchParameter NoStream { get; set; }
 
         /// <summary>Longest side sent, in pixels; 0 sends the file untouched.</summary>
         [Parameter]
@@ -178,7 +128,7 @@ namespace VlmCaption.PowerShell.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            bool literal = ParameterSetName == LiteralPathSet;
+            bool literal = ParameterSetName == ParameterSets.LiteralPath;
             var files = PathResolver.Expand(this, literal ? LiteralPath : Path, literal, Recurse, Include, Exclude).Select(f => f.File).ToList();
 
             // Given by parameter rather than piped, the whole list is known now, so progress can show percent and an ETA.

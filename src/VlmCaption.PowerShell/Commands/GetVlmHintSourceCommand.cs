@@ -1,6 +1,3 @@
-using System.Linq;
-using System.Management.Automation;
-
 namespace VlmCaption.PowerShell.Commands
 {
     /// <summary>Lists the built-in hint sources.</summary>

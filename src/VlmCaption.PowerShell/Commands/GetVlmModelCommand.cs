@@ -1,9 +1,3 @@
-using VlmCaption.Config;
-using System;
-using System.Management.Automation;
-using System.Security;
-using VlmCaption.Transport;
-
 namespace VlmCaption.PowerShell.Commands
 {
     /// <summary>Lists the models an OpenAI-compatible endpoint serves.</summary>
@@ -11,20 +5,13 @@ namespace VlmCaption.PowerShell.Commands
     [OutputType(typeof(VlmModel))]
     public sealed class GetVlmModelCommand : EndpointCommandBase
     {
+        /// <summary>A model list is quick: 30 seconds, unless -TimeoutSec says otherwise.</summary>
+        public GetVlmModelCommand() => TimeoutSec = 30;
+
         /// <summary>The endpoints to ask; default $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true)]
         [ValidateNotNullOrEmpty]
         public string[] BaseUrl { get; set; } = SessionDefaults.BaseUrls();
-
-        /// <summary>The API key; local servers need none.</summary>
-        [Parameter]
-        [ApiKeyTransformation]
-        public SecureString? ApiKey { get; set; }
-
-        /// <summary>The longest silence allowed in one request, in seconds (as for every cmdlet); a model list is quick, so 30 by default.</summary>
-        [Parameter]
-        [ValidateRange(1, 86400)]
-        public int TimeoutSec { get; set; } = 30;
 
         /// <inheritdoc />
         protected override void ProcessRecord()

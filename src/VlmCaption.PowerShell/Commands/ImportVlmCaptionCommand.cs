@@ -1,32 +1,22 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
-using System.Management.Automation;
-using VlmCaption.Images;
-using VlmCaption.Output;
-
 namespace VlmCaption.PowerShell.Commands
 {
     /// <summary>
     /// Reads the captions already beside images as CaptionResult objects, which Save-VlmCaption takes back: edit
     /// them in the pipeline or in a CSV and save them again.
     /// </summary>
-    [Cmdlet(VerbsData.Import, "VlmCaption", DefaultParameterSetName = PathSet)]
+    [Cmdlet(VerbsData.Import, "VlmCaption", DefaultParameterSetName = ParameterSets.Path)]
     [OutputType(typeof(CaptionResult))]
     public sealed class ImportVlmCaptionCommand : PSCmdlet
     {
-        private const string PathSet = "Path";
-        private const string LiteralPathSet = "LiteralPath";
 
         /// <summary>Images or folders of images; wildcards allowed.</summary>
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ParameterSets.Path, ValueFromPipeline = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; } = Array.Empty<string>();
 
         /// <summary>Images or folders taken exactly as written; Get-ChildItem output and results bind here.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.LiteralPath, ValueFromPipelineByPropertyName = true)]
         [Alias("PSPath", "LP", "FullName")]
         [ValidateNotNullOrEmpty]
         public string[] LiteralPath { get; set; } = Array.Empty<string>();
@@ -105,7 +95,7 @@ namespace VlmCaption.PowerShell.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            bool literal = ParameterSetName == LiteralPathSet;
+            bool literal = ParameterSetName == ParameterSets.LiteralPath;
             foreach (string input in (literal ? LiteralPath : Path) ?? Array.Empty<string>())
             {
                 CaptionPlacement here = FolderRoot(input, literal) is string folder ? new CaptionPlacement(folder, placement.Destination) : placement;

@@ -1,24 +1,19 @@
-using System;
-using System.Management.Automation;
-
 namespace VlmCaption.PowerShell.Commands
 {
     /// <summary>Reads a caption.yaml (the original tool's format) into a CaptionConfig.</summary>
-    [Cmdlet(VerbsData.Import, "VlmCaptionConfig", DefaultParameterSetName = PathSet)]
+    [Cmdlet(VerbsData.Import, "VlmCaptionConfig", DefaultParameterSetName = ParameterSets.Path)]
     [OutputType(typeof(CaptionConfig))]
     public sealed class ImportVlmCaptionConfigCommand : PSCmdlet
     {
-        private const string PathSet = "Path";
-        private const string LiteralPathSet = "LiteralPath";
 
         /// <summary>caption.yaml files; wildcards allowed.</summary>
-        [Parameter(Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
+        [Parameter(Position = 0, ParameterSetName = ParameterSets.Path, ValueFromPipeline = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; } = { "caption.yaml" };
 
         /// <summary>caption.yaml files taken exactly as written.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.LiteralPath, ValueFromPipelineByPropertyName = true)]
         [Alias("PSPath", "LP", "FullName")]
         [ValidateNotNullOrEmpty]
         public string[] LiteralPath { get; set; } = Array.Empty<string>();
@@ -26,7 +21,7 @@ namespace VlmCaption.PowerShell.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            bool literal = ParameterSetName == LiteralPathSet;
+            bool literal = ParameterSetName == ParameterSets.LiteralPath;
             foreach (string file in PathResolver.ResolveFiles(this, literal ? LiteralPath : Path, literal))
             {
                 try

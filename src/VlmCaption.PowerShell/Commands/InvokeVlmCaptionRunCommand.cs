@@ -1,15 +1,5 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
-using System.Management.Automation;
-using System.Security;
-using VlmCaption.Config;
 using VlmCaption.Conversation;
-using VlmCaption.Images;
-using VlmCaption.Output;
 using VlmCaption.Run;
-using VlmCaption.Transport;
 
 namespace VlmCaption.PowerShell.Commands
 {
@@ -20,7 +10,6 @@ namespace VlmCaption.PowerShell.Commands
     {
         private const string PathSet = "ConfigPath";
         private const string ObjectSet = "Config";
-        private const string LiteralPathSet = "LiteralPath";
 
         private CaptionConfig config = null!;
         private FolderRun run = null!;
@@ -31,7 +20,7 @@ namespace VlmCaption.PowerShell.Commands
         public string ConfigPath { get; set; } = "caption.yaml";
 
         /// <summary>The caption.yaml to run, taken exactly as written; Get-Item caption.yaml pipes here.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.LiteralPath, ValueFromPipelineByPropertyName = true)]
         [Alias("PSPath", "LP", "FullName")]
         [ValidateNotNullOrEmpty]
         public string? LiteralPath { get; set; }

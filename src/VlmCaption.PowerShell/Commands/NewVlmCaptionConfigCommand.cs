@@ -1,8 +1,3 @@
-using System.IO;
-using System.Management.Automation;
-using VlmCaption.Config;
-using VlmCaption.Output;
-
 namespace VlmCaption.PowerShell.Commands
 {
     /// <summary>Writes a commented caption.yaml with the original tool's defaults.</summary>

@@ -1,5 +1,3 @@
-using System.Management.Automation;
-
 namespace VlmCaption.PowerShell.Commands
 {
     /// <summary>Makes a hint source from a script block or a script file, for -HintSource.</summary>

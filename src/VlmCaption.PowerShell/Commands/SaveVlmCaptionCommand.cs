@@ -1,10 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Management.Automation;
-using VlmCaption.Images;
-using VlmCaption.Output;
-
 namespace VlmCaption.PowerShell.Commands
 {
     /// <summary>
@@ -14,30 +7,15 @@ namespace VlmCaption.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsData.Save, "VlmCaption", SupportsShouldProcess = true)]
     [OutputType(typeof(FileInfo))]
-    public sealed class SaveVlmCaptionCommand : PSCmdlet
+    public sealed class SaveVlmCaptionCommand : CaptionRecordCommandBase
     {
         private readonly LeftoverCleaner leftovers = new LeftoverCleaner();
 
         // Caption files written by this invocation for images that have a same-stem sibling (a.jpg beside
         // a.png): only those can collide, so the dictionary stays small however many captions are saved.
-        private readonly Dictionary<string, string> written = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        private readonly CaptionOwners written = new CaptionOwners();
 
         private readonly HashSet<string> warnedConfigs = new HashSet<string>(StringComparer.Ordinal);
-
-        /// <summary>The image whose caption this is, taken exactly as written.</summary>
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("PSPath", "Path", "FullName")]
-        [ValidateNotNullOrEmpty]
-        public string LiteralPath { get; set; } = "";
-
-        /// <summary>The caption text.</summary>
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [AllowEmptyString]
-        public string Caption { get; set; } = "";
-
-        /// <summary>Succeeded or Truncated; a truncated caption is written only with -Force.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
-        public string? Status { get; set; }
 
         /// <summary>The model, for jsonl lines.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -202,13 +180,9 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
-            if (!jsonl && written.TryGetValue(target, out string? first))
+            if (!jsonl && written.Owns(target) && written.Claim(image, target) is CaptionException conflict)
             {
-                WriteError(new ErrorRecord(
-                    new IOException($"'{image}' and '{first}' both caption to '{target}'; the caption of '{image}' was not written. Rename one image or use -Extension."),
-                    "CaptionPathConflict",
-                    ErrorCategory.ResourceExists,
-                    image));
+                WriteError(ErrorRecords.From(conflict, image));
                 return;
             }
 
@@ -221,7 +195,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 if (jsonl)
                 {
-                    WriteJsonl(writer, pending, texts);
+                    writer.Write(image, texts, null, Force, Model ?? config!.Model, JsonlCaptionFile.PromptField(config!.Prompts));
                 }
                 else
                 {
@@ -235,7 +209,7 @@ namespace VlmCaption.PowerShell.Commands
                     writer.Write(image, texts, mode, Force, "", "", target);
                     if (siblings.Count > 0)
                     {
-                        written[target] = image;
+                        written.Claim(image, target);
                     }
                 }
             }
@@ -310,21 +284,6 @@ namespace VlmCaption.PowerShell.Commands
 
         private bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
 
-        private void WriteJsonl(CaptionWriter writer, Pending pending, IReadOnlyList<string> texts)
-        {
-            CaptionConfig config = pending.Config!;
-            string model = Model ?? config.Model;
-            string prompt = JsonlCaptionFile.PromptField(config.Prompts);
-            string mirrored = pending.Placement.Mirror(pending.Image);
-            if (!Force && JsonlCaptionFile.HasCaption(mirrored, model, prompt))
-            {
-                throw new CaptionException("CaptionExists", CaptionErrorCategory.WriteError, $"'{JsonlCaptionFile.PathFor(mirrored)}' already has a caption by '{model}' for these prompts. Use -Force to add another.");
-            }
-
-            writer.Write(pending.Image, texts, null, overwrite: true, model, prompt);
-        }
-
-        /// <summary>The configuration a result names: an object as is, a path read once per invocation; none for null or empty.</summary>
         /// <summary>The record's configuration, its reader's warnings written once a pipeline (every row of a CSV names it again).</summary>
         private CaptionConfig? ConfigOf(CaptionConfig? config)
         {

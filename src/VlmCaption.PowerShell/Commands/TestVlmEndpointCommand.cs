@@ -1,10 +1,4 @@
-using System;
-using System.Collections;
-using System.Management.Automation;
-using System.Security;
 using System.Threading;
-using VlmCaption.Config;
-using VlmCaption.Transport;
 
 namespace VlmCaption.PowerShell.Commands
 {
@@ -14,10 +8,16 @@ namespace VlmCaption.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "VlmEndpoint")]
     [OutputType(typeof(EndpointTestResult))]
-    public sealed class TestVlmEndpointCommand : EndpointCommandBase
+    public sealed class TestVlmEndpointCommand : RequestCommandBase
     {
         /// <summary>The number parameters start at caption.yaml's defaults, the catalogue's: what help shows.</summary>
-        public TestVlmEndpointCommand() => ConfigValues.ApplyParameterDefaults(this, "Test-VlmEndpoint");
+        public TestVlmEndpointCommand()
+        {
+            ConfigValues.ApplyParameterDefaults(this, "Test-VlmEndpoint");
+
+            // A test asks little of the server: two minutes is plenty, unless told otherwise.
+            TimeoutSec = 120;
+        }
 
         /// <summary>The endpoints to test; default caption.yaml's, else $env:VLMCAPTION_BASE_URL, else LM Studio's.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true)]
@@ -29,53 +29,10 @@ namespace VlmCaption.PowerShell.Commands
         [ArgumentCompleter(typeof(ModelNameCompleter))]
         public string? Model { get; set; }
 
-        /// <summary>The API key; local servers need none.</summary>
-        [Parameter]
-        [ApiKeyTransformation]
-        public SecureString? ApiKey { get; set; }
-
-        /// <summary>The answer limit, as a run sends it.</summary>
-        [Parameter]
-        [ValidateRange(1, int.MaxValue)]
-        public int MaxTokens { get; set; }
-
-        /// <summary>Send the limit as max_completion_tokens.</summary>
-        [Parameter]
-        public SwitchParameter UseMaxCompletionTokens { get; set; }
-
-        /// <summary>The system message a run sends.</summary>
-        [Parameter]
-        public string? SystemPrompt { get; set; }
-
-        /// <summary>Sampling temperature; sent only when given.</summary>
-        [Parameter]
-        [ValidateRange(0.0, 2.0)]
-        public double Temperature { get; set; }
-
-        /// <summary>reasoning_effort, as a run sends it.</summary>
-        [Parameter]
-        [ValidateSet("none", "minimal", "low", "medium", "high")]
-        public string? ReasoningEffort { get; set; }
-
-        /// <summary>Fields merged into the request body, as a run merges them.</summary>
-        [Parameter]
-        [ValidateNotNull]
-        public Hashtable? AdditionalBody { get; set; }
-
         /// <summary>A caption.yaml path or object whose endpoint, model, key, answer limit, system prompt, temperature, reasoning and extra body are tested; parameters win over it.</summary>
         [Parameter]
         [ConfigTransformation]
         public CaptionConfig? Config { get; set; }
-
-        /// <summary>Send stream: false, as a run with -NoStream does.</summary>
-        [Parameter]
-        public SwitchParameter NoStream { get; set; }
-
-        /// <summary>The longest silence allowed in one request, in seconds (as for every cmdlet); 120 by default, for a test.</summary>
-        [Parameter]
-        [ValidateRange(1, 86400)]
-        public int TimeoutSec { get; set; } = 120;
-
 
         /// <inheritdoc />
         protected override void ProcessRecord()
