@@ -6,7 +6,8 @@
     Build    assembles out/VlmCaption (importable with Import-Module ./out/VlmCaption/VlmCaption.psd1)
              and the reference server in out/TestServer.
     Test     builds, runs the xunit and the Pester suites, and prints 'N passed, M failed' last. About 4 minutes
-             on a quiet 2-core machine, 15-25 on a busy one. -Only runs a part, for the edit-and-test loop.
+             on a quiet 2-core machine, 15-25 on a busy one. -Only runs a part, and -Quick leaves out the tests
+             tagged Slow (about a minute of the suite), for the edit-and-test loop.
     Package  builds and writes out/packages/VlmCaption.<version>.nupkg.
     Demo     builds, starts the reference server, captions examples/images in a temporary folder.
     Clean    removes out/ and every bin/ and obj/.
@@ -18,6 +19,10 @@
     dotnet pwsh ./build.ps1 Test -Only Batch, Trainers
 
     Builds, then runs only the Pester files whose names contain Batch or Trainers (xunit too when -Only names xunit).
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Test -Quick
+
+    Builds, then runs xunit and every Pester test but those tagged Slow (kills, signals, long streams, expiry).
 #>
 [CmdletBinding()]
 param(
@@ -29,7 +34,10 @@ param(
     [string] $Configuration = 'Release',
 
     # Test: run only the Pester files whose names contain one of these, and xunit only when one of them is 'xunit'.
-    [string[]] $Only = @()
+    [string[]] $Only = @(),
+
+    # Test: leave out the Pester tests tagged Slow, for the edit-and-test loop; CI and the README run them all.
+    [switch] $Quick
 )
 
 $ErrorActionPreference = 'Stop'
@@ -121,7 +129,7 @@ function Invoke-PesterTests {
     $env:VLMCAPTION_NUGET = Get-NuGetPackageFolder
     $part = @($Only | Where-Object { $_ -ne 'xunit' })
     if ($Only.Count -gt 0 -and $part.Count -eq 0) { return [pscustomobject]@{ Passed = 0; Failed = 0 } }
-    Invoke-FreshPwsh -Arguments (@('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Pester/Invoke-PesterSuite.ps1'), '-ResultsPath', $counts) + @(if ($part.Count -gt 0) { '-Only', ($part -join ',') })) | Out-Host
+    Invoke-FreshPwsh -Arguments (@('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Pester/Invoke-PesterSuite.ps1'), '-ResultsPath', $counts) + @(if ($part.Count -gt 0) { '-Only', ($part -join ',') }) + @(if ($Quick) { '-ExcludeTag', 'Slow' })) | Out-Host
     if (-not (Test-Path $counts)) {
         Write-Host 'Pester: no results were written (the runner failed).' -ForegroundColor Red
         return [pscustomobject]@{ Passed = 0; Failed = 1 }

@@ -1,9 +1,7 @@
 # Batch mode: a conversation of N prompts as N rounds through the reference server's Batch API (/v1/files,
 # /v1/batches), or as request files run by someone else (-BatchFiles), with the live path's captions.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
 
     # Three prompts; the retry rule matches only the blue images' final answers, so they take a fourth round.
     $chain = @'
@@ -111,7 +109,7 @@ Describe 'Batch mode' {
         $requests[2].body.messages[1].content[1].type | Should -Be 'image_url'
     }
 
-    It 'survives a kill between rounds and goes on without submitting a finished round again' {
+    It 'survives a kill between rounds and goes on without submitting a finished round again' -Tag Slow {
         Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 300 }
         $batch = New-BatchSet 'killed' -Count 4 -Extra 'batch: true'
         $runner = Join-Path $batch.Root 'run.ps1'
@@ -180,7 +178,7 @@ Describe 'Batch mode' {
         (Get-Content -LiteralPath (Join-Path $batch.Set 'b3.txt') -Raw) | Should -Match '^Red PNG image, 43x48 pixels\. Turn 1\.'
     }
 
-    It 'stops at once on SIGINT while a batch runs, and goes on from it without sending it again' {
+    It 'stops at once on SIGINT while a batch runs, and goes on from it without sending it again' -Tag Slow {
         Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 1500 }
         $batch = New-BatchSet 'interrupted' -Count 2 -Chain $single -Extra 'batch: true'
         $runner = Join-Path $batch.Root 'run.ps1'
@@ -209,7 +207,7 @@ Describe 'Batch mode' {
         @(Get-TestServerRequest $server).Count | Should -Be 2
     }
 
-    It 'sends again the requests of a batch someone cancelled, and says so' {
+    It 'sends again the requests of a batch someone cancelled, and says so' -Tag Slow {
         Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 1000 }
         $batch = New-BatchSet 'cancelled' -Count 2 -Chain $single -Extra 'batch: true'
         $runner = Join-Path $batch.Root 'run.ps1'
@@ -310,7 +308,7 @@ Describe 'Batch mode' {
         @(Get-ChildItem -LiteralPath $batch.Set -Filter *.txt).Count | Should -Be $summary.Succeeded
     }
 
-    It 'goes on past a provider''s limit of batches at once: the batches it fails go again while others get answers' {
+    It 'goes on past a provider''s limit of batches at once: the batches it fails go again while others get answers' -Tag Slow {
         # Each state lasts 500 ms, so the first batch is surely still running when the next two are created, even
         # on a machine so busy that creating a batch takes a few hundred milliseconds (20 ms made this flaky).
         Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 500; batchFault = 'limit' }

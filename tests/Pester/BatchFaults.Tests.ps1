@@ -1,9 +1,7 @@
 # Batch rounds against the provider as OpenAI documents it, faults included: 429 (with Retry-After) and 500 on
 # every route of the Batch API, output lines in an order of their own (the reference server reverses them).
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
 
     function New-FaultSet([int] $Count = 3) {
         $root = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid().ToString('N').Substring(0, 8)))
@@ -34,7 +32,7 @@ AfterAll {
 }
 
 Describe 'Batch rounds through a provider that fails now and then' {
-    It 'survives a 500 and a 429 with Retry-After on every route, and names the request id' {
+    It 'survives a 500 and a 429 with Retry-After on every route, and names the request id' -Tag Slow {
         $faults = foreach ($route in 'list', 'upload', 'create', 'poll', 'download', 'delete') {
             @{ route = $route; status = 500; times = 1 }
         }
@@ -120,7 +118,7 @@ Describe 'Batch outputs past their bounds, expired, or of another batch' {
         @(Get-ChildItem -LiteralPath $set.Set -Filter *.txt).Count | Should -Be 0
     }
 
-    It 'sends again the requests whose output file expired before a stopped run came back for it' {
+    It 'sends again the requests whose output file expired before a stopped run came back for it' -Tag Slow {
         Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 300; batchOutputExpiresMs = 2500 }
         $set = New-FaultSet -Count 2
         $state = Join-Path $set.Set '.vlmcaption-batch'
@@ -249,7 +247,7 @@ Describe 'A batch state folder that cannot be trusted' {
 }
 
 Describe 'Stopping a batch run: what runs on at the provider, and cancelling it' {
-    It 'names the running batches after SIGINT, refuses other settings naming them, and -CancelBatch cancels them' -Skip:($IsWindows) {
+    It 'names the running batches after SIGINT, refuses other settings naming them, and -CancelBatch cancels them' -Skip:($IsWindows) -Tag Slow {
         Reset-TestServer $server -Options @{ models = @('test'); batchStepMs = 1500 }
         $set = New-FaultSet -Count 2
         $root = Split-Path $set.Set

@@ -1,8 +1,6 @@
 # -Config on every cmdlet is a CaptionConfig, filled by one transformation from whatever a user has at hand.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
 }
 
 AfterAll {

@@ -1,8 +1,6 @@
 # The requests Get-VlmCaption sends, as the reference server received them.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
     $common = @{ BaseUrl = $server.BaseUrl; Model = 'test' }
 }
 

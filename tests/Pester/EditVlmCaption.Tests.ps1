@@ -1,8 +1,6 @@
 # Post-processing: in runs from caption.yaml, shown by -WhatIf, and in the pipeline with Edit-VlmCaption.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
 }
 
 AfterAll {

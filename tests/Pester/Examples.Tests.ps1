@@ -1,8 +1,6 @@
 # The files in examples/ work as their comments say.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
     $examples = Join-Path $PSScriptRoot '../../examples'
 }
 
@@ -103,7 +101,7 @@ Describe 'examples/Invoke-NightlyCaption.ps1' {
         }
     }
 
-    It 'stops the run itself, with exit 3, when a scheduler sends SIGTERM to the process the README''s launcher starts' -Skip:$IsWindows {
+    It 'stops the run itself, with exit 3, when a scheduler sends SIGTERM to the process the README''s launcher starts' -Skip:$IsWindows -Tag Slow {
         Reset-TestServer $server -Options @{ models = @('test'); latencyMs = 3000 }
         $launcher = Join-Path (Split-Path $nightly) 'Start-NightlyCaption.sh'
         $process = Start-Process -FilePath 'env' -ArgumentList @('--default-signal=INT', 'sh', $launcher, '-ConfigPath', $configPath, '-LogPath', $log, '-ModulePath', $env:VLMCAPTION_MODULE) -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'launcher-out.txt') -RedirectStandardError (Join-Path $TestDrive 'launcher-err.txt')

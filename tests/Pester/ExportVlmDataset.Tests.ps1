@@ -1,8 +1,6 @@
 # Captions handed to a trainer as one file in its own format.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
     $root = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'set')
     $sub = New-Item -ItemType Directory -Path (Join-Path $root 'sub')
     New-TestImage $server (Join-Path $root 'a.png') -Width 40 -Height 30 | Out-Null

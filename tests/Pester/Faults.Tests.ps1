@@ -1,9 +1,7 @@
 # Every scripted fault, over a run of 50 images at 8 in flight: each image ends captioned or reported with the
 # right ErrorId, retries wait as the server asks, and no caption file is ever partial or empty.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
     $source = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'source')
     # Widths 101..150 name the images in the server's log.
     1..50 | ForEach-Object { New-TestImage $server (Join-Path $source ('f{0:00}.png' -f $_)) -Width (100 + $_) -Height 20 | Out-Null }
@@ -88,7 +86,7 @@ Describe 'Lasting faults fail only their images, with the right ErrorId' {
 }
 
 Describe 'A server that goes away in the middle of a run and comes back' {
-    It 'captions every image once the server is back' {
+    It 'captions every image once the server is back' -Tag Slow {
         $port = & { $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p }
         $flaky = Start-TestServer -Arguments '--port', $port, '--latency-ms', '100'
         $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'flaky')

@@ -1,8 +1,6 @@
 # What a new user trips over in the first hour (issue 27): each case here was seen, and each failed before its fix.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
 }
 
 AfterAll {

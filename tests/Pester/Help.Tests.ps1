@@ -10,8 +10,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    . (Join-Path $PSScriptRoot 'Prologue.ps1') -NoServer
     Import-Module (Join-Path $PSScriptRoot '../../build/Help.psm1') -Force
     $docs = Join-Path $PSScriptRoot '../../docs/en-US'
     $common = [Management.Automation.PSCmdlet]::CommonParameters

@@ -1,9 +1,7 @@
 # A folder of what a scraper leaves behind, captioned by a recursive run in a fresh process: each file is
 # captioned correctly or refused with its own error, the rest goes on, and memory stays bounded.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
     $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'hostile')
     $images = New-Item -ItemType Directory -Path (Join-Path $folder 'images')
     $sub = New-Item -ItemType Directory -Path (Join-Path $images 'sub')

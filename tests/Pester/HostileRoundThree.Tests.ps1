@@ -1,9 +1,7 @@
 # Hostile inputs, round three: what stands in a claim file's place, caption files that link out of the dataset,
 # and caption files in encodings the module did not write, read back and saved unchanged.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
 
     function Get-ClaimPath([string] $Image) {
         $sha = [Security.Cryptography.SHA256]::Create().ComputeHash([Text.Encoding]::UTF8.GetBytes((Split-Path $Image -Leaf)))

@@ -1,9 +1,7 @@
 # Runs that are killed or stopped: in the end every image has exactly one whole caption, and nothing that was
 # finished is sent again.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer -Arguments '--latency-ms', '100'
+    . (Join-Path $PSScriptRoot 'Prologue.ps1') -ServerArguments '--latency-ms', '100'
     $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'killed')
     $images = New-Item -ItemType Directory -Path (Join-Path $folder 'images')
     1..40 | ForEach-Object { New-TestImage $server (Join-Path $images ('k{0:00}.png' -f $_)) -Width (200 + $_) -Height 20 | Out-Null }
@@ -29,7 +27,7 @@ AfterAll {
 }
 
 Describe 'Interrupted runs' {
-    It 'survives SIGKILL at random moments, four times, then finishes with one whole caption per image' {
+    It 'survives SIGKILL at random moments, four times, then finishes with one whole caption per image' -Tag Slow {
         $random = [Random]::new(20261126)
         $exe = [Environment]::ProcessPath
         $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })

@@ -1,5 +1,5 @@
 # Runs every *.Tests.ps1 here with Pester from the NuGet packages folder and writes the counts as JSON.
-param([Parameter(Mandatory)] [string] $ResultsPath, [string] $Only = '')
+param([Parameter(Mandatory)] [string] $ResultsPath, [string] $Only = '', [string] $ExcludeTag = '')
 
 $ErrorActionPreference = 'Stop'
 $pester = Join-Path $env:VLMCAPTION_NUGET 'pester/5.7.1/tools/Pester.psd1'
@@ -20,6 +20,10 @@ $configuration.Run.Path = if ($Only) {
 else {
     @($PSScriptRoot, (Join-Path $PSScriptRoot '../../examples'))
 }
+if ($ExcludeTag) {
+    $configuration.Filter.ExcludeTag = @($ExcludeTag -split ',')
+}
+
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 $configuration.TestResult.Enabled = $true

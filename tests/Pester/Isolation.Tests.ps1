@@ -1,7 +1,6 @@
 # VlmCaption must work in a session where other modules loaded older copies of its dependencies first.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1') -NoModule
 }
 
 AfterAll {

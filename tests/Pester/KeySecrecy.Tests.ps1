@@ -1,7 +1,6 @@
 # The API key never shows: not in output objects, any stream, progress, written files, or the server's request log.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    . (Join-Path $PSScriptRoot 'Prologue.ps1') -NoServer
     $sentinel = 'sk-SENTINEL-' + [guid]::NewGuid().ToString('N')
     $server = Start-TestServer -Arguments '--api-key', $sentinel
     $echoing = Start-TestServer -Arguments '--api-key', 'another-key', '--echo-key'

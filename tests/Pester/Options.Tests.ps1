@@ -9,7 +9,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
+    . (Join-Path $PSScriptRoot 'Prologue.ps1') -NoServer
     $docs = Join-Path $PSScriptRoot '../../docs/en-US'
 }
 

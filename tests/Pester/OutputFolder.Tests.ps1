@@ -1,9 +1,7 @@
 # Captions written to another tree (output_directory, -Destination) for read-only image shares, and several
 # captions per image (captions_per_image, -Count).
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
 
     # A dataset: two images at the top, one in a subfolder, each a different width so answers differ.
     function New-Dataset([string] $Folder) {

@@ -1,6 +1,6 @@
 # The built module packs into a .nupkg that installs from a PowerShell repository and imports.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    . (Join-Path $PSScriptRoot 'Prologue.ps1') -NoModule -NoServer
 }
 
 Describe 'Package' {

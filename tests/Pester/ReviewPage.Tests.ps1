@@ -1,8 +1,6 @@
 # The review page: written by Export-VlmReviewPage, loaded in a real headless Chromium, checked in the rendered DOM.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
     $browser = Find-Chromium
     $noBrowser = 'no Chromium or Chrome was found (Debian: apt-get install chromium; or set VLMCAPTION_CHROMIUM), so the page was NOT checked in a browser'
     if (-not $browser) { Write-Host "ReviewPage.Tests: $noBrowser." -ForegroundColor Yellow }

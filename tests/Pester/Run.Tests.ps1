@@ -1,8 +1,6 @@
 # Config-driven runs: caption.yaml, Invoke-VlmCaptionRun, hint sources.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
     $originalFormat = Join-Path $PSScriptRoot '../data/original-format.caption.yaml'
 
     function New-Config([string] $Folder, [string] $Extra = '') {

@@ -1,7 +1,5 @@
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
 
     function Get-Caption([string] $Path, [string[]] $Prompt = @('Describe.'), [int] $MaxTokens = 100) {
         Get-VlmCaption -LiteralPath $Path -BaseUrl $server.BaseUrl -Model test -Prompt $Prompt -MaxTokens $MaxTokens

@@ -2,9 +2,7 @@
 # each behaviour cited there): captions where the server can caption, a clear reason and few requests where it
 # cannot, and never a bad caption saved.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
 
     function New-Images([int] $Count = 3) { New-TestImageFolder $server $TestDrive -Count $Count -Prefix s -FirstWidth 41 }
 
@@ -125,7 +123,7 @@ Describe 'Servers that can caption' {
         $test.Notes -join ' ' | Should -BeLike '*could not be read (HTTP 401)*'
     }
 
-    It 'waits for llama-server while it answers 503 Loading model, instead of aborting' {
+    It 'waits for llama-server while it answers 503 Loading model, instead of aborting' -Tag Slow {
         Reset-TestServer $server -Options @{ models = @('model.gguf'); persona = 'llamacpp'; loadingMs = 2500 }
         $folder = New-Images 2
         $results = @(Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model model.gguf -ErrorVariable errors -WarningVariable warnings -WarningAction SilentlyContinue)

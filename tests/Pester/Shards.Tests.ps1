@@ -1,8 +1,6 @@
 # Several machines on one dataset: -Shard i/n (shard: 'i/n') splits a folder into parts without overlap.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
 
     function New-ShardConfig([string] $Folder, [string] $Extra = '') {
         $path = Join-Path $Folder 'caption.yaml'

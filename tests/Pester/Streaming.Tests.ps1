@@ -1,9 +1,7 @@
 # Answers read as they stream: the idle limit instead of a total cap, errors inside streams, bounded answers,
 # the fallbacks for servers that do not stream, live progress.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
 
     function New-Images([int] $Count = 1) { New-TestImageFolder $server $TestDrive -Count $Count -Prefix t -FirstWidth 31 }
 
@@ -15,7 +13,7 @@ AfterAll {
 }
 
 Describe 'The idle limit' {
-    It 'lets a 20-second answer that streams a token every 100 ms through -TimeoutSec 2, and shows its tokens' {
+    It 'lets a 20-second answer that streams a token every 100 ms through -TimeoutSec 2, and shows its tokens' -Tag Slow {
         Reset-TestServer $server -Options @{ models = @('test'); tokenLatencyMs = 100; faults = @(@{ kind = 'long'; words = 200 }) }
         $folder = New-Images
         $ps = [powershell]::Create()

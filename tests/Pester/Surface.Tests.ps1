@@ -1,9 +1,7 @@
 # The PowerShell surface a new user meets in the first hour: views, output objects, binding back,
 # defaults, paths, progress. Each test is a rough edge that was seen and fixed.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
     $deadUrl = 'http://127.0.0.1:9/v1'
 
     function New-Folder { New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid())) }

@@ -1,6 +1,6 @@
 # The reference server itself: the README tells people to run it, so it must stop cleanly.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    . (Join-Path $PSScriptRoot 'Prologue.ps1') -NoModule -NoServer
 }
 
 Describe 'The reference server' {

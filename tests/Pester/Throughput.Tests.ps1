@@ -1,8 +1,6 @@
 # What the throughput work promises in behaviour (the speed itself is measured by bench/, never here).
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
 }
 
 AfterAll {

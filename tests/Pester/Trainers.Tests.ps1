@@ -4,8 +4,7 @@
 # folders, an answer in two paragraphs, two captions of one image. Every image must get exactly its own
 # caption(s) from every trainer, or be named in a warning or an error.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    . (Join-Path $PSScriptRoot 'Prologue.ps1') -NoServer
     Import-Module (Join-Path $PSScriptRoot '../TrainerLoaders.psm1') -Force
     $server = Start-TestServer
     $root = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'set')).FullName

@@ -1,9 +1,7 @@
 # Two runs over one folder at once (a second machine on the same share, a run started twice): every image is
 # captioned once, by one of them.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer -Arguments '--latency-ms', '100'
+    . (Join-Path $PSScriptRoot 'Prologue.ps1') -ServerArguments '--latency-ms', '100'
 }
 
 AfterAll {

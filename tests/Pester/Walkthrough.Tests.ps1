@@ -1,8 +1,6 @@
 # The README's walk from first pass to export and review, run as written over a small dataset.
 BeforeAll {
-    Import-Module $env:VLMCAPTION_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
-    $server = Start-TestServer
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
     $readme = Get-Content (Join-Path $PSScriptRoot '../../README.md') -Raw
     $walkthrough = [regex]::Match($readme, '(?s)<!-- walkthrough -->\s*```powershell\n(.*?)```\s*<!-- /walkthrough -->').Groups[1].Value
 }
