@@ -7,6 +7,16 @@ namespace VlmCaption.PowerShell
     /// the batch has a free slot, and turns every event the workers post into output, errors and progress here,
     /// on the only thread allowed to write them. Ctrl+C cancels the requests in flight.
     /// </summary>
+    /// <remarks>
+    /// Where each stage lives. Parameters: declared once in this class's bases (EndpointCommandBase: key, proxy,
+    /// timeout, cancellation; RequestCommandBase: the request's settings; here: endpoints, model, throttle, count,
+    /// folders) and laid over caption.yaml by ConfigOverlay from the catalogue (ConfigOptions, ConfigValues).
+    /// Core, without PowerShell: the folder run (Run/FolderRun: walk, shard, same-stem rule, skip, claims, tally;
+    /// Run/FolderBatchRun for batch rounds), images (Images/ImagePreparer), the conversation (CaptionEngine,
+    /// Conversation/ImageConversation), requests and what a refusal means (Transport/ChatEndpoint, RefusalVerdict),
+    /// batch rounds (Batch/BatchRun plans, BatchSubmission talks to the provider, BatchAnswerReader reads answers),
+    /// and caption files (Output/CaptionWriter, for runs, batch rounds and Save-VlmCaption alike).
+    /// </remarks>
     public abstract class CaptionCommandBase : RequestCommandBase
     {
         private CaptionBatch? batch;
