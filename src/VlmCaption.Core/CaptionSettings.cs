@@ -6,6 +6,9 @@ namespace VlmCaption
     /// <summary>Everything the engine needs to caption images, already validated by the caller.</summary>
     public sealed record CaptionSettings
     {
+        /// <summary>Settings of the catalogue's defaults (<see cref="ConfigOptions"/>): the numbers and switches named as their keys take theirs from there.</summary>
+        public CaptionSettings() => ConfigValues.ApplyDefaults(this);
+
         /// <summary>The default endpoint: LM Studio's local server.</summary>
         public const string DefaultBaseUrl = "http://localhost:1234/v1";
 
@@ -50,7 +53,7 @@ namespace VlmCaption
         public bool KeepHistory { get; init; }
 
         /// <summary>Answer limit sent with every request.</summary>
-        public int MaxTokens { get; init; } = 4096;
+        public int MaxTokens { get; init; }
 
         /// <summary>
         /// Send the limit as max_completion_tokens (OpenAI's reasoning models require it) instead of
@@ -62,7 +65,7 @@ namespace VlmCaption
         public const int MaxCaptionsPerImage = 100;
 
         /// <summary>Independent conversations per image, each giving one caption.</summary>
-        public int CaptionsPerImage { get; init; } = 1;
+        public int CaptionsPerImage { get; init; }
 
         /// <summary>Sampling temperature, sent only when set.</summary>
         public double? Temperature { get; init; }
@@ -77,25 +80,22 @@ namespace VlmCaption
         /// The longest silence allowed: a request fails (RequestTimedOut, retried) when no byte arrives for this long.
         /// Streaming, a model that is writing is never cut off by it; without streaming it bounds the whole answer.
         /// </summary>
-        public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(300);
+        public TimeSpan Timeout { get; init; } = Seconds("timeout_sec");
 
         /// <summary>The longest one request may take in all, however steadily it streams.</summary>
-        public TimeSpan MaxRequestTime { get; init; } = TimeSpan.FromSeconds(DefaultMaxRequestSec);
-
-        /// <summary>The default of <see cref="MaxRequestTime"/>, in seconds: an hour.</summary>
-        public const int DefaultMaxRequestSec = 3600;
+        public TimeSpan MaxRequestTime { get; init; } = Seconds("max_request_sec");
 
         /// <summary>Send stream: true and read the answer as it is written (the default); false for servers that mishandle streaming.</summary>
-        public bool Stream { get; init; } = true;
+        public bool Stream { get; init; }
 
         /// <summary>The most answer text read, in bytes; a longer answer fails with AnswerTooLarge and is not retried.</summary>
-        public long MaxAnswerBytes { get; init; } = DefaultMaxAnswerBytes;
-
-        /// <summary>The default of <see cref="MaxAnswerBytes"/>: 8 MiB.</summary>
-        public const long DefaultMaxAnswerBytes = 8L * 1024 * 1024;
+        public long MaxAnswerBytes { get; init; }
 
         /// <summary>Retries after the first attempt for connection failures, 408, 429 and 5xx.</summary>
-        public int MaxRetries { get; init; } = 3;
+        public int MaxRetries { get; init; }
+
+        /// <summary>A key's default, in seconds, as a duration.</summary>
+        private static TimeSpan Seconds(string key) => TimeSpan.FromSeconds(Convert.ToDouble(ConfigOptions.Find(key).Default, System.Globalization.CultureInfo.InvariantCulture));
 
         /// <summary>Throws when a value is out of range, naming the setting.</summary>
         public void Validate()
