@@ -4,7 +4,6 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Security;
-using System.Text;
 using System.Text.RegularExpressions;
 using VlmCaption.Hints;
 using YamlDotNet.Core;

@@ -3,10 +3,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Security;
 using System.Text;
 using System.Text.RegularExpressions;
-using VlmCaption.Hints;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
