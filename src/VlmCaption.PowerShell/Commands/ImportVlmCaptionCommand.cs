@@ -79,8 +79,9 @@ namespace VlmCaption.PowerShell.Commands
             try
             {
                 CaptionConfig? config = Config is null ? null : ConfigTransformationAttribute.WriteWarnings(this, Config)!;
-                extension = Bound(nameof(Extension)) || config is null ? Extension : config.CaptionExtension;
-                format = Bound(nameof(Format)) || config is null ? Format : config.OutputFormat;
+                CaptionConfig settings = ConfigOverlay.Apply(this, config ?? new CaptionConfig());
+                extension = settings.CaptionExtension;
+                format = settings.OutputFormat;
                 placement = ConfigLoader.Placement(this, Destination, BaseDirectory, config);
                 rootGiven = BaseDirectory is not null || (config is not null && config.BaseDirectory.Length > 0);
             }
@@ -89,8 +90,6 @@ namespace VlmCaption.PowerShell.Commands
                 ThrowTerminatingError(ErrorRecords.From(e, Config?.ToString() ?? Destination ?? ""));
             }
         }
-
-        private bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
 
         /// <inheritdoc />
         protected override void ProcessRecord()

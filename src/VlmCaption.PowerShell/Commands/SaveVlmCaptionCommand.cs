@@ -121,8 +121,10 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
-            string prefix = Bound(nameof(Prefix)) || config is null ? Prefix : config.Prefix;
-            string suffix = Bound(nameof(Suffix)) || config is null ? Suffix : config.Suffix;
+            // The parameters typed win over the record's caption.yaml, as everywhere; without one, over the defaults.
+            CaptionConfig settings = ConfigOverlay.Apply(this, config ?? new CaptionConfig());
+            string prefix = settings.Prefix;
+            string suffix = settings.Suffix;
             if (CaptionAffix.Problem(prefix, suffix) is string problem && affixWarned.Add(problem))
             {
                 WriteWarning(problem + " Written as given.");
@@ -132,14 +134,14 @@ namespace VlmCaption.PowerShell.Commands
             string? readFrom = config is null && Destination is null && !Bound(nameof(Extension)) ? ReadFrom(image) : null;
             if (CaptionCount == 1)
             {
-                Write(new Pending(image, config, placement, text) { ReadFrom = readFrom });
+                Write(new Pending(image, config, settings, placement, text) { ReadFrom = readFrom });
                 return;
             }
 
             // Several captions of one image become one file (a line each) or one write of jsonl lines.
             if (!gathering.TryGetValue(image, out Pending? pending))
             {
-                gathering[image] = pending = new Pending(image, config, placement, null) { ReadFrom = readFrom };
+                gathering[image] = pending = new Pending(image, config, settings, placement, null) { ReadFrom = readFrom };
             }
 
             pending.Texts[CaptionIndex] = text;
@@ -167,10 +169,9 @@ namespace VlmCaption.PowerShell.Commands
         {
             string image = pending.Image;
             CaptionConfig? config = pending.Config;
-            string extension = Bound(nameof(Extension)) || config is null ? Extension : config.CaptionExtension;
+            string extension = pending.Settings.CaptionExtension;
             bool jsonl = !Bound(nameof(Extension)) && config?.OutputFormat == "jsonl";
-            bool keepLineBreaks = Bound(nameof(KeepLineBreaks)) || config is null ? KeepLineBreaks.IsPresent : config.KeepLineBreaks;
-            var writer = new CaptionWriter(pending.Placement, extension, jsonl, keepLineBreaks) { Leftovers = leftovers, Removed = WriteVerbose, Problem = WriteWarning };
+            var writer = new CaptionWriter(pending.Placement, extension, jsonl, pending.Settings.KeepLineBreaks) { Leftovers = leftovers, Removed = WriteVerbose, Problem = WriteWarning };
             string target = jsonl ? writer.Target(image) : pending.ReadFrom ?? writer.Target(image);
             var texts = new List<string>(pending.Texts.Values);
 
@@ -259,10 +260,11 @@ namespace VlmCaption.PowerShell.Commands
         /// <summary>One image's captions to write, in the order of their index.</summary>
         private sealed class Pending
         {
-            public Pending(string image, CaptionConfig? config, CaptionPlacement placement, string? text)
+            public Pending(string image, CaptionConfig? config, CaptionConfig settings, CaptionPlacement placement, string? text)
             {
                 Image = image;
                 Config = config;
+                Settings = settings;
                 Placement = placement;
                 if (text is not null)
                 {
@@ -273,6 +275,9 @@ namespace VlmCaption.PowerShell.Commands
             public string Image { get; }
 
             public CaptionConfig? Config { get; }
+
+            /// <summary>The record's configuration (or the defaults) with the parameters typed laid over it.</summary>
+            public CaptionConfig Settings { get; }
 
             public CaptionPlacement Placement { get; }
 
