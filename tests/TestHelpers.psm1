@@ -244,4 +244,31 @@ function Stop-Squid {
     if ($Squid -and -not $Squid.Process.HasExited) { $Squid.Process.Kill(); $Squid.Process.WaitForExit(10000) | Out-Null }
 }
 
-Export-ModuleMember -Function New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Set-ReadOnlyFolder, Reset-ReadOnlyFolder, Find-Chromium, Invoke-HeadlessChromium, Start-Squid, Stop-Squid
+function New-TestClip {
+    <#
+    Writes a clip with a real ffmpeg: one second of each solid colour in turn (ffmpeg's colour names; lime is the
+    palette's green), so the reference server can say which frames it was sent, in which order. -Format picks
+    the container; -AudioOnly writes a clip with a sound and no picture.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Path,
+        [string[]] $Colors = @('red', 'lime', 'blue', 'yellow'),
+        [string] $Size = '64x48',
+        [switch] $AudioOnly
+    )
+    $ffmpeg = (Get-Command ffmpeg -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+    $arguments = @('-nostdin', '-v', 'error', '-y')
+    if ($AudioOnly) {
+        $arguments += @('-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', $Path)
+    }
+    else {
+        foreach ($color in $Colors) { $arguments += @('-f', 'lavfi', '-i', "color=c=$($color):s=$($Size):d=1:r=10") }
+        $inputs = -join (0..($Colors.Count - 1) | ForEach-Object { "[$_]" })
+        $arguments += @('-filter_complex', "$($inputs)concat=n=$($Colors.Count):v=1:a=0", '-pix_fmt', 'yuv420p', $Path)
+    }
+    & $ffmpeg @arguments
+    if ($LASTEXITCODE -ne 0) { throw "ffmpeg could not write '$Path'." }
+    Get-Item -LiteralPath $Path
+}
+
+Export-ModuleMember -Function New-TestClip, New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Set-ReadOnlyFolder, Reset-ReadOnlyFolder, Find-Chromium, Invoke-HeadlessChromium, Start-Squid, Stop-Squid

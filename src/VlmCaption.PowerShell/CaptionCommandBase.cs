@@ -60,6 +60,16 @@ namespace VlmCaption.PowerShell
         [ValidateNotNullOrEmpty]
         public string? Destination { get; set; }
 
+        /// <summary>Overrides clip_frames: frames taken from each video clip, spread evenly over it and sent in order.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ClipFrames { get; set; }
+
+        /// <summary>Overrides ffmpeg_path: the ffmpeg that takes frames out of clips (ffprobe beside it); default the first on PATH.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? FfmpegPath { get; set; }
+
         /// <summary>Overrides recursive: the images of subfolders too.</summary>
         [Parameter]
         public SwitchParameter Recurse { get; set; }

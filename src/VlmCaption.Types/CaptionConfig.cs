@@ -145,6 +145,12 @@ namespace VlmCaption
         /// <summary>max_image_bytes: largest encoded image sent; larger ones are encoded again at lower quality, then smaller.</summary>
         public long MaxImageBytes { get; set; }
 
+        /// <summary>clip_frames: frames taken from each video clip, spread evenly over it.</summary>
+        public int ClipFrames { get; set; }
+
+        /// <summary>ffmpeg_path: the ffmpeg that takes frames out of clips, as a full path; null: the first on PATH.</summary>
+        public string? FfmpegPath { get; set; }
+
         /// <summary>stream: read answers as they are written (true, the default); false for servers that mishandle streaming.</summary>
         public bool Stream { get; set; }
 

@@ -61,6 +61,12 @@ namespace VlmCaption
         /// <summary>Media type of the image as sent, e.g. image/jpeg.</summary>
         public string SentMediaType { get; set; } = "";
 
+        /// <summary>For a video clip: the seconds of the clip its frames were taken at, in the order sent; empty for an image.</summary>
+        public double[] SentFrameSeconds { get; set; } = System.Array.Empty<double>();
+
+        /// <summary>For a video clip: its length in seconds; null for an image.</summary>
+        public double? ClipSeconds { get; set; }
+
         /// <summary>Which of the image's captions this is, from 1 (captions_per_image, -Count).</summary>
         public int CaptionIndex { get; set; } = 1;
 

@@ -63,6 +63,8 @@ namespace VlmCaption
             // 3.75 MB of image is 5 000 000 characters of base64, under Anthropic's 5 MB measured on the base64
             // (anthropics/claude-code#19631), and so under OpenAI's 20 MB and every local server's limit.
             Integer("max_image_bytes", 3_750_000, 10_000, 1L << 30, "the largest encoded image sent; larger ones are encoded again smaller", "MaxImageBytes", Get),
+            Integer("clip_frames", 8, 1, 64, "frames taken from each video clip (mp4, mov, webm, mkv, avi), spread evenly over it and sent in order as images", "ClipFrames", Get, Invoke),
+            new ConfigOption("ffmpeg_path", "path", "''", "the ffmpeg that takes frames out of clips (ffprobe beside it); empty: the first on PATH") { Parameter = "FfmpegPath", Commands = new[] { Get, Invoke } },
             Integer("timeout_sec", 300, 1, 86400, "the longest silence in one request, in seconds (the whole answer with stream: false)", "TimeoutSec", Get, Invoke),
             Integer("max_request_sec", 3600, 1, 604800, "the longest one request may take in all", "MaxRequestSec", Get),
             Boolean("stream", true, "read answers as they are written; false for servers that mishandle streaming (-NoStream)"),

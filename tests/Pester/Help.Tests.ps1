@@ -5,7 +5,7 @@ BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot '../../build/Help.psm1') -Force
     $examples = foreach ($file in Get-ChildItem (Join-Path $PSScriptRoot '../../docs/en-US') -Filter '*-*.md') {
         $help = Read-HelpMarkdown $file.FullName
-        foreach ($example in $help.Examples) { @{ Command = $help.Name; Title = $example.Title; Code = $example.Code } }
+        foreach ($example in $help.Examples) { @{ Command = $help.Name; Title = $example.Title; Code = $example.Code; NeedsFfmpeg = $example.Code -match '-ClipFrames' } }
     }
 }
 
@@ -84,6 +84,13 @@ Describe 'Examples in the help' {
         New-TestImage $server (Join-Path $sandbox 'cat.png') | Out-Null
         New-TestImage $server (Join-Path $sandbox 'dog.jpg') -Format jpeg | Out-Null
         Set-Content (Join-Path $sandbox 'hint.ps1') 'param($Image) "Camera: test rig for $($Image.Name)"'
+        $clips = New-Item -ItemType Directory -Path (Join-Path $sandbox 'clips') -Force
+        if (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue) {
+            New-TestClip -Path (Join-Path $clips 'walk.mp4') | Out-Null
+        }
+        else {
+            Write-Host 'ffmpeg is not installed here: the help example that captions clips is skipped.'
+        }
         Set-Content (Join-Path $sandbox 'caption.yaml') "base_url: $($server.BaseUrl)`nprompts: [Describe the image.]`nbase_directory: images`nskip_if_caption_exists: true"
     }
 
@@ -92,6 +99,11 @@ Describe 'Examples in the help' {
     }
 
     It '<Command>, <Title>, runs as written' -ForEach $examples {
+        if ($NeedsFfmpeg -and -not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
+            Set-ItResult -Skipped -Because 'ffmpeg is not installed here'
+            return
+        }
+
         $folder = Join-Path $TestDrive ([guid]::NewGuid())
         Copy-Item $sandbox $folder -Recurse
         # Every endpoint named in an example is the local server; here it is the reference server.

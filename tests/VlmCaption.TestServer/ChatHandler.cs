@@ -171,6 +171,28 @@ public sealed class ChatHandler(ServerState state)
             ? $"No image. Turn {request.Turn}. Text {Digest(request.LastUserText)}."
             : $"{Capitalise(image.Colour)} {image.Format} image, {image.Width}x{image.Height} pixels. Turn {request.Turn}. Text {Digest(request.LastUserText)}.";
 
+        // Several images (a clip's frames): the answer names the colour of each, in the order received, so a test
+        // can tell which frames were sent and in which order.
+        if (request.ImageUrls.Count > 1 && !options.NoImageDecode)
+        {
+            var colours = new List<string>();
+            foreach (string frame in request.ImageUrls)
+            {
+                try
+                {
+                    colours.Add(ImageFacts.FromDataUri(frame).Colour);
+                }
+                catch (FormatException e)
+                {
+                    await ErrorAsync(context, 400, e.Message, "invalid_image");
+                    return;
+                }
+            }
+
+            entry["frames"] = new JsonArray(colours.Select(c => (JsonNode?)JsonValue.Create(c)).ToArray());
+            content = $"Frames {string.Join(", ", colours)}. " + content;
+        }
+
         // Sampling: at a temperature above 0 a real model words each answer differently; the request number stands
         // in for that, so independent conversations of one image can be told apart. Without a temperature the
         // answer stays the same, as the other tests expect.
@@ -402,7 +424,11 @@ public sealed class ParsedRequest
                     }
                     else if (type == "image_url")
                     {
-                        ImageUrl ??= part?["image_url"]?["url"]?.GetValue<string>();
+                        if (part?["image_url"]?["url"]?.GetValue<string>() is string url)
+                        {
+                            ImageUrls.Add(url);
+                        }
+
                         words += 85;
                     }
                 }
@@ -426,7 +452,11 @@ public sealed class ParsedRequest
 
     public StringBuilder AllUserText { get; } = new();
 
-    public string? ImageUrl { get; }
+    /// <summary>The first image of the request.</summary>
+    public string? ImageUrl => ImageUrls.Count > 0 ? ImageUrls[0] : null;
+
+    /// <summary>Every image of the request, in order: a clip's frames are several.</summary>
+    public List<string> ImageUrls { get; } = new();
 
     public int PromptTokens { get; }
 }

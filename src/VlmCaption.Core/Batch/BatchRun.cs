@@ -152,6 +152,12 @@ namespace VlmCaption.Batch
             var image = new BatchImage { Number = number, Path = job.Path, Hints = job.Hints };
             try
             {
+                if (Video.ClipExtensions.IsClip(job.Path))
+                {
+                    // A batch line holds one prepared image; a clip's frames are not kept for rounds yet.
+                    throw new CaptionException("ClipNotInBatch", CaptionErrorCategory.InvalidOperation, $"'{job.Path}' is a video clip; batch rounds take images only for now. Caption clips live (without -Batch or batch_files).");
+                }
+
                 PreparedImage prepared = preparer.PrepareAsync(job.Path, cancellationToken).GetAwaiter().GetResult();
                 image.Width = prepared.Width;
                 image.Height = prepared.Height;

@@ -89,6 +89,7 @@ namespace VlmCaption.Config
                 Prefix = Text("prefix") ?? "",
                 Suffix = Text("suffix") ?? "",
                 ChatHistoryDir = OptionalPath("chat_history_dir"),
+                FfmpegPath = OptionalPath("ffmpeg_path"),
                 Replacements = Replacements().ToArray(),
                 StripPhrases = StringList("strip_phrases")?.ToArray() ?? Array.Empty<string>(),
                 TagSeparator = Value("tag_separator") is YamlScalarNode separator && !IsNull(separator) && (separator.Value ?? "").Length > 0 ? separator.Value : null,

@@ -40,6 +40,8 @@ namespace VlmCaption.Conversation
                 SentHeight = image.Height,
                 SentBytes = image.ByteCount,
                 SentMediaType = image.MediaType,
+                SentFrameSeconds = image.Frames.Select(frame => frame.Seconds).ToArray(),
+                ClipSeconds = image.ClipSeconds,
                 CaptionIndex = index,
                 CaptionCount = count,
                 CutOffTurns = turns.Count(t => !ReferenceEquals(t, final) && AnswerCheck.Classify(t.FinishReason) == AnswerCheck.Outcome.Truncated),

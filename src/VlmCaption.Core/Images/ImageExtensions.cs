@@ -5,11 +5,15 @@ using System.Linq;
 
 namespace VlmCaption.Images
 {
-    /// <summary>The file extensions taken as images, in any case: the original tool's list plus .tif and the other formats ImageSharp reads.</summary>
+    /// <summary>
+    /// The file extensions captioned, in any case: the original tool's list of images plus .tif and the other
+    /// formats ImageSharp reads, and the video clips (<see cref="Video.ClipExtensions"/>), captioned from their frames.
+    /// A clip is an image to the walk, the same-stem rule and the caption file's name (clip.mp4, clip.txt).
+    /// </summary>
     public static class ImageExtensions
     {
         /// <summary>Extensions with their dot, lower case.</summary>
-        public static readonly IReadOnlyCollection<string> All = new[] { ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tiff", ".tif", ".webp", ".avif", ".jfif", ".tga", ".pbm", ".pgm", ".ppm" };
+        public static readonly IReadOnlyCollection<string> All = new[] { ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tiff", ".tif", ".webp", ".avif", ".jfif", ".tga", ".pbm", ".pgm", ".ppm" }.Concat(Video.ClipExtensions.All).ToArray();
 
         private static readonly HashSet<string> Set = new HashSet<string>(All, StringComparer.OrdinalIgnoreCase);
 

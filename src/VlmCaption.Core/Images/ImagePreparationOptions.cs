@@ -32,6 +32,12 @@ namespace VlmCaption.Images
         /// <summary>Largest encoded image sent; a larger one is encoded again at lower quality, then smaller.</summary>
         public long MaxImageBytes { get; init; }
 
+        /// <summary>Frames taken from each clip, spread evenly over it.</summary>
+        public int ClipFrames { get; init; }
+
+        /// <summary>The ffmpeg to take them with (ffprobe beside it); null or empty: the first on PATH.</summary>
+        public string? FfmpegPath { get; init; }
+
         /// <summary>Quality of the JPEG sent for opaque images.</summary>
         public int JpegQuality { get; init; } = 90;
     }

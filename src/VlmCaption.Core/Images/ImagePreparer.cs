@@ -30,6 +30,7 @@ namespace VlmCaption.Images
         private const long MaxScaledDecodeBytes = 64L * 1024 * 1024;
 
         private readonly ImagePreparationOptions options;
+        private readonly Video.ClipPreparer clips;
         private readonly Configuration configuration;
         private readonly SemaphoreSlim decodes;
 
@@ -37,6 +38,7 @@ namespace VlmCaption.Images
         public ImagePreparer(ImagePreparationOptions options)
         {
             this.options = options;
+            clips = new Video.ClipPreparer(options);
             decodes = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentDecodes));
             configuration = Configuration.Default.Clone();
 
@@ -63,6 +65,12 @@ namespace VlmCaption.Images
             await decodes.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
+                if (Video.ClipExtensions.IsClip(path))
+                {
+                    // ffmpeg decodes in its own process; the place is held all the same, as it takes a core.
+                    return await clips.PrepareAsync(path, cancellationToken).ConfigureAwait(false);
+                }
+
                 // On a thread of its own: a decode holds a core for a fifth of a second, and on the thread pool
                 // (two threads on a two-core machine) it would hold back the network work of every image in flight.
                 return await Task.Factory.StartNew(() => Prepare(path), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);

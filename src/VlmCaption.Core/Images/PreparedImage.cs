@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Buffers.Text;
 using System.Text;
 
@@ -63,6 +64,25 @@ namespace VlmCaption.Images
             copy.OriginalWidth = width;
             copy.OriginalHeight = height;
             return copy;
+        }
+
+        /// <summary>A clip's frames, in order, each with its time; empty for an image.</summary>
+        internal IReadOnlyList<Video.ClipFrame> Frames { get; private set; } = Array.Empty<Video.ClipFrame>();
+
+        /// <summary>A clip's length in seconds; null for an image.</summary>
+        internal double? ClipSeconds { get; private set; }
+
+        /// <summary>A clip sent as its frames: the size is the first frame's, the bytes all of theirs.</summary>
+        internal static PreparedImage Clip(IReadOnlyList<Video.ClipFrame> frames, double seconds, int width, int height)
+        {
+            PreparedImage first = frames[0].Image;
+            long bytes = 0;
+            foreach (Video.ClipFrame frame in frames)
+            {
+                bytes += frame.Image.ByteCount;
+            }
+
+            return new PreparedImage(Array.Empty<byte>(), first.MediaType, first.Width, first.Height, bytes) { Frames = frames, ClipSeconds = seconds }.WithOriginal(width, height);
         }
 
         /// <summary>What the run should hear about how the image was sent (a format few servers read, a flattened PNG); null for nothing.</summary>

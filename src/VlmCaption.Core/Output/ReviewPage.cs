@@ -84,7 +84,7 @@ namespace VlmCaption.Output
             this.cancellationToken = cancellationToken;
             if (thumbnailSize > 0)
             {
-                thumbnails = new ImagePreparer(new ImagePreparationOptions { MaxImageSize = thumbnailSize, JpegQuality = 60 });
+                thumbnails = new ImagePreparer(new ImagePreparationOptions { MaxImageSize = thumbnailSize, JpegQuality = 60, ClipFrames = 1 });
             }
 
             this.path = System.IO.Path.GetFullPath(path);
@@ -128,6 +128,9 @@ namespace VlmCaption.Output
                 try
                 {
                     image = thumbnail.GetAwaiter().GetResult();
+
+                    // A clip's preview is a frame from its middle.
+                    image = image.Frames.Count > 0 ? image.Frames[0].Image : image;
                 }
                 catch (CaptionException e)
                 {

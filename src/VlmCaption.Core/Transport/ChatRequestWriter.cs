@@ -140,6 +140,35 @@ namespace VlmCaption.Transport
             return System.Text.Encoding.UTF8.GetString(stream.ToArray());
         }
 
+        private static string Seconds(double seconds) => seconds.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) + " s";
+
+        private static void WriteText(Utf8JsonWriter json, string text)
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "text");
+            json.WriteString("text", text);
+            json.WriteEndObject();
+        }
+
+        private static void WriteImage(Utf8JsonWriter json, Images.PreparedImage image, bool withImage)
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "image_url");
+            json.WriteStartObject("image_url");
+            if (withImage)
+            {
+                json.WritePropertyName("url");
+                json.WriteRawValue(image.DataUriJson, skipInputValidation: true);
+            }
+            else
+            {
+                json.WriteString("url", $"data:{image.MediaType};base64,<{image.ByteCount} bytes, {image.Width}x{image.Height}, not kept>");
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
         private static void WriteMessage(Utf8JsonWriter json, ChatMessage message, bool withImage = true)
         {
             json.WriteStartObject();
@@ -151,25 +180,24 @@ namespace VlmCaption.Transport
             else
             {
                 json.WriteStartArray("content");
-                json.WriteStartObject();
-                json.WriteString("type", "text");
-                json.WriteString("text", message.Text);
-                json.WriteEndObject();
-                json.WriteStartObject();
-                json.WriteString("type", "image_url");
-                json.WriteStartObject("image_url");
-                if (withImage)
+                WriteText(json, message.Text);
+                if (message.Image.Frames.Count == 0)
                 {
-                    json.WritePropertyName("url");
-                    json.WriteRawValue(message.Image.DataUriJson, skipInputValidation: true);
+                    WriteImage(json, message.Image, withImage);
                 }
                 else
                 {
-                    json.WriteString("url", $"data:{message.Image.MediaType};base64,<{message.Image.ByteCount} bytes, {message.Image.Width}x{message.Image.Height}, not kept>");
+                    // A clip: its frames in order, each after a line that says which it is and when, so a model
+                    // that reads every image as a still knows they are one clip.
+                    int count = message.Image.Frames.Count;
+                    WriteText(json, $"The {count} images that follow are frames of one video clip of {Seconds(message.Image.ClipSeconds ?? 0)}, in order.");
+                    for (int i = 0; i < count; i++)
+                    {
+                        WriteText(json, $"Frame {i + 1} of {count}, at {Seconds(message.Image.Frames[i].Seconds)}:");
+                        WriteImage(json, message.Image.Frames[i].Image, withImage);
+                    }
                 }
 
-                json.WriteEndObject();
-                json.WriteEndObject();
                 json.WriteEndArray();
             }
 

@@ -1,0 +1,99 @@
+# Video clips: captioned from frames a real ffmpeg takes out, sent in order with their times.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Prologue.ps1')
+    $script:ffmpeg = Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue
+    if (-not $ffmpeg) {
+        Write-Host 'ffmpeg is not installed here (Debian: apt-get install ffmpeg; .ci/run installs it): the clip tests are skipped.'
+    }
+}
+
+AfterAll {
+    Stop-TestServer $server
+}
+
+Describe 'Video clips' {
+    BeforeEach {
+        Reset-TestServer $server
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))
+    }
+
+    It 'sends frames spread evenly over a clip, in order, each after its time, and says so in the result' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
+        $clip = New-TestClip -Path (Join-Path $folder 'colours.mp4')
+
+        $result = Get-VlmCaption -LiteralPath $clip.FullName -BaseUrl $server.BaseUrl -Model test -ClipFrames 4
+
+        $result.Status | Should -Be 'Succeeded'
+        $result.Caption | Should -BeLike 'Frames red, green, blue, yellow. *'
+        $result.SentFrameSeconds | Should -Be @(0.5, 1.5, 2.5, 3.5)
+        $result.ClipSeconds | Should -Be 4
+        $result.SentMediaType | Should -Be 'image/jpeg'
+        $content = (Get-TestServerRequest $server)[0].body.messages[-1].content
+        @($content | Where-Object type -eq 'image_url').Count | Should -Be 4
+        ($content | Where-Object type -eq 'text').text | Should -Contain 'The 4 images that follow are frames of one video clip of 4 s, in order.'
+        ($content | Where-Object type -eq 'text').text | Should -Contain 'Frame 3 of 4, at 2.5 s:'
+    }
+
+    It 'captions the clips of a folder beside the images, clip.mp4 to clip.txt, with caption.yaml''s clip_frames' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
+        $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
+        New-TestClip -Path (Join-Path $images 'walk.webm') -Colors blue, red, lime | Out-Null
+        New-TestClip -Path (Join-Path $images 'turn.mov') -Colors yellow, blue, red | Out-Null
+        New-TestImage $server (Join-Path $images 'still.png') | Out-Null
+        $yaml = Join-Path $folder 'caption.yaml'
+        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [Describe the clip.]`nbase_directory: set`nclip_frames: 3"
+
+        $summary = Invoke-VlmCaptionRun -ConfigPath $yaml
+
+        $summary.Succeeded | Should -Be 3
+        Get-Content -LiteralPath (Join-Path $images 'walk.txt') | Should -BeLike 'Frames blue, red, green. *'
+        Get-Content -LiteralPath (Join-Path $images 'turn.txt') | Should -BeLike 'Frames yellow, blue, red. *'
+        Get-Content -LiteralPath (Join-Path $images 'still.txt') | Should -BeLike 'Red PNG image*'
+        (Invoke-VlmCaptionRun -ConfigPath $yaml).Skipped | Should -Be 0 -Because 'skip_if_caption_exists is off'
+    }
+
+    It 'fails each hostile clip alone, naming why, and captions the rest' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
+        $good = New-TestClip -Path (Join-Path $folder 'good.mp4')
+        $whole = [IO.File]::ReadAllBytes($good.FullName)
+        [IO.File]::WriteAllBytes((Join-Path $folder 'cut.mp4'), $whole[0..([int]($whole.Length / 3))])
+        New-Item -ItemType File -Path (Join-Path $folder 'empty.mp4') | Out-Null
+        Set-Content -LiteralPath (Join-Path $folder 'text.mkv') 'not a clip at all'
+        New-TestClip -Path (Join-Path $folder 'sound.mp4') -AudioOnly | Out-Null
+        if (-not $IsWindows) { & mkfifo (Join-Path $folder 'fifo.mp4') }
+
+        $results = @(Get-ChildItem -LiteralPath $folder | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test -ClipFrames 2 -ErrorVariable failures -ErrorAction SilentlyContinue)
+
+        $results.Image | Should -Be @('good.mp4')
+        $byImage = @{}
+        foreach ($failure in $failures) { $byImage[(Split-Path $failure.TargetObject -Leaf)] = $failure.FullyQualifiedErrorId.Split(',')[0] }
+        $byImage['cut.mp4'] | Should -BeIn @('ClipDecodeFailed')
+        $byImage['empty.mp4'] | Should -Be 'ClipDecodeFailed'
+        $byImage['text.mkv'] | Should -Be 'ClipDecodeFailed'
+        $byImage['sound.mp4'] | Should -Be 'ClipHasNoVideo'
+        if (-not $IsWindows) { $byImage['fifo.mp4'] | Should -Be 'ClipDecodeFailed' }
+    }
+
+    It 'says how to install ffmpeg when there is none, for each clip, and captions the images' {
+        $clip = Join-Path $folder 'any.mp4'
+        Set-Content -LiteralPath $clip 'whatever'
+        New-TestImage $server (Join-Path $folder 'still.png') | Out-Null
+
+        $results = @(Get-ChildItem -LiteralPath $folder | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test -FfmpegPath (Join-Path $folder 'no-ffmpeg') -ErrorVariable failures -ErrorAction SilentlyContinue)
+
+        $results.Image | Should -Be @('still.png')
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'FfmpegNotFound,*'
+        $failures[0].Exception.Message | Should -BeLike '*apt-get install ffmpeg*'
+    }
+
+    It 'refuses a clip in batch rounds, naming it, and captions the images' {
+        $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
+        Set-Content -LiteralPath (Join-Path $images 'a.mp4') 'a clip'
+        New-TestImage $server (Join-Path $images 'still.png') | Out-Null
+        $yaml = Join-Path $folder 'caption.yaml'
+        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [Describe it.]`nbase_directory: set`nbatch: true`nbatch_poll_sec: 0.05"
+
+        $summary = Invoke-VlmCaptionRun -ConfigPath $yaml -ErrorVariable failures -ErrorAction SilentlyContinue
+
+        $summary.Succeeded | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'ClipNotInBatch,*'
+    }
+}
