@@ -245,6 +245,24 @@ function Read-MusubiJsonl {
     Resolve-MusubiCache $captions
 }
 
+function Get-MusubiVideo([string] $Directory) {
+    <# src/musubi_tuner/dataset/media_utils.py lines 34-55, 85-93: glob each of VIDEO_EXTENSIONS (lower and upper case, as written), sorted. #>
+    $extensions = '.mp4', '.webm', '.avi', '.mkv', '.mov', '.flv', '.wmv', '.m4v', '.mpg', '.mpeg', '.MP4', '.WEBM', '.AVI', '.MKV', '.MOV', '.FLV', '.WMV', '.M4V', '.MPG', '.MPEG'
+    @(Get-ChildItem -LiteralPath $Directory -File | Where-Object { $extensions -ccontains $_.Extension } | ForEach-Object FullName | Sort-Object -Unique)
+}
+
+function Read-MusubiVideoJsonl {
+    <# src/musubi_tuner/dataset/datasources.py lines 583-596, 634-638: json.loads each line; video_path opened as written, caption as is. #>
+    param([string] $JsonlFile, [string] $WorkingFolder)
+    $captions = @{}
+    foreach ($line in Get-Content -LiteralPath $JsonlFile) {
+        $item = $line | ConvertFrom-Json
+        $path = if ([IO.Path]::IsPathRooted($item.video_path)) { $item.video_path } else { [IO.Path]::Combine($WorkingFolder, $item.video_path) }
+        if (Test-Path -LiteralPath $path -PathType Leaf) { $captions[[IO.Path]::GetFullPath($path)] = @($item.caption) }
+    }
+    Resolve-MusubiCache $captions
+}
+
 function Read-MusubiDatasetConfig {
     <#
         docs/dataset_config.md: [[datasets]] image_directory with caption_extension from [general] or the dataset;
@@ -256,10 +274,12 @@ function Read-MusubiDatasetConfig {
     $map = @{}
     foreach ($dataset in $toml['datasets']) {
         $extension = ($dataset['caption_extension'], $toml['general']['caption_extension'] | Where-Object { $_ } | Select-Object -First 1)
-        $folder = $dataset['image_directory']
+        # VideoDirectoryDatasource (datasources.py lines 472-483, 550-555): the folder's clips, the caption file read whole and stripped.
+        $video = $dataset.ContainsKey('video_directory')
+        $folder = if ($video) { $dataset['video_directory'] } else { $dataset['image_directory'] }
         if (-not [IO.Path]::IsPathRooted($folder)) { $folder = [IO.Path]::Combine($WorkingFolder, $folder) }
         $captions = @{}
-        foreach ($image in Get-KohyaImage $folder) {
+        foreach ($image in $(if ($video) { Get-MusubiVideo $folder } else { Get-KohyaImage $folder })) {
             $txt = (Get-PySplitext $image)[0] + $extension
             if (Test-Path -LiteralPath $txt) { $captions[$image] = @((Read-Utf8 $txt).Trim()) }
         }
@@ -311,4 +331,4 @@ function Read-HfImageFolder {
     $map
 }
 
-Export-ModuleMember -Function Read-KohyaFolder, Read-KohyaMetadata, Read-KohyaDatasetConfig, Read-OneTrainerCaption, Read-SimpleTunerCaption, Read-AiToolkitCaption, Read-DiffusionPipeFolder, Read-MusubiJsonl, Read-MusubiDatasetConfig, Read-HfImageFolder, Test-HfSplitName
+Export-ModuleMember -Function Read-KohyaFolder, Read-KohyaMetadata, Read-KohyaDatasetConfig, Read-OneTrainerCaption, Read-SimpleTunerCaption, Read-AiToolkitCaption, Read-DiffusionPipeFolder, Read-MusubiJsonl, Read-MusubiVideoJsonl, Read-MusubiDatasetConfig, Read-HfImageFolder, Test-HfSplitName

@@ -216,3 +216,52 @@ Describe 'What a trainer would misread is said' {
         $text | Should -BeLike '*. In the background, nothing else. Last line.'
     }
 }
+
+Describe 'Video clips, read by musubi-tuner''s own rules' {
+    BeforeAll {
+        # The loaders read names and captions only, so the clips need not be real video here.
+        $clipRoot = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'videos')).FullName
+        $clipNames = 'walks/a.mp4', 'walks/b.webm', 'more/a.mov', 'mixed/still.png', 'mixed/turn.MKV'
+        $clipPaths = foreach ($name in $clipNames) {
+            $path = Join-Path $clipRoot $name
+            New-Item -ItemType Directory -Path (Split-Path $path) -Force | Out-Null
+            if ($name.EndsWith('.png')) { New-TestImage $server $path | Out-Null } else { Set-Content -LiteralPath $path 'clip' }
+            [IO.Path]::GetFullPath($path)
+        }
+        $clipCaptions = @{}
+        foreach ($path in $clipPaths) { $clipCaptions[$path] = "the caption of $(Split-Path $path -Leaf)" }
+        $clipCaptions.GetEnumerator() | ForEach-Object { [pscustomobject]@{ Path = $_.Key; Caption = $_.Value } } | Save-VlmCaption
+        $clipItems = @(Import-VlmCaption $clipRoot -Recurse)
+
+        function Assert-ClipCaptions([hashtable] $Read, [string[]] $Of, [string[]] $Named = @()) {
+            $wrong = foreach ($path in $Of) {
+                if ($Named -contains $path) { continue }
+                if (@($Read[$path]) -join '|' -cne $clipCaptions[$path]) { "$path : got [$(@($Read[$path]) -join ' | ')], want [$($clipCaptions[$path])]" }
+            }
+            $wrong | Should -BeNullOrEmpty
+        }
+    }
+
+    It 'writes clips as video_jsonl_file lines beside the images'' file, leaving out a clip whose cache name another has' {
+        $clipItems | Export-VlmDataset Musubi -Root $clipRoot -Force -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+
+        $videos = Read-MusubiVideoJsonl (Join-Path $clipRoot 'musubi_videos.jsonl') -WorkingFolder '/'
+        $stills = Read-MusubiJsonl (Join-Path $clipRoot 'musubi_images.jsonl') -WorkingFolder '/'
+        $clips = $clipPaths | Where-Object { -not $_.EndsWith('.png') }
+        $leftOut = @($clips | Where-Object { -not $videos.ContainsKey($_) })
+        $leftOut.Count | Should -Be 1 -Because 'walks/a.mp4 and more/a.mov share the cache name a'
+        "$w" | Should -BeLike "*$($leftOut[0])*left out*"
+        Assert-ClipCaptions $videos -Of $clips -Named $leftOut
+        Assert-ClipCaptions $stills -Of ($clipPaths | Where-Object { $_.EndsWith('.png') })
+        $stills.Keys | Should -Not -Contain ($clipPaths | Where-Object { $_.EndsWith('.mp4') })
+    }
+
+    It 'gives a folder of clips a video_directory dataset, and a folder of both two datasets' {
+        $clipItems | Export-VlmDataset MusubiToml -Root $clipRoot -Force -WarningAction SilentlyContinue | Out-Null
+
+        $toml = Get-Content (Join-Path $clipRoot 'musubi_dataset.toml') -Raw
+        ([regex]::Matches($toml, '(?m)^video_directory = ')).Count | Should -Be 3
+        ([regex]::Matches($toml, '(?m)^image_directory = ')).Count | Should -Be 1
+        Assert-ClipCaptions (Read-MusubiDatasetConfig (Join-Path $clipRoot 'musubi_dataset.toml') -WorkingFolder $clipRoot) -Of $clipPaths
+    }
+}

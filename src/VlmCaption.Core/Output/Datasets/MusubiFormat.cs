@@ -13,11 +13,30 @@ namespace VlmCaption.Output.Datasets
     /// without folder or extension, in one cache_directory a dataset: sub/x.png and other/x.png, or a.jpg and a.png,
     /// share a text-encoder cache and one caption silently wins. Dataset config (docs/dataset_config.md): [general]
     /// and [[datasets]] with image_directory (captions read whole from the caption file beside each image) and
-    /// cache_directory, one a dataset.
+    /// cache_directory, one a dataset. Video clips: video_jsonl_file (VideoJsonlDatasource, datasources.py ~line 583)
+    /// takes lines {"video_path", "caption"}, and video_directory (VideoDirectoryDatasource, ~line 472) globs the
+    /// clips of a folder and reads each caption file whole, stripped (~line 550); their caches are named as images'
+    /// are, so the same-name rule holds for clips too, and a folder of images and clips becomes two datasets.
     /// </summary>
     internal static class MusubiFormat
     {
+        /// <summary>The Musubi format: images in <paramref name="target"/>, clips in musubi_videos.jsonl beside it (or in the target when there are only clips).</summary>
         public static void PlanJsonl(DatasetPlan plan, string target, List<DatasetImage> images, bool absolute)
+        {
+            List<DatasetImage> clips = images.Where(i => Video.ClipExtensions.IsClip(i.Path)).ToList();
+            List<DatasetImage> stills = images.Where(i => !Video.ClipExtensions.IsClip(i.Path)).ToList();
+            if (clips.Count == 0 || stills.Count > 0)
+            {
+                PlanLines(plan, target, stills, absolute, "image_path");
+            }
+
+            if (clips.Count > 0)
+            {
+                PlanLines(plan, stills.Count > 0 ? Path.Combine(Path.GetDirectoryName(target) ?? ".", "musubi_videos.jsonl") : target, clips, absolute, "video_path");
+            }
+        }
+
+        private static void PlanLines(DatasetPlan plan, string target, List<DatasetImage> images, bool absolute, string pathField)
         {
             var text = new StringBuilder();
             var cacheOwners = new Dictionary<string, DatasetImage>(StringComparer.OrdinalIgnoreCase);
@@ -38,7 +57,7 @@ namespace VlmCaption.Output.Datasets
                     several.Add(image.Path);
                 }
 
-                text.Append(DatasetText.Json(json => { json.WriteString("image_path", image.Written(absolute)); json.WriteString("caption", CaptionFile.OneLine(image.Captions[0])); })).Append('\n');
+                text.Append(DatasetText.Json(json => { json.WriteString(pathField, image.Written(absolute)); json.WriteString("caption", CaptionFile.OneLine(image.Captions[0])); })).Append('\n');
             }
 
             if (leftOut.Count > 0)
@@ -73,14 +92,30 @@ namespace VlmCaption.Output.Datasets
             int index = 0;
             foreach (IGrouping<string, DatasetImage> folder in DatasetText.ByFolder(images))
             {
-                index++;
-                string name = Path.GetFileName(folder.Key.TrimEnd(Path.DirectorySeparatorChar));
-                string cache = Path.Combine(root, "musubi_cache", $"{index:D2}-{name}");
-                string relativeCache = $"musubi_cache/{index:D2}-{name}";
-                text.Append("\n[[datasets]]\n")
-                    .Append("image_directory = ").Append(DatasetText.Toml(absolute ? folder.Key : KohyaFormat.RelativeFolder(folder.First()))).Append('\n')
-                    .Append("cache_directory = ").Append(DatasetText.Toml(absolute ? cache : relativeCache)).Append('\n')
-                    .Append("num_repeats = ").Append(options.NumRepeats).Append('\n');
+                // musubi-tuner globs a folder's images and its clips apart: a folder with both is two datasets.
+                foreach (bool clips in new[] { false, true })
+                {
+                    DatasetImage? first = folder.FirstOrDefault(i => Video.ClipExtensions.IsClip(i.Path) == clips);
+                    if (first is null)
+                    {
+                        continue;
+                    }
+
+                    index++;
+                    string name = Path.GetFileName(folder.Key.TrimEnd(Path.DirectorySeparatorChar)) + (clips ? "-clips" : "");
+                    string cache = Path.Combine(root, "musubi_cache", $"{index:D2}-{name}");
+                    string relativeCache = $"musubi_cache/{index:D2}-{name}";
+                    text.Append("\n[[datasets]]\n")
+                        .Append(clips ? "video_directory = " : "image_directory = ").Append(DatasetText.Toml(absolute ? folder.Key : KohyaFormat.RelativeFolder(first))).Append('\n')
+                        .Append("cache_directory = ").Append(DatasetText.Toml(absolute ? cache : relativeCache)).Append('\n')
+                        .Append("num_repeats = ").Append(options.NumRepeats).Append('\n');
+                    if (clips)
+                    {
+                        // docs/dataset_config.md: frame counts of N*4+1 for HunyuanVideo and Wan; set them for the model trained.
+                        text.Append("target_frames = [1, 25, 45]\n")
+                            .Append("frame_extraction = \"head\"\n");
+                    }
+                }
             }
 
             plan.Files.Add(new DatasetFile(target, text.ToString()));
