@@ -71,6 +71,18 @@ Describe 'Video clips' {
         if (-not $IsWindows) { $byImage['fifo.mp4'] | Should -Be 'ClipDecodeFailed' }
     }
 
+    It 'says to lower -ClipFrames when the server takes fewer images a request (vLLM''s --limit-mm-per-prompt)' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
+        Reset-TestServer $server -Options @{ maxImagesPerRequest = 2 }
+        $clip = New-TestClip -Path (Join-Path $folder 'long.mp4')
+
+        Get-VlmCaption -LiteralPath $clip.FullName -BaseUrl $server.BaseUrl -Model test -ClipFrames 4 -ErrorVariable failures -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'TooManyImages,*'
+        $failures[0].Exception.Message | Should -BeLike '*At most 2 image(s)*lower clip_frames (-ClipFrames)*--limit-mm-per-prompt*'
+        $two = Get-VlmCaption -LiteralPath $clip.FullName -BaseUrl $server.BaseUrl -Model test -ClipFrames 2
+        $two.SentFrameSeconds | Should -Be @(1, 3)
+        $two.Caption | Should -BeLike 'Frames *, yellow. *'
+    }
+
     It 'says how to install ffmpeg when there is none, for each clip, and captions the images' {
         $clip = Join-Path $folder 'any.mp4'
         Set-Content -LiteralPath $clip 'whatever'

@@ -100,6 +100,12 @@ public sealed class ChatHandler(ServerState state)
         // Ollama and KoboldCpp read max_tokens only (openai/openai.go, koboldcpp.py); the others either field.
         int? limit = body["max_tokens"]?.GetValue<int>() ?? (persona.ReadsMaxCompletionTokens ? body["max_completion_tokens"]?.GetValue<int>() : null);
 
+        if (options.MaxImagesPerRequest > 0 && request.ImageUrls.Count > options.MaxImagesPerRequest)
+        {
+            await ErrorAsync(context, 400, $"At most {options.MaxImagesPerRequest} image(s) may be provided in one request.", "BadRequestError");
+            return;
+        }
+
         ImageFacts? image = null;
         if (request.ImageUrl is string url && options.NoImageDecode)
         {

@@ -75,6 +75,13 @@ public sealed class ServerOptions
     /// <summary>The model's context in tokens: a request whose prompt and answer limit exceed it gets vLLM's 400.</summary>
     public int? ContextTokens { get; set; }
 
+    /// <summary>
+    /// The most images one request may hold, as vLLM's --limit-mm-per-prompt sets it (1 by default there): more is a
+    /// 400 with vLLM's own words, "At most N image(s) may be provided in one request." (vllm-project/vllm#13513,
+    /// #9739; entrypoints/chat_utils.py). 0: no limit.
+    /// </summary>
+    public int MaxImagesPerRequest { get; set; }
+
     /// <summary>Scripted faults, first match wins.</summary>
     public List<FaultRule> Faults { get; set; } = [];
 

@@ -45,6 +45,18 @@ namespace VlmCaption.Transport
                 };
             }
 
+            // vLLM's --limit-mm-per-prompt (1 image by default): "At most 1 image(s) may be provided in one request."
+            // (vllm-project/vllm#13513), later "You set image=2 (or defaulted to 1) in `--limit-mm-per-prompt`, but
+            // passed 3 image items in the same prompt." A clip's frames are images: every clip fails alike.
+            if (lower.Contains("image(s) may be provided in one request") || (lower.Contains("limit-mm-per-prompt") && lower.Contains("image items")))
+            {
+                return new CaptionException("TooManyImages", CaptionErrorCategory.LimitsExceeded, $"{answered}{said} The server takes fewer images in one request than a clip's frames: lower clip_frames (-ClipFrames) to what it takes, or start vLLM with a higher --limit-mm-per-prompt (e.g. '{{\"image\": 16}}').")
+                {
+                    StatusCode = status,
+                    SameForEveryImage = true,
+                };
+            }
+
             if (status == 200)
             {
                 return new CaptionException("RequestFailed", CaptionErrorCategory.ProtocolError, $"{answered}{said}") { StatusCode = status, SameForEveryImage = true };
