@@ -27,6 +27,7 @@ Describe 'Video clips' {
         $result.SentFrameSeconds | Should -Be @(0.5, 1.5, 2.5, 3.5)
         $result.ClipSeconds | Should -Be 4
         $result.SentMediaType | Should -Be 'image/jpeg'
+        (Get-TestServerRequest $server)[0].frames | Should -Be @('red', 'green', 'blue', 'yellow')
         $content = (Get-TestServerRequest $server)[0].body.messages[-1].content
         @($content | Where-Object type -eq 'image_url').Count | Should -Be 4
         ($content | Where-Object type -eq 'text').text | Should -Contain 'The 4 images that follow are frames of one video clip of 4 s, in order.'
@@ -48,6 +49,37 @@ Describe 'Video clips' {
         Get-Content -LiteralPath (Join-Path $images 'turn.txt') | Should -BeLike 'Frames yellow, blue, red. *'
         Get-Content -LiteralPath (Join-Path $images 'still.txt') | Should -BeLike 'Red PNG image*'
         (Invoke-VlmCaptionRun -ConfigPath $yaml).Skipped | Should -Be 0 -Because 'skip_if_caption_exists is off'
+    }
+
+    It 'survives a kill mid-run over clips: each clip ends with one whole caption, and none captioned is sent again' -Tag Slow -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
+        $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
+        $colours = 'red', 'lime', 'blue', 'yellow', 'cyan', 'magenta'
+        foreach ($colour in $colours) { New-TestClip -Path (Join-Path $images "$colour.mp4") -Colors $colour, 'white' | Out-Null }
+        $yaml = Join-Path $folder 'caption.yaml'
+        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [Describe., Summarise.]`nbase_directory: set`nclip_frames: 2`nconcurrent_batch_size: 2`nskip_if_caption_exists: true"
+        $runner = Join-Path $folder 'run.ps1'
+        Set-Content -LiteralPath $runner "Import-Module '$env:VLMCAPTION_MODULE'; Invoke-VlmCaptionRun '$yaml' | Out-Null"
+        Reset-TestServer $server -Options @{ models = @('test'); latencyMs = 200 }
+        $exe = [Environment]::ProcessPath
+        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        $process = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner)) -PassThru
+        $deadline = [datetime]::UtcNow.AddSeconds(60)
+        while (@(Get-TestServerRequest $server).Count -lt 5 -and -not $process.HasExited -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 10 }
+        $process.Kill()
+        $process.WaitForExit()
+        $done = @(Get-ChildItem -LiteralPath $images -Filter *.txt | ForEach-Object BaseName)
+        $done.Count | Should -BeLessThan 6 -Because 'the run was killed while clips were in flight'
+
+        Reset-TestServer $server -Options @{ models = @('test') }
+        $summary = Invoke-VlmCaptionRun -ConfigPath $yaml
+
+        $summary.Skipped | Should -Be $done.Count
+        $sentAgain = @(Get-TestServerRequest $server | ForEach-Object { $_.frames[0] } | Where-Object { ($_ -replace '^green$', 'lime') -in $done })
+        $sentAgain | Should -BeNullOrEmpty
+        foreach ($colour in $colours) {
+            $named = if ($colour -eq 'lime') { 'green' } else { $colour }
+            Get-Content -LiteralPath (Join-Path $images "$colour.txt") -Raw | Should -Match "^Frames $named, white\. .* Turn 2\. Text [0-9a-f]{8}\.$"
+        }
     }
 
     It 'fails each hostile clip alone, naming why, and captions the rest' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
