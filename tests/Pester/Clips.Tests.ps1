@@ -82,6 +82,45 @@ Describe 'Video clips' {
         }
     }
 
+    It 'takes frames from a ten-hour clip as quickly as from a short one: each is a seek' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
+        $long = Join-Path $folder 'ten-hours.mkv'
+        & (Get-Command ffmpeg -CommandType Application | Select-Object -First 1).Source -nostdin -v error -f lavfi -i 'color=c=blue:s=32x24:r=1:d=36000' -c:v libx264 -preset ultrafast -g 600 -pix_fmt yuv420p $long
+
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $result = Get-VlmCaption -LiteralPath $long -BaseUrl $server.BaseUrl -Model test -ClipFrames 4
+        $clock.Stop()
+
+        $result.ClipSeconds | Should -Be 36000
+        $result.SentFrameSeconds | Should -Be @(4500, 13500, 22500, 31500)
+        $result.Caption | Should -BeLike 'Frames blue, blue, blue, blue. *'
+        Write-Host "  (four frames of a ten-hour clip in $([math]::Round($clock.Elapsed.TotalSeconds, 1)) s)"
+    }
+
+    It 'sends the frames a clip that says it is longer than it is has, and says so; fails one that has none where it says' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
+        function New-Liar([string] $Name, [int] $Claimed) {
+            # A four-second clip whose movie header (mvhd: version, flags, two times, timescale, duration) says $Claimed s.
+            $clip = New-TestClip -Path (Join-Path $folder $Name)
+            $bytes = [IO.File]::ReadAllBytes($clip.FullName)
+            $at = [Text.Encoding]::ASCII.GetString($bytes).IndexOf('mvhd')
+            $scale = [Buffers.Binary.BinaryPrimitives]::ReadUInt32BigEndian([ArraySegment[byte]]::new($bytes, $at + 16, 4))
+            [Buffers.Binary.BinaryPrimitives]::WriteUInt32BigEndian([ArraySegment[byte]]::new($bytes, $at + 20, 4), [uint32] ($scale * $Claimed))
+            [IO.File]::WriteAllBytes($clip.FullName, $bytes)
+            $clip
+        }
+
+        $liar = New-Liar 'liar.mp4' 8
+        $result = Get-VlmCaption -LiteralPath $liar.FullName -BaseUrl $server.BaseUrl -Model test -ClipFrames 4 -WarningVariable warned -WarningAction SilentlyContinue
+        $result.ClipSeconds | Should -Be 8
+        $result.SentFrameSeconds | Should -Be @(1, 3)
+        $result.Caption | Should -BeLike 'Frames green, yellow. *'
+        "$warned" | Should -BeLike "*liar.mp4' says it lasts 8 s but gave no frame at 2 of the 4 times*"
+
+        $worse = New-Liar 'worse.mp4' 80
+        Get-VlmCaption -LiteralPath $worse.FullName -BaseUrl $server.BaseUrl -Model test -ClipFrames 1 -ErrorVariable failures -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'ClipDecodeFailed,*'
+        $failures[0].Exception.Message | Should -BeLike '*gave no frame at any of the 1 times*'
+    }
+
     It 'fails each hostile clip alone, naming why, and captions the rest' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
         $good = New-TestClip -Path (Join-Path $folder 'good.mp4')
         $whole = [IO.File]::ReadAllBytes($good.FullName)

@@ -73,7 +73,7 @@ namespace VlmCaption.Images
         internal double? ClipSeconds { get; private set; }
 
         /// <summary>A clip sent as its frames: the size is the first frame's, the bytes all of theirs.</summary>
-        internal static PreparedImage Clip(IReadOnlyList<Video.ClipFrame> frames, double seconds, int width, int height)
+        internal static PreparedImage Clip(IReadOnlyList<Video.ClipFrame> frames, double seconds, int width, int height, string? note = null)
         {
             PreparedImage first = frames[0].Image;
             long bytes = 0;
@@ -82,7 +82,7 @@ namespace VlmCaption.Images
                 bytes += frame.Image.ByteCount;
             }
 
-            return new PreparedImage(Array.Empty<byte>(), first.MediaType, first.Width, first.Height, bytes) { Frames = frames, ClipSeconds = seconds }.WithOriginal(width, height);
+            return new PreparedImage(Array.Empty<byte>(), first.MediaType, first.Width, first.Height, bytes) { Frames = frames, ClipSeconds = seconds, Note = note }.WithOriginal(width, height);
         }
 
         /// <summary>What the run should hear about how the image was sent (a format few servers read, a flattened PNG); null for nothing.</summary>

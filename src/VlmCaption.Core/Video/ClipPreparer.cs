@@ -61,7 +61,12 @@ namespace VlmCaption.Video
                 throw Failed(path, $"gave no frame at any of the {count} times asked for within its stated length of {seconds:0.###} s: it is cut short, or says it is longer than it is.");
             }
 
-            return PreparedImage.Clip(frames, seconds, width, height);
+            // A clip that says it is longer than it is: what it has is sent, and the run hears so (notes starting
+            // with the path are told for each file).
+            string? note = frames.Count < count
+                ? $"'{path}' says it lasts {seconds:0.###} s but gave no frame at {count - frames.Count} of the {count} times asked for (it is shorter, or cut short); its caption is made from the {frames.Count} frames it gave."
+                : null;
+            return PreparedImage.Clip(frames, seconds, width, height, note);
         }
 
         private async Task<(double Seconds, int Width, int Height)> ProbeAsync(string ffprobe, string path, CancellationToken cancellationToken)
