@@ -65,6 +65,16 @@ namespace VlmCaption.PowerShell
         [ValidateRange(1, 64)]
         public int ClipFrames { get; set; }
 
+        /// <summary>Overrides clip_as: Frames (a clip goes as its frames, for every vision server) or Video (as the clip itself, for servers that read video).</summary>
+        [Parameter]
+        [ValidateSet("Frames", "Video")]
+        public string? ClipAs { get; set; }
+
+        /// <summary>Overrides clip_max_sec: with -ClipAs Video, the most seconds of a clip sent, from its start.</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int ClipMaxSec { get; set; }
+
         /// <summary>Overrides ffmpeg_path: the ffmpeg that takes frames out of clips (ffprobe beside it); default the first on PATH.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]

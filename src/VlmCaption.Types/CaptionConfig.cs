@@ -148,6 +148,12 @@ namespace VlmCaption
         /// <summary>clip_frames: frames taken from each video clip, spread evenly over it.</summary>
         public int ClipFrames { get; set; }
 
+        /// <summary>clip_as: frames (a clip goes as its frames) or video (as the clip itself, for servers that read video).</summary>
+        public string ClipAs { get; set; } = "frames";
+
+        /// <summary>clip_max_sec: with clip_as video, the most seconds of a clip sent.</summary>
+        public int ClipMaxSec { get; set; }
+
         /// <summary>ffmpeg_path: the ffmpeg that takes frames out of clips, as a full path; null: the first on PATH.</summary>
         public string? FfmpegPath { get; set; }
 

@@ -64,6 +64,8 @@ namespace VlmCaption
             // (anthropics/claude-code#19631), and so under OpenAI's 20 MB and every local server's limit.
             Integer("max_image_bytes", 3_750_000, 10_000, 1L << 30, "the largest encoded image sent; larger ones are encoded again smaller", "MaxImageBytes", Get),
             Integer("clip_frames", 8, 1, 64, "frames taken from each video clip (mp4, mov, webm, mkv, avi), spread evenly over it and sent in order as images", "ClipFrames", Get, Invoke),
+            new ConfigOption("clip_as", "choice", "frames", "frames: a clip goes as clip_frames images, for every vision server; video: as the clip itself (a video_url part), cut to clip_max_sec and scaled within max_image_size, for servers that read video (vLLM with Qwen2.5-VL or Qwen3-VL)") { Default = "frames", Choices = new[] { "frames", "video" }, Parameter = "ClipAs", Commands = new[] { Get, Invoke } },
+            Integer("clip_max_sec", 60, 1, 3600, "with clip_as: video, the most seconds of a clip sent (from its start)", "ClipMaxSec", Get, Invoke),
             new ConfigOption("ffmpeg_path", "path", "''", "the ffmpeg that takes frames out of clips (ffprobe beside it); empty: the first on PATH") { Parameter = "FfmpegPath", Commands = new[] { Get, Invoke } },
             Integer("timeout_sec", 300, 1, 86400, "the longest silence in one request, in seconds (the whole answer with stream: false)", "TimeoutSec", Get, Invoke),
             Integer("max_request_sec", 3600, 1, 604800, "the longest one request may take in all", "MaxRequestSec", Get),

@@ -34,6 +34,21 @@ Describe 'Video clips' {
         ($content | Where-Object type -eq 'text').text | Should -Contain 'Frame 3 of 4, at 2.5 s:'
     }
 
+    It 'sends the clip itself with -ClipAs Video (a video_url part, as vLLM reads it), cut to -ClipMaxSec and scaled within -MaxImageSize' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
+        $clip = New-TestClip -Path (Join-Path $folder 'whole.mov')
+
+        $result = Get-VlmCaption -LiteralPath $clip.FullName -BaseUrl $server.BaseUrl -Model test -ClipAs Video -ClipMaxSec 2 -MaxImageSize 32
+
+        $result.Caption | Should -BeLike 'Video video/mp4 of 2 s, 32x24. *'
+        $result.SentMediaType | Should -Be 'video/mp4'
+        $result.ClipSeconds | Should -Be 2
+        $result.SentFrameSeconds.Count | Should -Be 0
+        $content = (Get-TestServerRequest $server)[0].body.messages[-1].content
+        @($content | Where-Object type -eq 'video_url').Count | Should -Be 1
+        @($content | Where-Object type -eq 'image_url').Count | Should -Be 0
+        ($content | Where-Object type -eq 'text').text | Should -Contain 'The video that follows is a clip of 2 s.'
+    }
+
     It 'captions the clips of a folder beside the images, clip.mp4 to clip.txt, with caption.yaml''s clip_frames' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
         $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
         New-TestClip -Path (Join-Path $images 'walk.webm') -Colors blue, red, lime | Out-Null

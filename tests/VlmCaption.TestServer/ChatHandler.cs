@@ -171,11 +171,34 @@ public sealed class ChatHandler(ServerState state)
             return;
         }
 
+        if (request.VideoUrl is string videoUrl)
+        {
+            // vLLM reads video_url data URIs of video/* (examples/online_serving/openai_chat_completion_client_for_multimodal.py);
+            // this server reads the mp4's own header for what a test needs: its length and its picture size.
+            VideoFacts video;
+            try
+            {
+                video = VideoFacts.FromDataUri(videoUrl);
+            }
+            catch (FormatException e)
+            {
+                await ErrorAsync(context, 400, e.Message, "invalid_video");
+                return;
+            }
+
+            entry["video"] = JsonSerializer.SerializeToNode(video, ServerOptions.Json);
+        }
+
         string content = image is null && persona.DropsImages
             ? $"I see no picture. Turn {request.Turn}. Text {Digest(request.LastUserText)}."
             : image is null
             ? $"No image. Turn {request.Turn}. Text {Digest(request.LastUserText)}."
             : $"{Capitalise(image.Colour)} {image.Format} image, {image.Width}x{image.Height} pixels. Turn {request.Turn}. Text {Digest(request.LastUserText)}.";
+
+        if (entry["video"] is JsonNode seen)
+        {
+            content = $"Video {seen["mimeType"]} of {seen["seconds"]} s, {seen["width"]}x{seen["height"]}. Turn {request.Turn}. Text {Digest(request.LastUserText)}.";
+        }
 
         // Several images (a clip's frames): the answer names the colour of each, in the order received, so a test
         // can tell which frames were sent and in which order.
@@ -428,6 +451,11 @@ public sealed class ParsedRequest
                     {
                         text.Append(part?["text"]?.GetValue<string>());
                     }
+                    else if (type == "video_url")
+                    {
+                        VideoUrl ??= part?["video_url"]?["url"]?.GetValue<string>();
+                        words += 85;
+                    }
                     else if (type == "image_url")
                     {
                         if (part?["image_url"]?["url"]?.GetValue<string>() is string url)
@@ -460,6 +488,9 @@ public sealed class ParsedRequest
 
     /// <summary>The first image of the request.</summary>
     public string? ImageUrl => ImageUrls.Count > 0 ? ImageUrls[0] : null;
+
+    /// <summary>The clip of a video_url part (vLLM's, for Qwen2.5-VL and Qwen3-VL), if any.</summary>
+    public string? VideoUrl { get; private set; }
 
     /// <summary>Every image of the request, in order: a clip's frames are several.</summary>
     public List<string> ImageUrls { get; } = new();

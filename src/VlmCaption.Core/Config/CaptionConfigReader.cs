@@ -90,6 +90,7 @@ namespace VlmCaption.Config
                 Suffix = Text("suffix") ?? "",
                 ChatHistoryDir = OptionalPath("chat_history_dir"),
                 FfmpegPath = OptionalPath("ffmpeg_path"),
+                ClipAs = Choice("clip_as"),
                 Replacements = Replacements().ToArray(),
                 StripPhrases = StringList("strip_phrases")?.ToArray() ?? Array.Empty<string>(),
                 TagSeparator = Value("tag_separator") is YamlScalarNode separator && !IsNull(separator) && (separator.Value ?? "").Length > 0 ? separator.Value : null,
@@ -284,6 +285,14 @@ namespace VlmCaption.Config
             Value(key) is YamlScalarNode ? (Text(key) is string one ? new[] { one } : null) : StringList(key);
 
         private string FullPath(string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, relative));
+
+        /// <summary>A choice of the catalogue's, in lower case; the default when absent.</summary>
+        private string Choice(string key)
+        {
+            ConfigOption option = ConfigOptions.Find(key);
+            string value = (Text(key) ?? (string)option.Default!).ToLowerInvariant();
+            return option.Choices.Contains(value) ? value : throw Error(Value(key)!, $"'{key}' must be one of {string.Join(", ", option.Choices)}, not '{value}'.");
+        }
 
         private string? OptionalPath(string key) => Text(key) is string value && value.Length > 0 ? FullPath(value) : null;
 

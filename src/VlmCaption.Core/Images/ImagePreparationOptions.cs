@@ -35,6 +35,12 @@ namespace VlmCaption.Images
         /// <summary>Frames taken from each clip, spread evenly over it.</summary>
         public int ClipFrames { get; init; }
 
+        /// <summary>frames, or video: the clip itself, cut to <see cref="ClipMaxSec"/> and scaled, for servers that read video.</summary>
+        public string ClipAs { get; init; } = "frames";
+
+        /// <summary>With <see cref="ClipAs"/> video, the most seconds of a clip sent.</summary>
+        public int ClipMaxSec { get; init; }
+
         /// <summary>The ffmpeg to take them with (ffprobe beside it); null or empty: the first on PATH.</summary>
         public string? FfmpegPath { get; init; }
 

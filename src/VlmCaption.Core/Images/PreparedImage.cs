@@ -85,6 +85,13 @@ namespace VlmCaption.Images
             return new PreparedImage(Array.Empty<byte>(), first.MediaType, first.Width, first.Height, bytes) { Frames = frames, ClipSeconds = seconds, Note = note }.WithOriginal(width, height);
         }
 
+        /// <summary>A clip sent as itself (video/mp4), for servers that read video.</summary>
+        internal static PreparedImage Video(byte[] data, double seconds, int width, int height, int originalWidth, int originalHeight) =>
+            new PreparedImage(data, "video/mp4", width, height) { ClipSeconds = seconds }.WithOriginal(originalWidth, originalHeight);
+
+        /// <summary>True for a clip sent as itself: a video_url part, not an image_url.</summary>
+        internal bool IsVideo => MediaType.StartsWith("video/", StringComparison.Ordinal);
+
         /// <summary>What the run should hear about how the image was sent (a format few servers read, a flattened PNG); null for nothing.</summary>
         internal string? Note { get; init; }
     }

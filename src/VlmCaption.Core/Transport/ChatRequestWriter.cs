@@ -150,11 +150,11 @@ namespace VlmCaption.Transport
             json.WriteEndObject();
         }
 
-        private static void WriteImage(Utf8JsonWriter json, Images.PreparedImage image, bool withImage)
+        private static void WriteImage(Utf8JsonWriter json, Images.PreparedImage image, bool withImage, string type = "image_url")
         {
             json.WriteStartObject();
-            json.WriteString("type", "image_url");
-            json.WriteStartObject("image_url");
+            json.WriteString("type", type);
+            json.WriteStartObject(type);
             if (withImage)
             {
                 json.WritePropertyName("url");
@@ -181,7 +181,12 @@ namespace VlmCaption.Transport
             {
                 json.WriteStartArray("content");
                 WriteText(json, message.Text);
-                if (message.Image.Frames.Count == 0)
+                if (message.Image.IsVideo)
+                {
+                    WriteText(json, $"The video that follows is a clip of {Seconds(message.Image.ClipSeconds ?? 0)}.");
+                    WriteImage(json, message.Image, withImage, "video_url");
+                }
+                else if (message.Image.Frames.Count == 0)
                 {
                     WriteImage(json, message.Image, withImage);
                 }

@@ -44,6 +44,11 @@ namespace VlmCaption.Video
                 throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' has frames of {width}x{height} pixels, over the limit of {options.MaxPixels / 1_000_000.0:0.#} MP. Raise -MaxPixels if the clip is genuine.");
             }
 
+            if (options.ClipAs == "video")
+            {
+                return await VideoAsync(ffmpeg, path, seconds, width, height, cancellationToken).ConfigureAwait(false);
+            }
+
             int count = Math.Max(1, options.ClipFrames);
             var frames = new List<ClipFrame>(count);
             for (int i = 0; i < count; i++)
@@ -148,6 +153,65 @@ namespace VlmCaption.Video
             }
 
             throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"A frame of '{path}' stays over the byte cap of {options.MaxImageBytes} bytes even as a low-quality JPEG; lower -MaxImageSize or raise -MaxImageBytes.");
+        }
+
+        /// <summary>
+        /// The clip itself, for servers that read video (vLLM's video_url, examples/online_serving/
+        /// openai_chat_completion_client_for_multimodal.py): its first clip_max_sec seconds, without sound, scaled
+        /// within max_image_size and at 4 frames a second (Qwen2.5-VL on vLLM samples 2 a second), as H.264 in an
+        /// mp4 no larger than its frames could have been (clip_frames x max_image_bytes); ffmpeg writes it to a
+        /// temporary file it may not grow past that (-fs), which is read and removed.
+        /// </summary>
+        private async Task<PreparedImage> VideoAsync(string ffmpeg, string path, double seconds, int width, int height, CancellationToken cancellationToken)
+        {
+            int size = options.MaxImageSize > 0 ? options.MaxImageSize : 4096;
+            long bound = Math.Max(1, options.ClipFrames) * options.MaxImageBytes;
+            double sent = Math.Min(seconds, Math.Max(1, options.ClipMaxSec));
+            string file = Path.Combine(Path.GetTempPath(), "vlmcaption-clip-" + Guid.NewGuid().ToString("N") + ".mp4");
+            try
+            {
+                string[] arguments =
+                {
+                    "-nostdin", "-v", "error", "-protocol_whitelist", "file", "-format_whitelist", Demuxers,
+                    "-i", "file:" + path, "-t", sent.ToString("0.###", CultureInfo.InvariantCulture),
+                    "-map", "0:v:0", "-an", "-sn", "-dn",
+                    "-vf", $"fps=4,scale='min({size},iw)':'min({size},ih)':force_original_aspect_ratio=decrease:force_divisible_by=2",
+                    "-c:v", "libx264", "-preset", "veryfast", "-crf", "28", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
+                    "-fs", bound.ToString(CultureInfo.InvariantCulture), "-f", "mp4", "file:" + file,
+                };
+                TimeSpan time = TimeSpan.FromSeconds(60 + (sent * 2));
+                ToolProcess.Outcome outcome = await RunAsync(ffmpeg, arguments, 1 << 20, time, path, cancellationToken).ConfigureAwait(false);
+                if (outcome.TimedOut || outcome.ExitCode != 0)
+                {
+                    throw Failed(path, outcome.TimedOut ? $"could not be cut and scaled within {time.TotalSeconds:0} s." : $"could not be cut and scaled for sending{Said(outcome)}");
+                }
+
+                var written = new FileInfo(file);
+                if (!written.Exists || written.Length == 0)
+                {
+                    throw Failed(path, "gave no video when cut and scaled for sending.");
+                }
+
+                if (written.Length >= bound)
+                {
+                    throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' stays over {bound} bytes as a video of {sent:0.#} s ({options.ClipFrames} frames' worth of max_image_bytes); lower clip_max_sec (-ClipMaxSec) or max_image_size, or send frames.");
+                }
+
+                byte[] data = RegularFile.ReadAllBytes(file, bound);
+                double scale = Math.Min(1.0, (double)size / Math.Max(width, height));
+                return PreparedImage.Video(data, sent, (int)(width * scale) & ~1, (int)(height * scale) & ~1, width, height);
+            }
+            finally
+            {
+                try
+                {
+                    File.Delete(file);
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    // A temporary file, in the temporary folder.
+                }
+            }
         }
 
         private static async Task<ToolProcess.Outcome> RunAsync(string tool, string[] arguments, long maxBytes, TimeSpan time, string path, CancellationToken cancellationToken)
