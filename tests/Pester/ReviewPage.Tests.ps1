@@ -56,6 +56,18 @@ Describe 'Export-VlmReviewPage writes one self-contained page' {
         $pageWarnings | Should -BeLike "*No preview of*broken.png*"
     }
 
+    It 'shows a clip as a strip of four of its frames, side by side' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
+        $clips = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'clips') -Force
+        $clip = New-TestClip -Path (Join-Path $clips 'walk.mp4')
+        $clipPage = Join-Path $clips 'review.html'
+
+        Get-VlmCaption -LiteralPath $clip.FullName -BaseUrl $server.BaseUrl -Model test -ClipFrames 2 | Export-VlmReviewPage $clipPage
+
+        $html = Get-Content -Raw $clipPage
+        $html | Should -Match '"thumb":"data:image/jpeg;base64,'
+        $html | Should -Match '"thumbWidth":256,"thumbHeight":48'
+    }
+
     It 'shows no time for captions read back from files, which have none' {
         Set-Content -LiteralPath (Join-Path $root 'a.txt') -Value 'a caption from a file' -NoNewline
         $imported = Join-Path $TestDrive 'imported.html'

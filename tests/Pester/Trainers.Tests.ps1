@@ -256,6 +256,15 @@ Describe 'Video clips, read by musubi-tuner''s own rules' {
         $stills.Keys | Should -Not -Contain ($clipPaths | Where-Object { $_.EndsWith('.mp4') })
     }
 
+    It 'writes clips into diffusion-pipe''s captions.json beside the images, which it reads as videos' {
+        $clipItems | Export-VlmDataset DiffusionPipe -Root $clipRoot -Force -WarningAction SilentlyContinue | Out-Null
+
+        $read = @{}
+        foreach ($dir in $clipPaths | ForEach-Object { Split-Path $_ } | Sort-Object -Unique) { $f = Read-DiffusionPipeFolder $dir; foreach ($k in $f.Keys) { $read[$k] = $f[$k] } }
+        Assert-ClipCaptions $read -Of $clipPaths
+        Get-ChildItem $clipRoot -Recurse -Filter captions.json | Remove-Item
+    }
+
     It 'gives a folder of clips a video_directory dataset, and a folder of both two datasets' {
         $clipItems | Export-VlmDataset MusubiToml -Root $clipRoot -Force -WarningAction SilentlyContinue | Out-Null
 

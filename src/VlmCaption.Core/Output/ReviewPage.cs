@@ -84,7 +84,7 @@ namespace VlmCaption.Output
             this.cancellationToken = cancellationToken;
             if (thumbnailSize > 0)
             {
-                thumbnails = new ImagePreparer(new ImagePreparationOptions { MaxImageSize = thumbnailSize, JpegQuality = 60, ClipFrames = 1 });
+                thumbnails = new ImagePreparer(new ImagePreparationOptions { MaxImageSize = thumbnailSize, JpegQuality = 60, ClipFrames = 4, ClipAs = "frames" });
             }
 
             this.path = System.IO.Path.GetFullPath(path);
@@ -129,8 +129,8 @@ namespace VlmCaption.Output
                 {
                     image = thumbnail.GetAwaiter().GetResult();
 
-                    // A clip's preview is a frame from its middle.
-                    image = image.Frames.Count > 0 ? image.Frames[0].Image : image;
+                    // A clip's preview is a strip of its frames.
+                    image = image.Frames.Count > 0 ? ClipStrip.Of(image) : image;
                 }
                 catch (CaptionException e)
                 {
