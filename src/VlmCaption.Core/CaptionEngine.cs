@@ -114,7 +114,7 @@ namespace VlmCaption
 
                 (ConversationOutcome outcome, ChatEndpoint endpoint) = await ConverseAsync(job, image, log, cancellationToken).ConfigureAwait(false);
                 TimeSpan seconds = clock.Elapsed + (index == 1 ? preparation : TimeSpan.Zero);
-                results.Add(CaptionResults.From(job.Path, outcome.CaptionTurn, outcome.Turns, endpoint.Quirks.Model, endpoint.ShownUrl, image, Math.Round(seconds.TotalSeconds, 3), index, count));
+                results.Add(CaptionResults.From(job.Path, outcome.CaptionTurn, outcome.Turns, endpoint.Quirks.Model, endpoint.ShownUrl, image, Math.Round(seconds.TotalSeconds, 3), index, count, settings));
                 history = outcome.History;
                 clock.Restart();
             }

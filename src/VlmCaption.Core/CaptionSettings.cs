@@ -91,6 +91,12 @@ namespace VlmCaption
         /// <summary>The most answer text read, in bytes; a longer answer fails with AnswerTooLarge and is not retried.</summary>
         public long MaxAnswerBytes { get; init; }
 
+        /// <summary>refusal_check: a final answer that opens as a refusal is marked Refused, never a caption.</summary>
+        public bool RefusalCheck { get; init; }
+
+        /// <summary>refusal_phrases: openings taken for a refusal besides the built-in ones.</summary>
+        public IReadOnlyList<string> RefusalPhrases { get; init; } = Array.Empty<string>();
+
         /// <summary>Retries after the first attempt for connection failures, 408, 429 and 5xx.</summary>
         public int MaxRetries { get; init; }
 

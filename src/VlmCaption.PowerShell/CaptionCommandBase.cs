@@ -60,6 +60,15 @@ namespace VlmCaption.PowerShell
         [ValidateNotNullOrEmpty]
         public string? Destination { get; set; }
 
+        /// <summary>Overrides refusal_check with false: every answer is taken as a caption, even one that opens as a refusal.</summary>
+        [Parameter]
+        public SwitchParameter NoRefusalCheck { get; set; }
+
+        /// <summary>Overrides refusal_phrases: openings taken for a refusal besides the built-in ones.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public string[]? RefusalPhrase { get; set; }
+
         /// <summary>Overrides clip_frames: frames taken from each video clip, spread evenly over it and sent in order.</summary>
         [Parameter]
         [ValidateRange(1, 64)]

@@ -39,6 +39,11 @@ namespace VlmCaption.PowerShell
                 effective.Stream = !((SwitchParameter)noStream).IsPresent;
             }
 
+            if (bound.TryGetValue("NoRefusalCheck", out object? noCheck))
+            {
+                effective.RefusalCheck = !((SwitchParameter)noCheck).IsPresent;
+            }
+
             if (cmdlet is EndpointCommandBase)
             {
                 effective.ApiKey ??= ApiKeyTransformationAttribute.FromEnvironment();

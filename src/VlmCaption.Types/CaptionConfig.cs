@@ -157,6 +157,12 @@ namespace VlmCaption
         /// <summary>ffmpeg_path: the ffmpeg that takes frames out of clips, as a full path; null: the first on PATH.</summary>
         public string? FfmpegPath { get; set; }
 
+        /// <summary>refusal_check: a final answer that opens as a refusal is marked Refused and never saved.</summary>
+        public bool RefusalCheck { get; set; }
+
+        /// <summary>refusal_phrases: openings taken for a refusal besides the built-in ones.</summary>
+        public string[] RefusalPhrases { get; set; } = Array.Empty<string>();
+
         /// <summary>stream: read answers as they are written (true, the default); false for servers that mishandle streaming.</summary>
         public bool Stream { get; set; }
 

@@ -31,6 +31,8 @@ namespace VlmCaption
             new ConfigOption("system_prompt", "text", "''", "the system message") { Default = "", Parameter = "SystemPrompt", Commands = new[] { Get, Invoke, Test } },
             new ConfigOption("global_metadata_file", "path", "''", "a text file placed before the system prompt (read as UTF-8)") { Parameter = "GlobalMetadataPath", Commands = new[] { Get } },
             new ConfigOption("prompts", "list", "(required)", "the chain of prompts; the last answer is the caption") { Parameter = "Prompt", Commands = new[] { Get } },
+            Boolean("refusal_check", true, "a final answer that opens as a refusal (\"I'm sorry, I can't help with that\", in several languages) is marked Refused, never saved, and asked again by the next run; false takes every answer (-NoRefusalCheck)"),
+            new ConfigOption("refusal_phrases", "list", "[]", "openings taken for a refusal besides the built-in ones") { Parameter = "RefusalPhrase", Commands = new[] { Get, Invoke } },
             new ConfigOption("retry_rules", "list", "[]", "rules of rule_name, phrases and rejection_note"),
             new ConfigOption("hint_sources", "list", "[]", "full_path, json, metadata, exif, existing_caption, or paths of .ps1 hint scripts") { Parameter = "HintSource", Commands = new[] { Get } },
             new ConfigOption("base_directory", "path", ".", "the folder of images (and the tree output_directory mirrors)") { Parameter = "BaseDirectory", Commands = new[] { Invoke, Get, Save, Import } },

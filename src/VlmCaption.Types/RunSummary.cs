@@ -20,6 +20,9 @@ namespace VlmCaption
         /// <summary>Images whose caption hit the answer limit; not written, so the next run tries them again.</summary>
         public int Truncated { get; set; }
 
+        /// <summary>Images whose caption the model refused to write (not saved; the next run asks again).</summary>
+        public int Refused { get; set; }
+
         /// <summary>Images of a batch run still waiting for request files to be run (-BatchFiles); run again once their outputs are there.</summary>
         public int Pending { get; set; }
 

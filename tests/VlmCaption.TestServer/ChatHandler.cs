@@ -277,6 +277,13 @@ public sealed class ChatHandler(ServerState state)
                 // Chat models describe in paragraphs (a blank line between them) unless told otherwise.
                 content += "\n\nIn the background, nothing else.\r\n  Last line.";
                 break;
+            case "refuse":
+                // How chat models open a refusal (OpenAI's and Anthropic's wording; Qwen and Llama say much the same).
+                content = "I'm sorry, but I can't help with describing this image.";
+                break;
+            case "refuse-custom":
+                content = $"Nope, not this one. Turn {request.Turn}.";
+                break;
             case "blind":
                 content = $"I cannot make out anything. Turn {request.Turn}. Text {Digest(request.LastUserText)}.";
                 break;

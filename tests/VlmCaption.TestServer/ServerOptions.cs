@@ -93,7 +93,7 @@ public sealed class ServerOptions
 public sealed class FaultRule
 {
     /// <summary>
-    /// status, drop, malformed, length, hidden-reasoning (no content, finish length, no reasoning shown), empty, think, reasoning, paragraphs (an answer in paragraphs, a blank line between), blind (ignores the image), delay, or a finish:
+    /// status, drop, malformed, length, hidden-reasoning (no content, finish length, no reasoning shown), empty, think, reasoning, paragraphs (an answer in paragraphs, a blank line between), refuse ("I'm sorry, but I can't help..."), refuse-custom ("Nope, ..."), blind (ignores the image), delay, or a finish:
     /// reasoning-only (content empty, reasoning kept apart), finish-error (OpenRouter's finish_reason "error" with
     /// choices[].error), abort (SGLang), content-filter; or a stream's: long (an answer of Words words), stall
     /// (silent for DelayMs halfway), stream-error (LM Studio's {"error"} event), no-done (the stream stops without

@@ -369,7 +369,7 @@ namespace VlmCaption.Batch
             {
                 try
                 {
-                    results.Add(CaptionResults.From(image.Path, conversation.CaptionTurn!, conversation.Turns(), settings.Model, shownUrl, sent, 0, conversation.CaptionIndex, mine.Count));
+                    results.Add(CaptionResults.From(image.Path, conversation.CaptionTurn!, conversation.Turns(), settings.Model, shownUrl, sent, 0, conversation.CaptionIndex, mine.Count, settings));
                 }
                 catch (CaptionException e)
                 {

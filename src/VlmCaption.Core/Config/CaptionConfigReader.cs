@@ -93,6 +93,7 @@ namespace VlmCaption.Config
                 ClipAs = Choice("clip_as"),
                 Replacements = Replacements().ToArray(),
                 StripPhrases = StringList("strip_phrases")?.ToArray() ?? Array.Empty<string>(),
+                RefusalPhrases = StringList("refusal_phrases")?.ToArray() ?? Array.Empty<string>(),
                 TagSeparator = Value("tag_separator") is YamlScalarNode separator && !IsNull(separator) && (separator.Value ?? "").Length > 0 ? separator.Value : null,
                 DropTags = StringList("drop_tags")?.ToArray() ?? Array.Empty<string>(),
                 ReasoningEffort = ReasoningEffort(),

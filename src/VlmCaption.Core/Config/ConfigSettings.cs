@@ -36,6 +36,8 @@ namespace VlmCaption.Config
             MaxRetries = config.MaxRetries,
             KeepHistory = keepHistory,
             CaptionsPerImage = config.CaptionsPerImage,
+            RefusalCheck = config.RefusalCheck,
+            RefusalPhrases = config.RefusalPhrases,
         };
 
         /// <summary>The extra body with text keys, in its own order.</summary>

@@ -16,8 +16,9 @@ namespace VlmCaption.Conversation
         /// The result of caption <paramref name="index"/> of <paramref name="count"/>; throws <see cref="CaptionException"/>
         /// (EmptyCaption) when the final answer is empty, which is never a caption.
         /// </summary>
-        public static CaptionResult From(string path, CaptionTurn final, IList<CaptionTurn> turns, string model, string baseUrl, PreparedImage image, double seconds, int index, int count)
+        public static CaptionResult From(string path, CaptionTurn final, IList<CaptionTurn> turns, string model, string baseUrl, PreparedImage image, double seconds, int index, int count, CaptionSettings? settings = null)
         {
+            string? refusal = settings is { RefusalCheck: true } ? RefusalCheck.Match(final.Response, settings.RefusalPhrases) : null;
             if (final.Response.Length == 0)
             {
                 throw new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidResult, $"The model's final answer for '{path}'{(count > 1 ? $" (caption {index} of {count})" : "")} was empty (finish_reason '{final.FinishReason}'); nothing was saved.");
@@ -27,7 +28,7 @@ namespace VlmCaption.Conversation
             {
                 Path = path,
                 Caption = final.Response,
-                Status = AnswerCheck.Classify(final.FinishReason) == AnswerCheck.Outcome.Truncated ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
+                Status = refusal is not null ? CaptionStatus.Refused : AnswerCheck.Classify(final.FinishReason) == AnswerCheck.Outcome.Truncated ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
                 Model = model,
                 BaseUrl = baseUrl,
                 Turns = new CaptionTurnList(turns),

@@ -28,6 +28,13 @@ namespace VlmCaption.Output
             AddTokens(result);
         }
 
+        /// <summary>Counts an image whose caption the model refused (not written).</summary>
+        public void Refused(CaptionResult result)
+        {
+            summary.Refused++;
+            AddTokens(result);
+        }
+
         /// <summary>Notes the images of a batch run that wait for request files to be run.</summary>
         public void Pending(int images) => summary.Pending = images;
 

@@ -195,7 +195,14 @@ namespace VlmCaption.Run
                 host.Warning(problem);
             }
 
-            if (results.FirstOrDefault(r => r.Status == CaptionStatus.Truncated) is CaptionResult cut)
+            if (results.FirstOrDefault(r => r.Status == CaptionStatus.Refused) is CaptionResult refused)
+            {
+                // A refusal is never a caption: nothing of the image is written, and the next run asks again.
+                host.Warning(RefusalWarning(image, refused));
+                Tally.Refused(refused);
+                host.Progress.Failed(image);
+            }
+            else if (results.FirstOrDefault(r => r.Status == CaptionStatus.Truncated) is CaptionResult cut)
             {
                 // An image is written whole or not at all: one cut-off caption of several holds back the rest too.
                 host.Warning($"The caption of '{image}'{(cut.CaptionCount > 1 ? $" ({cut.CaptionIndex} of {cut.CaptionCount})" : "")} was cut off by the answer limit ({Config.MaxTokens} tokens) and was not written; the next run tries it again. Raise max_tokens.");
@@ -244,6 +251,16 @@ namespace VlmCaption.Run
             RunSummary summary = Tally.ToSummary();
             summary.Stopped = stopped;
             return summary;
+        }
+
+        /// <summary>The warning for a refused caption, for runs and Get-VlmCaption alike.</summary>
+        public static string RefusalWarning(string image, CaptionResult refused) =>
+            $"The model refused to caption '{image}'{(refused.CaptionCount > 1 ? $" ({refused.CaptionIndex} of {refused.CaptionCount})" : "")}: \"{Shorten(refused.Caption)}\". Nothing was saved. Try another model (a fallback), another prompt, or add words that open its captions to nothing; refusal_check: false (-NoRefusalCheck) takes every answer.";
+
+        private static string Shorten(string text)
+        {
+            string line = CaptionFile.OneLine(text);
+            return line.Length > 120 ? line.Substring(0, 120) + "…" : line;
         }
 
         /// <summary>The line a stopped run leaves with the host.</summary>

@@ -195,6 +195,11 @@ namespace VlmCaption.PowerShell.Commands
             var results = new List<CaptionResult>(completed.Results.Count);
             foreach (CaptionResult result in completed.Results)
             {
+                if (result.Status == CaptionStatus.Refused)
+                {
+                    WriteWarning(Run.FolderRun.RefusalWarning(completed.Path, result));
+                }
+
                 if (result.Status == CaptionStatus.Truncated)
                 {
                     truncated = true;

@@ -111,6 +111,16 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
+            if (string.Equals(Status, CaptionStatus.Refused, StringComparison.OrdinalIgnoreCase) && !Force)
+            {
+                WriteError(new ErrorRecord(
+                    new InvalidDataException($"The model refused to caption '{image}' (\"{Caption}\"), so it was not written. Caption it with another model, or use -Force to write it anyway."),
+                    "CaptionRefused",
+                    ErrorCategory.InvalidData,
+                    image));
+                return;
+            }
+
             if (string.Equals(Status, CaptionStatus.Truncated, StringComparison.OrdinalIgnoreCase) && !Force)
             {
                 WriteError(new ErrorRecord(
