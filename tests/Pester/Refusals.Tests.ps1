@@ -44,6 +44,9 @@ Describe 'Refusals' {
         $results | Save-VlmCaption -ErrorVariable failures -ErrorAction SilentlyContinue
         $failures[0].FullyQualifiedErrorId | Should -BeLike 'CaptionRefused,*'
         Test-Path -LiteralPath (Join-Path $images 'blue.txt') | Should -BeFalse
+        $results | Export-VlmDataset Musubi -Root $images -Force -WarningVariable left -WarningAction SilentlyContinue | Out-Null
+        "$left" | Should -BeLike "*blue.png' has a refusal*left out of the dataset*"
+        (Get-Content -LiteralPath (Join-Path $images 'musubi_images.jsonl') | ConvertFrom-Json).image_path | Should -Be @((Join-Path $images 'red.png'))
         $results | Where-Object Status -eq Refused | Save-VlmCaption -Force
         Get-Content -LiteralPath (Join-Path $images 'blue.txt') | Should -BeLike "I'm sorry*"
     }

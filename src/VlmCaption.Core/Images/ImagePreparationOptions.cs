@@ -1,3 +1,5 @@
+using System;
+
 namespace VlmCaption.Images
 {
     /// <summary>How images are turned into what the model sees.</summary>
@@ -43,6 +45,15 @@ namespace VlmCaption.Images
 
         /// <summary>The ffmpeg to take them with (ffprobe beside it); null or empty: the first on PATH.</summary>
         public string? FfmpegPath { get; init; }
+
+        /// <summary>True when an encoded image (or a clip's frame) of <paramref name="bytes"/> is within the byte cap.</summary>
+        public bool Fits(long bytes) => bytes <= MaxImageBytes;
+
+        /// <summary>The most bytes a clip sent as itself may take: what its frames could have taken.</summary>
+        public long ClipBytes => Math.Max(1, ClipFrames) * MaxImageBytes;
+
+        /// <summary>What to change for an image or frame that stays over the byte cap, as a message says it.</summary>
+        public string OverCapAdvice => $"the byte cap is {MaxImageBytes} bytes: lower max_image_size (-MaxImageSize) or raise max_image_bytes (-MaxImageBytes)";
 
         /// <summary>Quality of the JPEG sent for opaque images.</summary>
         public int JpegQuality { get; init; } = 90;

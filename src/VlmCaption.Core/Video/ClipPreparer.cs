@@ -14,7 +14,7 @@ namespace VlmCaption.Video
     /// <summary>
     /// Turns a clip into the frames a model sees: ffprobe reads its length and size, then ffmpeg takes clip_frames
     /// frames spread evenly over it (the middle of each of N equal parts), each scaled within max_image_size and
-    /// encoded as a JPEG within max_image_bytes, as an image would be. Nothing of the clip is held but those frames;
+    /// encoded as a JPEG within the byte cap, as an image would be. Nothing of the clip is held but those frames;
     /// every call is bounded in time and output, and only the file's own demuxers and the file protocol are allowed
     /// (a file named .mp4 that is really a playlist cannot make ffmpeg open another file or a URL).
     /// </summary>
@@ -129,7 +129,7 @@ namespace VlmCaption.Video
                     "-vf", $"scale='min({size},iw)':'min({size},ih)':force_original_aspect_ratio=decrease",
                     "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", quality.ToString(CultureInfo.InvariantCulture), "pipe:1",
                 };
-                ToolProcess.Outcome frame = await RunAsync(ffmpeg, arguments, options.MaxImageBytes * 2, FrameTime, path, cancellationToken).ConfigureAwait(false);
+                ToolProcess.Outcome frame = await RunAsync(ffmpeg, arguments, options.ClipBytes, FrameTime, path, cancellationToken).ConfigureAwait(false);
                 if (frame.TimedOut)
                 {
                     throw Failed(path, $"gave no frame at {at:0.###} s within {FrameTime.TotalSeconds:0} s.");
@@ -145,27 +145,27 @@ namespace VlmCaption.Video
                     return null;
                 }
 
-                if (!frame.TooMuch && frame.Output.Length <= options.MaxImageBytes)
+                if (!frame.TooMuch && options.Fits(frame.Output.Length))
                 {
                     IImageInfo info = Image.Identify(frame.Output);
                     return new PreparedImage(frame.Output, "image/jpeg", info?.Width ?? 0, info?.Height ?? 0);
                 }
             }
 
-            throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"A frame of '{path}' stays over the byte cap of {options.MaxImageBytes} bytes even as a low-quality JPEG; lower -MaxImageSize or raise -MaxImageBytes.");
+            throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"A frame of '{path}' stays over the byte cap even as a low-quality JPEG; {options.OverCapAdvice}.");
         }
 
         /// <summary>
         /// The clip itself, for servers that read video (vLLM's video_url, examples/online_serving/
         /// openai_chat_completion_client_for_multimodal.py): its first clip_max_sec seconds, without sound, scaled
         /// within max_image_size and at 4 frames a second (Qwen2.5-VL on vLLM samples 2 a second), as H.264 in an
-        /// mp4 no larger than its frames could have been (clip_frames x max_image_bytes); ffmpeg writes it to a
+        /// mp4 no larger than its frames could have been (ClipBytes); ffmpeg writes it to a
         /// temporary file it may not grow past that (-fs), which is read and removed.
         /// </summary>
         private async Task<PreparedImage> VideoAsync(string ffmpeg, string path, double seconds, int width, int height, CancellationToken cancellationToken)
         {
             int size = options.MaxImageSize > 0 ? options.MaxImageSize : 4096;
-            long bound = Math.Max(1, options.ClipFrames) * options.MaxImageBytes;
+            long bound = options.ClipBytes;
             double sent = Math.Min(seconds, Math.Max(1, options.ClipMaxSec));
             string file = Path.Combine(Path.GetTempPath(), "vlmcaption-clip-" + Guid.NewGuid().ToString("N") + ".mp4");
             try
@@ -194,7 +194,7 @@ namespace VlmCaption.Video
 
                 if (written.Length >= bound)
                 {
-                    throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' stays over {bound} bytes as a video of {sent:0.#} s ({options.ClipFrames} frames' worth of max_image_bytes); lower clip_max_sec (-ClipMaxSec) or max_image_size, or send frames.");
+                    throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' stays over {bound} bytes as a video of {sent:0.#} s (what {options.ClipFrames} frames may take); lower clip_max_sec (-ClipMaxSec) or max_image_size, or send frames.");
                 }
 
                 byte[] data = RegularFile.ReadAllBytes(file, bound);

@@ -67,6 +67,13 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
+            if (string.Equals(Status, CaptionStatus.Refused, StringComparison.OrdinalIgnoreCase))
+            {
+                // A refusal trains a model to refuse: never a caption in a dataset.
+                WriteWarning($"'{image}' has a refusal, not a caption (Status Refused), and is left out of the dataset. Caption it with another model first.");
+                return;
+            }
+
             if (Caption.Trim().Length == 0)
             {
                 WriteWarning($"'{image}' has an empty caption and is left out of the dataset.");
