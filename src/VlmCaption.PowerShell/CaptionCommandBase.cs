@@ -147,7 +147,7 @@ namespace VlmCaption.PowerShell
             return checkedModel;
         }
 
-        /// <summary>Starts a batch (a finished earlier one is let go): the throttle limit applies to each endpoint.</summary>
+        /// <summary>Starts a batch (a finished earlier one is let go, as when a fallback model follows): the throttle limit applies to each endpoint.</summary>
         private protected void StartBatch(CaptionConfig config, Transport.PreflightResult model, bool keepHistory, string? globalMetadata)
         {
             if (config.CaptionsPerImage > 1 && config.Temperature == 0)
@@ -164,6 +164,58 @@ namespace VlmCaption.PowerShell
             batch = new CaptionBatch(engine, config.ConcurrentBatchSize * config.BaseUrl.Length, Cancellation.Token);
             termination ??= new TerminationSignal();
             breaker = new CircuitBreaker(config.MaxConsecutiveFailures);
+        }
+
+        /// <summary>
+        /// A folder run's live captioning: images are sent as they are met, so nothing but the walk's list grows with
+        /// the folder, and the server is first asked when some image needs it; then what the first model refused or
+        /// failed on goes to the fallback model, whose answers are final.
+        /// </summary>
+        private protected void CaptionLive(Run.FolderRun run, CaptionConfig config, IEnumerable<string> images, Func<string, CaptionJob> job, Transport.PreflightResult? checkedModel)
+        {
+            bool started = false;
+            foreach (string image in images)
+            {
+                if (!started)
+                {
+                    checkedModel ??= Preflight(config);
+                    run.Model = checkedModel.Model;
+                    StartBatch(config, checkedModel, keepHistory: config.ChatHistoryDir is not null, run.GlobalMetadata);
+                    started = true;
+                }
+
+                Enqueue(job(image));
+            }
+
+            DrainAll();
+            if (run.ForFallback.Count == 0 || config.Fallback is not CaptionConfig fallback)
+            {
+                return;
+            }
+
+            run.StartFallback();
+            WriteVerbose($"{run.ForFallback.Count} images go to the fallback model '{fallback.Model}'.");
+            try
+            {
+                Transport.PreflightResult second = Preflight(fallback);
+                StartBatch(fallback, second, keepHistory: fallback.ChatHistoryDir is not null, run.GlobalMetadata);
+            }
+            catch (CaptionException e)
+            {
+                foreach ((string image, string why) in run.ForFallback)
+                {
+                    run.Failed(image, new CaptionException(e.ErrorId, e.Category, $"{why} The fallback model could not take it: {e.Message}", e));
+                }
+
+                return;
+            }
+
+            foreach ((string image, _) in run.ForFallback)
+            {
+                Enqueue(job(image));
+            }
+
+            DrainAll();
         }
 
         /// <summary>Starts one image as soon as a slot is free, writing what finishes meanwhile.</summary>

@@ -17,7 +17,7 @@ namespace VlmCaption.PowerShell
             foreach (ConfigOption option in ConfigOptions.All)
             {
                 // hint_sources become HintSource objects, and -Replace adds to replacements: their cmdlets do both.
-                if (option.Key != "hint_sources" && option.Key != "replacements" && option.Commands.Contains(command) && bound.TryGetValue(option.Parameter, out object? value))
+                if (option.Key != "hint_sources" && option.Key != "replacements" && option.Key != "fallback" && option.Commands.Contains(command) && bound.TryGetValue(option.Parameter, out object? value))
                 {
                     ConfigValues.Set(effective, option, ValueOf(cmdlet, option, value is PSObject wrapped ? wrapped.BaseObject : value));
                 }
@@ -42,6 +42,15 @@ namespace VlmCaption.PowerShell
             if (bound.TryGetValue("NoRefusalCheck", out object? noCheck))
             {
                 effective.RefusalCheck = !((SwitchParameter)noCheck).IsPresent;
+            }
+
+            if (bound.TryGetValue("FallbackModel", out object? fallbackModel))
+            {
+                // -FallbackModel: the run's own settings with another model, or caption.yaml's fallback with this model.
+                CaptionConfig fallback = (effective.Fallback ?? effective).Clone();
+                fallback.Fallback = null;
+                fallback.Model = (string)fallbackModel;
+                effective.Fallback = fallback;
             }
 
             if (cmdlet is EndpointCommandBase)

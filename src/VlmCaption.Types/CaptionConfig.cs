@@ -193,6 +193,12 @@ namespace VlmCaption
         /// <summary>chat_history_dir: where the most recent image's conversation is kept, as a full path; null for none.</summary>
         public string? ChatHistoryDir { get; set; }
 
+        /// <summary>
+        /// fallback: the configuration of a second model for the images the first refused or failed on, in the same
+        /// run (this one's, with what the fallback mapping changes); null for none.
+        /// </summary>
+        public CaptionConfig? Fallback { get; set; }
+
         /// <summary>The line of each key in the file, for error messages.</summary>
         public IReadOnlyDictionary<string, int> KeyLines { get; set; } = new Dictionary<string, int>();
 

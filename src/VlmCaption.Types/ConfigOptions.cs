@@ -78,6 +78,7 @@ namespace VlmCaption
             new ConfigOption("temperature", "number", "(none)", "the sampling temperature, sent only when set") { Minimum = 0, Maximum = 2, Parameter = "Temperature", Commands = new[] { Get, Invoke, Test } },
             new ConfigOption("reasoning_effort", "choice", "(none)", "none, minimal, low, medium or high, sent as reasoning_effort") { Choices = new[] { "none", "minimal", "low", "medium", "high" }, Parameter = "ReasoningEffort", Commands = new[] { Get, Invoke, Test } },
             new ConfigOption("extra_body", "mapping", "(none)", "a mapping merged into every request body, such as chat_template_kwargs: {enable_thinking: false}") { Parameter = "AdditionalBody", Commands = new[] { Get, Invoke, Test } },
+            new ConfigOption("fallback", "mapping", "(none)", "a second model for the images the first refused or failed on, in the same run: its model, and any of base_url, api_key, max_tokens, use_max_completion_tokens, system_prompt, temperature, reasoning_effort, extra_body, stream, timeout_sec, max_retries") { Parameter = "FallbackModel", Commands = new[] { Invoke } },
             new ConfigOption("chat_history_dir", "path", "''", "where the last image's conversation is kept, one file per turn, without image data"),
         };
 

@@ -20,6 +20,9 @@ namespace VlmCaption
         /// <summary>Images whose caption hit the answer limit; not written, so the next run tries them again.</summary>
         public int Truncated { get; set; }
 
+        /// <summary>Images captioned, by the model that wrote their captions (a fallback's show apart).</summary>
+        public System.Collections.Generic.Dictionary<string, int> CaptionsByModel { get; set; } = new System.Collections.Generic.Dictionary<string, int>(System.StringComparer.Ordinal);
+
         /// <summary>Images whose caption the model refused to write (not saved; the next run asks again).</summary>
         public int Refused { get; set; }
 

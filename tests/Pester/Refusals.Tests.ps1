@@ -75,3 +75,50 @@ Describe 'The refusal openings in the help' {
         }
     }
 }
+
+Describe 'A fallback model' {
+    BeforeEach {
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))
+        $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
+        New-TestImage $server (Join-Path $images 'red.png') -Width 40 | Out-Null
+        New-TestImage $server (Join-Path $images 'blue.png') -Width 41 -Color blue | Out-Null
+        New-TestImage $server (Join-Path $images 'green.png') -Width 42 -Color green | Out-Null
+        Set-Content -LiteralPath (Join-Path $images 'broken.png') 'not an image'
+        # The first model refuses blue and fails green with a 500; the second answers both.
+        Reset-TestServer $server -Options @{ models = @('strong', 'weak'); faults = @(
+                @{ kind = 'refuse'; imageSize = '41x48'; model = 'strong' },
+                @{ kind = 'status'; status = 500; imageSize = '42x48'; model = 'strong' }) }
+        $yaml = Join-Path $folder 'caption.yaml'
+        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: strong`nprompts: [Describe the image.]`nbase_directory: set`nmax_retries: 0`nskip_if_caption_exists: true"
+    }
+
+    It 'captions in the same run exactly what the first model refused or failed on, and says which model wrote what' {
+        Add-Content -LiteralPath $yaml "fallback:`n  model: weak"
+
+        $summary = Invoke-VlmCaptionRun -ConfigPath $yaml -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+
+        $summary.Succeeded | Should -Be 3
+        $summary.Refused | Should -Be 0
+        $summary.Failed | Should -Be 1 -Because 'a file that cannot be read is not given to another model'
+        $failures.FullyQualifiedErrorId | Should -BeLike 'ImageDecodeFailed,*'
+        $summary.CaptionsByModel['strong'] | Should -Be 1
+        $summary.CaptionsByModel['weak'] | Should -Be 2
+        $requests = @(Get-TestServerRequest $server)
+        @($requests | Where-Object { $_.body.model -eq 'strong' }).Count | Should -Be 3
+        @($requests | Where-Object { $_.body.model -eq 'weak' } | ForEach-Object { $_.image.width } | Sort-Object) | Should -Be @(41, 42)
+        Get-Content -LiteralPath (Join-Path $images 'blue.txt') | Should -BeLike 'Blue PNG image*'
+        Get-Content -LiteralPath (Join-Path $images 'green.txt') | Should -BeLike 'Green PNG image*'
+    }
+
+    It 'takes -FallbackModel on the command line, and counts what the fallback refuses too' {
+        Reset-TestServer $server -Options @{ models = @('strong', 'weak'); faults = @(@{ kind = 'refuse'; imageSize = '41x48' }) }
+
+        $summary = Invoke-VlmCaptionRun -ConfigPath $yaml -FallbackModel weak -PassThru -SummaryVariable done -ErrorAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue
+
+        ($summary | Where-Object Image -eq 'red.png').Model | Should -Be 'strong'
+        $done.Refused | Should -Be 1
+        Test-Path -LiteralPath (Join-Path $images 'blue.txt') | Should -BeFalse
+        @(Get-TestServerRequest $server | Where-Object { $_.body.model -eq 'weak' }).Count | Should -Be 1
+        "$warned" | Should -BeLike "*refused to caption*blue.png*"
+    }
+}

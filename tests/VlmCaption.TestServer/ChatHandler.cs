@@ -149,7 +149,7 @@ public sealed class ChatHandler(ServerState state)
             return;
         }
 
-        FaultRule? fault = state.MatchFault(number, request, image);
+        FaultRule? fault = state.MatchFault(number, request, image, model);
         entry["fault"] = fault?.Kind;
         using IDisposable slot = await state.EnterAsync(context.RequestAborted, firstTurn: request.Turn == 1);
         entry["inFlight"] = state.InFlight;

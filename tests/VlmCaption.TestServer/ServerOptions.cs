@@ -125,6 +125,9 @@ public sealed class FaultRule
     /// <summary>Only requests whose user text contains this.</summary>
     public string? TextContains { get; set; }
 
+    /// <summary>Only requests for this model (one model refuses what another answers).</summary>
+    public string? Model { get; set; }
+
     /// <summary>Only this turn (1-based count of user messages).</summary>
     public int? Turn { get; set; }
 

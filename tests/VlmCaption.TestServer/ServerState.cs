@@ -128,7 +128,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
     public bool IsAuthorized(HttpContext context) =>
         Options.ApiKey is not string key ? !Persona.RequiresKey || context.Request.Headers.Authorization.Count > 0 : context.Request.Headers.Authorization.ToString() == "Bearer " + key;
 
-    public FaultRule? MatchFault(int number, ParsedRequest request, ImageFacts? image)
+    public FaultRule? MatchFault(int number, ParsedRequest request, ImageFacts? image, string model = "")
     {
         lock (gate)
         {
@@ -138,6 +138,7 @@ public sealed class ServerState(ServerOptions options, string? logPath)
                     && (rule.ImageSize is null || (image is not null && rule.ImageSize == $"{image.Width}x{image.Height}"))
                     && (rule.TextContains is null || request.AllUserText.ToString().Contains(rule.TextContains, StringComparison.Ordinal))
                     && (rule.Turn is null || rule.Turn == request.Turn)
+                    && (rule.Model is null || rule.Model == model)
                     && (rule.Times is null || rule.Fired < rule.Times);
                 if (matches)
                 {

@@ -316,5 +316,62 @@ namespace VlmCaption.Config
 
             return sources;
         }
+
+        /// <summary>The keys a fallback may set: where it is and what it is sent; the images, prompts and output stay the run's.</summary>
+        internal static readonly string[] FallbackKeys = { "base_url", "model", "api_key", "max_tokens", "use_max_completion_tokens", "system_prompt", "temperature", "reasoning_effort", "extra_body", "stream", "timeout_sec", "max_retries" };
+
+        /// <summary>
+        /// fallback: a mapping of what differs for a second model (its model, and any of <see cref="FallbackKeys"/>),
+        /// laid over a copy of the run's configuration; null without one. Read by the same rules as the file's keys.
+        /// </summary>
+        private CaptionConfig? FallbackOf(CaptionConfig main)
+        {
+            if (Present("fallback") is not YamlNode node)
+            {
+                return null;
+            }
+
+            if (node is not YamlMappingNode mapping)
+            {
+                throw Error(node, $"'fallback' must be a mapping of what differs for the second model, such as 'model: gemma-3-12b-it', not {Describe(node)}.");
+            }
+
+            var sub = new CaptionConfigReader(path, environment);
+            foreach (KeyValuePair<YamlNode, YamlNode> pair in mapping.Children)
+            {
+                string key = (pair.Key as YamlScalarNode)?.Value ?? "";
+                if (!FallbackKeys.Contains(key))
+                {
+                    throw Error(pair.Key, $"'fallback' takes {string.Join(", ", FallbackKeys)}; not '{key}'.");
+                }
+
+                sub.entries[key] = (pair.Key, pair.Value);
+            }
+
+            if (sub.Present("model") is null && sub.Present("base_url") is null)
+            {
+                throw Error(node, "'fallback' needs a model or a base_url of its own: the same model again would answer the same.");
+            }
+
+            CaptionConfig fallback = main.Clone();
+            fallback.Fallback = null;
+            fallback.BaseUrl = sub.StringOrList("base_url")?.ToArray() ?? main.BaseUrl;
+            fallback.Model = sub.Text("model") is string model && model.Length > 0 ? model : main.Model;
+            fallback.ApiKey = sub.Present("api_key") is null ? main.ApiKey : sub.ApiKey(main.ApiKeyEnvVars);
+            fallback.SystemPrompt = sub.Text("system_prompt") ?? main.SystemPrompt;
+            fallback.ReasoningEffort = sub.ReasoningEffort() ?? main.ReasoningEffort;
+            fallback.ExtraBody = sub.ExtraBody() ?? main.ExtraBody;
+            sub.Scalars(fallback);
+            foreach (string url in fallback.BaseUrl)
+            {
+                if (Transport.EndpointUrl.Problem(url) is string problem)
+                {
+                    throw Error(sub.entries["base_url"].Value, $"'fallback' 'base_url': {problem}");
+                }
+            }
+
+            warnings.AddRange(sub.warnings);
+            return fallback;
+        }
     }
 }

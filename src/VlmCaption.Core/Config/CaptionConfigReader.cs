@@ -103,6 +103,7 @@ namespace VlmCaption.Config
             config.ApiKey = ApiKey(config.ApiKeyEnvVars);
             config.GlobalMetadataFile = GlobalMetadataFile();
             config.HintSources = HintSources().ToArray();
+            config.Fallback = FallbackOf(config);
             foreach (string url in config.BaseUrl)
             {
                 if (Transport.EndpointUrl.Problem(url) is string problem)

@@ -18,6 +18,7 @@ namespace VlmCaption.Output
         public void Succeeded(CaptionResult result)
         {
             summary.Succeeded++;
+            summary.CaptionsByModel[result.Model] = summary.CaptionsByModel.TryGetValue(result.Model, out int count) ? count + 1 : 1;
             AddTokens(result);
         }
 

@@ -22,6 +22,14 @@ namespace VlmCaption.Run
         private readonly string promptField;
         private CaptionClaims? claims;
         private int wouldCaption;
+        private bool inFallback;
+
+        // Failures that are about the file, not the model: a second model would fail them the same way.
+        private static readonly HashSet<string> FileFailures = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "ImageDecodeFailed", "ImageReadFailed", "ImageTooLarge", "ClipDecodeFailed", "ClipHasNoVideo", "FfmpegNotFound",
+            "ClipNotInBatch", "CaptionPathConflict", "ClaimBlocked", "CaptionWriteFailed", "CaptionExists",
+        };
 
         /// <summary>Checks the folders and lays out where captions go; throws <see cref="CaptionException"/> for a folder that cannot be.</summary>
         public FolderRun(CaptionConfig config, RunHost host, bool force, bool whatIf)
@@ -195,6 +203,11 @@ namespace VlmCaption.Run
                 host.Warning(problem);
             }
 
+            if (results.FirstOrDefault(r => r.Status == CaptionStatus.Refused) is CaptionResult refusal && Defer(image, refusal.Caption))
+            {
+                return null;
+            }
+
             if (results.FirstOrDefault(r => r.Status == CaptionStatus.Refused) is CaptionResult refused)
             {
                 // A refusal is never a caption: nothing of the image is written, and the next run asks again.
@@ -236,13 +249,40 @@ namespace VlmCaption.Run
             return results;
         }
 
-        /// <summary>Reports and counts a failed image, and lets its claim go.</summary>
+        /// <summary>Reports and counts a failed image, and lets its claim go; one a fallback may caption waits for it instead.</summary>
         public void Failed(string image, CaptionException error)
         {
+            if (!FileFailures.Contains(error.ErrorId) && Defer(image, error.Message))
+            {
+                return;
+            }
+
             ReleaseClaim(image);
             host.Error(image, error);
             Tally.Failed(image, error.ErrorId, error.Message);
             host.Progress.Failed(image);
+        }
+
+        /// <summary>The images waiting for the fallback model, in the order they were refused or failed, with why.</summary>
+        public List<(string Image, string Why)> ForFallback { get; } = new List<(string, string)>();
+
+        /// <summary>True when this run gives what the first model refused or failed on to the fallback (live runs; batch rounds do not).</summary>
+        public bool FallbackEnabled { get; set; }
+
+        /// <summary>From now on what finishes is final: the fallback model's answers are written, refused or failed as they are.</summary>
+        public void StartFallback() => inFallback = true;
+
+        /// <summary>Keeps an image for the fallback model, holding its claim; false when there is none or this is its answer.</summary>
+        private bool Defer(string image, string why)
+        {
+            if (Config.Fallback is null || !FallbackEnabled || inFallback)
+            {
+                return false;
+            }
+
+            ForFallback.Add((image, why));
+            host.Verbose($"'{image}' goes to the fallback model ({Config.Fallback.Model}): {why}");
+            return true;
         }
 
         /// <summary>The summary as of now.</summary>

@@ -61,6 +61,12 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         public SwitchParameter CancelBatch { get; set; }
 
+        /// <summary>Sets fallback's model: the images this run's model refuses or fails on go to this one, in the same run.</summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(ModelNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? FallbackModel { get; set; }
+
         /// <summary>Overrides keep_line_breaks: an image's one caption keeps the model's line breaks instead of being written on one line.</summary>
         [Parameter]
         public SwitchParameter KeepLineBreaks { get; set; }
@@ -176,11 +182,17 @@ namespace VlmCaption.PowerShell.Commands
             }
 
             var hints = new HintSources(this, ConfigLoader.HintSourcesOf(this, config), config);
+            run.FallbackEnabled = !(config.Batch || config.BatchFiles is not null);
             List<string> images = run.Find();
             PreflightResult? checkedModel = run.NeedsModelFirst ? Preflight(config) : null;
             run.Model = checkedModel?.Model ?? run.Model;
             if (config.Batch || config.BatchFiles is not null)
             {
+                if (config.Fallback is not null)
+                {
+                    WriteWarning("Batch rounds do not use the fallback model; run the refused or failed images again live (without -Batch) to give them to it.");
+                }
+
                 var batch = new FolderBatchRun(run, host);
                 WatchTermination();
                 try
@@ -201,23 +213,7 @@ namespace VlmCaption.PowerShell.Commands
             }
             else
             {
-                // Images are sent as they are met, so nothing but the walk's list grows with the folder; the
-                // server is first asked when some image needs it.
-                bool started = false;
-                foreach (string image in run.ImagesToCaption(images, run.Action, claim: true))
-                {
-                    if (!started)
-                    {
-                        checkedModel ??= Preflight(config);
-                        run.Model = checkedModel.Model;
-                        StartBatch(config, checkedModel, keepHistory: config.ChatHistoryDir is not null, run.GlobalMetadata);
-                        started = true;
-                    }
-
-                    Enqueue(new CaptionJob(image, hints.Build(image, image)));
-                }
-
-                DrainAll();
+                CaptionLive(run, config, run.ImagesToCaption(images, run.Action, claim: true), image => new CaptionJob(image, hints.Build(image, image)), checkedModel);
             }
 
             if (!run.WhatIf)
