@@ -229,6 +229,11 @@ namespace VlmCaption.PowerShell.Commands
             {
                 Progress.Truncated(completed.Path);
             }
+            else if (results.Exists(r => r.Status == CaptionStatus.Refused))
+            {
+                // The bar counts it with those not captioned; the result still goes out, marked Refused.
+                Progress.Failed(completed.Path);
+            }
             else
             {
                 Progress.Captioned(completed.Path);
