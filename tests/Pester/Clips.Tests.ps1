@@ -49,6 +49,20 @@ Describe 'Video clips' {
         ($content | Where-Object type -eq 'text').text | Should -Contain 'The video that follows is a clip of 2 s.'
     }
 
+    It 'sends an animated GIF as its frames, spread over its running time, without ffmpeg; a still GIF as an image' {
+        $gif = New-TestImage $server (Join-Path $folder 'animated.gif') -Format gif -Frames 3 -Color yellow
+        $still = New-TestImage $server (Join-Path $folder 'still.gif') -Format gif -Color blue
+
+        $animated = Get-VlmCaption -LiteralPath $gif.FullName -BaseUrl $server.BaseUrl -Model test -ClipFrames 3 -FfmpegPath (Join-Path $folder 'no-ffmpeg')
+        $single = Get-VlmCaption -LiteralPath $still.FullName -BaseUrl $server.BaseUrl -Model test
+
+        $animated.Caption | Should -BeLike 'Frames yellow, white, white. *'
+        $animated.SentFrameSeconds.Count | Should -Be 3
+        "$($animated.SentWidth)x$($animated.SentHeight)" | Should -Be '64x48'
+        $single.Caption | Should -BeLike 'Blue * image, 64x48 pixels*'
+        $single.SentFrameSeconds.Count | Should -Be 0
+    }
+
     It 'captions the clips of a folder beside the images, clip.mp4 to clip.txt, with caption.yaml''s clip_frames' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
         $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
         New-TestClip -Path (Join-Path $images 'walk.webm') -Colors blue, red, lime | Out-Null

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
@@ -20,7 +21,7 @@ namespace VlmCaption.Images
     /// pixel count is checked before decoding, ImageSharp's allocations are capped, and only a few images are
     /// decoded at once, so memory stays bounded whatever the files and the number of images in flight.
     /// </summary>
-    public sealed class ImagePreparer
+    public sealed partial class ImagePreparer
     {
         // Sizes below which a too-large image is not scaled further: the cap is then unreasonable, or transparency must go.
         private const int MinFitSide = 64;
@@ -144,6 +145,11 @@ namespace VlmCaption.Images
                 return new PreparedImage(ImageBytes.ReadAll(stream), format.DefaultMimeType, info.Width, info.Height).WithOriginal(info.Width, info.Height);
             }
 
+            if (format.Name == "GIF" && options.ClipFrames > 1 && Animation(stream, path, info) is PreparedImage animation)
+            {
+                return animation;
+            }
+
             // Decoding to three bytes a pixel saves a quarter of the memory where there can be no alpha;
             // some decoders do not report it, so unknown counts as "may have alpha".
             bool mayHaveAlpha = format.Name != "JPEG" && info.PixelType?.AlphaRepresentation != PixelAlphaRepresentation.None;
@@ -162,6 +168,13 @@ namespace VlmCaption.Images
             where TPixel : unmanaged, IPixel<TPixel>
         {
             using Image<TPixel> image = Decode<TPixel>(stream, info, format, out int originalWidth, out int originalHeight);
+            return Finish(image, path, originalWidth, originalHeight);
+        }
+
+        /// <summary>Scales a decoded image within the size sent and encodes it within the byte cap; <paramref name="image"/> is left to the caller.</summary>
+        private PreparedImage Finish<TPixel>(Image<TPixel> image, string path, int originalWidth, int originalHeight)
+            where TPixel : unmanaged, IPixel<TPixel>
+        {
             Image<TPixel> working = image;
             try
             {
