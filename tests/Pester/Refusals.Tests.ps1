@@ -110,6 +110,19 @@ Describe 'A fallback model' {
         Get-Content -LiteralPath (Join-Path $images 'green.txt') | Should -BeLike 'Green PNG image*'
     }
 
+    It 'names the fallback model in a jsonl line it writes, and a rerun takes that line for the image''s caption' {
+        Remove-Item -LiteralPath (Join-Path $images 'broken.png')
+        Add-Content -LiteralPath $yaml "output_format: jsonl`nfallback:`n  model: weak"
+
+        (Invoke-VlmCaptionRun -ConfigPath $yaml -WarningAction SilentlyContinue).Succeeded | Should -Be 3
+        (Get-Content -LiteralPath (Join-Path $images 'blue.jsonl') | ConvertFrom-Json).model | Should -Be 'weak'
+        (Get-Content -LiteralPath (Join-Path $images 'red.jsonl') | ConvertFrom-Json).model | Should -Be 'strong'
+
+        Reset-TestServer $server -Options @{ models = @('strong', 'weak'); faults = @(@{ kind = 'refuse'; imageSize = '41x48'; model = 'strong' }) }
+        (Invoke-VlmCaptionRun -ConfigPath $yaml).Skipped | Should -Be 3
+        @(Get-TestServerRequest $server).Count | Should -Be 0
+    }
+
     It 'takes -FallbackModel on the command line, and counts what the fallback refuses too' {
         Reset-TestServer $server -Options @{ models = @('strong', 'weak'); faults = @(@{ kind = 'refuse'; imageSize = '41x48' }) }
 

@@ -233,7 +233,8 @@ namespace VlmCaption.Run
                         texts.Add(Config.Prefix + result.Caption + Config.Suffix);
                     }
 
-                    Writer.Write(image, texts, Config.Existing, overwrite: true, Model, promptField);
+                    // A jsonl line names the model that wrote it: the fallback's, for what the fallback captioned.
+                    Writer.Write(image, texts, Config.Existing, overwrite: true, inFallback && Config.Fallback is CaptionConfig fallback ? fallback.Model : Model, promptField);
                 }
                 catch (CaptionException e)
                 {
@@ -394,6 +395,8 @@ namespace VlmCaption.Run
             return true;
         }
 
-        private bool HasCaption(string image) => Config.SkipIfCaptionExists && CaptionFile.ExistsFor(Config, Placement, image, Model);
+        // jsonl skips by model: a line by the fallback model is the image's caption too.
+        private bool HasCaption(string image) =>
+            Config.SkipIfCaptionExists && (CaptionFile.ExistsFor(Config, Placement, image, Model) || (Config.Fallback is CaptionConfig fallback && CaptionFile.ExistsFor(Config, Placement, image, fallback.Model)));
     }
 }
