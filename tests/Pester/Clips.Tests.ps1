@@ -196,16 +196,19 @@ Describe 'Video clips' {
         $failures[0].Exception.Message | Should -BeLike '*apt-get install ffmpeg*'
     }
 
-    It 'refuses a clip in batch rounds, naming it, and captions the images' {
+    It 'captions clips in batch rounds as a live run does: frames prepared once, kept with the run, and sent in order' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
         $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
-        Set-Content -LiteralPath (Join-Path $images 'a.mp4') 'a clip'
+        New-TestClip -Path (Join-Path $images 'walk.mp4') -Colors red, lime, blue | Out-Null
         New-TestImage $server (Join-Path $images 'still.png') | Out-Null
+        Set-Content -LiteralPath (Join-Path $images 'broken.mp4') 'not a clip'
         $yaml = Join-Path $folder 'caption.yaml'
-        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [Describe it.]`nbase_directory: set`nbatch: true`nbatch_poll_sec: 0.05"
+        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [Describe it., Summarise it.]`nbase_directory: set`nclip_frames: 3`nbatch: true`nbatch_poll_sec: 0.05"
 
         $summary = Invoke-VlmCaptionRun -ConfigPath $yaml -ErrorVariable failures -ErrorAction SilentlyContinue
 
-        $summary.Succeeded | Should -Be 1
-        $failures[0].FullyQualifiedErrorId | Should -BeLike 'ClipNotInBatch,*'
+        $summary.Succeeded | Should -Be 2
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'ClipDecodeFailed,*'
+        Get-Content -LiteralPath (Join-Path $images 'walk.txt') | Should -BeLike 'Frames red, green, blue. * Turn 2. *'
+        Get-Content -LiteralPath (Join-Path $images 'still.txt') | Should -BeLike 'Red PNG image, 64x48 pixels. Turn 2. *'
     }
 }

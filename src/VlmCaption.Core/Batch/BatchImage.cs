@@ -27,6 +27,15 @@ namespace VlmCaption.Batch
 
         public string MediaType { get; set; } = "";
 
+        /// <summary>A clip sent as frames: the second of each frame, in order; empty for an image.</summary>
+        public double[] FrameSeconds { get; set; } = new double[0];
+
+        /// <summary>A clip sent as frames: each frame's bytes, in order.</summary>
+        public long[] FrameBytes { get; set; } = new long[0];
+
+        /// <summary>A clip's length in seconds; null for an image.</summary>
+        public double? ClipSeconds { get; set; }
+
         /// <summary>Why it could not be prepared; such an image is reported as failed and never sent.</summary>
         public CaptionException? Error { get; set; }
 
@@ -56,6 +65,24 @@ namespace VlmCaption.Batch
                     json.WriteNumber("originalHeight", OriginalHeight);
                     json.WriteNumber("bytes", Bytes);
                     json.WriteString("mediaType", MediaType);
+                    if (ClipSeconds is double seconds)
+                    {
+                        json.WriteNumber("clipSeconds", seconds);
+                        json.WriteStartArray("frameSeconds");
+                        foreach (double at in FrameSeconds)
+                        {
+                            json.WriteNumberValue(at);
+                        }
+
+                        json.WriteEndArray();
+                        json.WriteStartArray("frameBytes");
+                        foreach (long bytes in FrameBytes)
+                        {
+                            json.WriteNumberValue(bytes);
+                        }
+
+                        json.WriteEndArray();
+                    }
                 }
                 else
                 {
@@ -94,6 +121,16 @@ namespace VlmCaption.Batch
                 image.OriginalHeight = root.GetProperty("originalHeight").GetInt32();
                 image.Bytes = root.GetProperty("bytes").GetInt64();
                 image.MediaType = root.GetProperty("mediaType").GetString() ?? "";
+                if (root.TryGetProperty("clipSeconds", out JsonElement clip))
+                {
+                    image.ClipSeconds = clip.GetDouble();
+                    image.FrameSeconds = root.GetProperty("frameSeconds").EnumerateArray().Select(f => f.GetDouble()).ToArray();
+                    image.FrameBytes = root.GetProperty("frameBytes").EnumerateArray().Select(f => f.GetInt64()).ToArray();
+                    if (image.FrameBytes.Length != image.FrameSeconds.Length)
+                    {
+                        throw new JsonException("a clip's frames and their sizes differ in number");
+                    }
+                }
             }
 
             return image;

@@ -152,12 +152,6 @@ namespace VlmCaption.Batch
             var image = new BatchImage { Number = number, Path = job.Path, Hints = job.Hints };
             try
             {
-                if (Video.ClipExtensions.IsClip(job.Path))
-                {
-                    // A batch line holds one prepared image; a clip's frames are not kept for rounds yet.
-                    throw new CaptionException("ClipNotInBatch", CaptionErrorCategory.InvalidOperation, $"'{job.Path}' is a video clip; batch rounds take images only for now. Caption clips live (without -Batch or batch_files).");
-                }
-
                 PreparedImage prepared = preparer.PrepareAsync(job.Path, cancellationToken).GetAwaiter().GetResult();
                 image.Width = prepared.Width;
                 image.Height = prepared.Height;
@@ -165,7 +159,11 @@ namespace VlmCaption.Batch
                 image.OriginalHeight = prepared.OriginalHeight;
                 image.Bytes = prepared.ByteCount;
                 image.MediaType = prepared.MediaType;
-                BatchFolder.WriteWhole(folder.PreparedFile(image), stream => stream.Write(prepared.DataUriJson, 0, prepared.DataUriJson.Length));
+                image.ClipSeconds = prepared.ClipSeconds;
+                image.FrameSeconds = prepared.Frames.Select(f => f.Seconds).ToArray();
+                image.FrameBytes = prepared.Frames.Select(f => f.Image.ByteCount).ToArray();
+
+                BatchPrepared.Write(folder.PreparedFile(image), prepared);
                 return (image, prepared.Note);
             }
             catch (CaptionException e)
@@ -284,18 +282,7 @@ namespace VlmCaption.Batch
                 byId[id].Error = new CaptionException("RequestTooLarge", CaptionErrorCategory.LimitsExceeded, $"The request for '{byId[id].Image.Path}' is {size} bytes, more than a batch file may hold ({options.MaxBytesPerFile} bytes); {ImagePreparationOptions.SmallerAdvice} or caption it live."));
         }
 
-        private PreparedImage LoadPrepared(BatchImage image)
-        {
-            // Its data URI as a JSON string: base64 of the prepared bytes and a short head.
-            string path = folder.PreparedFile(image);
-            long bound = (image.Bytes * 4 / 3) + 4096;
-            if (RegularFile.Check(path, bound) != RegularFile.Kind.Readable)
-            {
-                throw BatchFolder.Invalid(path, $"is missing, empty, not a regular file or larger than the prepared image it holds can be ({bound} bytes)");
-            }
-
-            return new PreparedImage(RegularFile.ReadAllBytes(path, bound), image.MediaType, image.Width, image.Height, image.Bytes);
-        }
+        private PreparedImage LoadPrepared(BatchImage image) => BatchPrepared.Load(folder.PreparedFile(image), image);
 
         // Made when first needed, with the callbacks the caller has set by then.
         private BatchAnswerReader Answers() => answerReader ??= new BatchAnswerReader(settings, shownUrl) { Verbose = Verbose, Warning = Warning };
@@ -363,7 +350,9 @@ namespace VlmCaption.Batch
 
         private CaptionEvent Completed(BatchImage image, List<BatchConversation> mine)
         {
-            var sent = new PreparedImage(Array.Empty<byte>(), image.MediaType, image.Width, image.Height, image.Bytes).WithOriginal(image.OriginalWidth, image.OriginalHeight);
+            var sent = image.FrameSeconds.Length > 0
+                ? PreparedImage.Clip(image.FrameSeconds.Select(at => new Video.ClipFrame(new PreparedImage(Array.Empty<byte>(), image.MediaType, image.Width, image.Height, 0), at)).ToList(), image.ClipSeconds ?? 0, image.OriginalWidth, image.OriginalHeight)
+                : new PreparedImage(Array.Empty<byte>(), image.MediaType, image.Width, image.Height, image.Bytes).WithOriginal(image.OriginalWidth, image.OriginalHeight);
             var results = new List<CaptionResult>();
             foreach (BatchConversation conversation in mine)
             {

@@ -89,6 +89,10 @@ namespace VlmCaption.Images
         internal static PreparedImage Video(byte[] data, double seconds, int width, int height, int originalWidth, int originalHeight) =>
             new PreparedImage(data, "video/mp4", width, height) { ClipSeconds = seconds }.WithOriginal(originalWidth, originalHeight);
 
+        /// <summary>A clip sent as itself, prepared earlier (a batch run's kept copy), from its quoted data URI JSON.</summary>
+        internal static PreparedImage KeptVideo(byte[] dataUriJson, double seconds, int width, int height, long byteCount) =>
+            new PreparedImage(dataUriJson, "video/mp4", width, height, byteCount) { ClipSeconds = seconds };
+
         /// <summary>True for a clip sent as itself: a video_url part, not an image_url.</summary>
         internal bool IsVideo => MediaType.StartsWith("video/", StringComparison.Ordinal);
 

@@ -28,7 +28,7 @@ namespace VlmCaption.Run
         private static readonly HashSet<string> FileFailures = new HashSet<string>(StringComparer.Ordinal)
         {
             "ImageDecodeFailed", "ImageReadFailed", "ImageTooLarge", "ClipDecodeFailed", "ClipHasNoVideo", "FfmpegNotFound",
-            "ClipNotInBatch", "CaptionPathConflict", "ClaimBlocked", "CaptionWriteFailed", "CaptionExists",
+            "CaptionPathConflict", "ClaimBlocked", "CaptionWriteFailed", "CaptionExists",
         };
 
         /// <summary>Checks the folders and lays out where captions go; throws <see cref="CaptionException"/> for a folder that cannot be.</summary>
