@@ -16,7 +16,8 @@ namespace VlmCaption.PowerShell
             CaptionConfig effective = loaded.Clone();
             foreach (ConfigOption option in ConfigOptions.All)
             {
-                // hint_sources become HintSource objects, and -Replace adds to replacements: their cmdlets do both.
+                // hint_sources become HintSource objects and -Replace adds to replacements (their cmdlets do both);
+                // -FallbackModel makes or changes the fallback's configuration, below.
                 if (option.Key != "hint_sources" && option.Key != "replacements" && option.Key != "fallback" && option.Commands.Contains(command) && bound.TryGetValue(option.Parameter, out object? value))
                 {
                     ConfigValues.Set(effective, option, ValueOf(cmdlet, option, value is PSObject wrapped ? wrapped.BaseObject : value));
