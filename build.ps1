@@ -5,7 +5,7 @@
 .DESCRIPTION
     Build    assembles out/VlmCaption (importable with Import-Module ./out/VlmCaption/VlmCaption.psd1)
              and the reference server in out/TestServer.
-    Test     builds, runs the xunit and the Pester suites, and prints 'N passed, M failed' last. About 4 minutes
+    Test     builds, runs the xunit and the Pester suites, and prints 'N passed, M failed' last. About 6 minutes
              on a quiet 2-core machine, 15-25 on a busy one. -Only runs a part, and -Quick leaves out the tests
              tagged Slow (about a minute of the suite), for the edit-and-test loop.
     Package  builds and writes out/packages/VlmCaption.<version>.nupkg.
