@@ -35,14 +35,13 @@ namespace VlmCaption.PowerShell
                 effective.BatchFiles = bound.ContainsKey("BatchFiles") ? effective.BatchFiles : null;
             }
 
-            if (bound.TryGetValue("NoStream", out object? noStream))
+            foreach (ConfigOption option in ConfigOptions.All)
             {
-                effective.Stream = !((SwitchParameter)noStream).IsPresent;
-            }
-
-            if (bound.TryGetValue("NoRefusalCheck", out object? noCheck))
-            {
-                effective.RefusalCheck = !((SwitchParameter)noCheck).IsPresent;
+                // -NoStream and the like set their key to false where they are typed.
+                if (option.NegatedBy.Length > 0 && bound.TryGetValue(option.NegatedBy, out object? negation))
+                {
+                    ConfigValues.Set(effective, option, !((SwitchParameter)negation).IsPresent);
+                }
             }
 
             if (bound.TryGetValue("FallbackModel", out object? fallbackModel))

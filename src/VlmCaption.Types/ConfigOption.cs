@@ -49,6 +49,9 @@ namespace VlmCaption
         /// <summary>The cmdlet parameter that overrides or stands for the key; empty when none does.</summary>
         public string Parameter { get; init; } = "";
 
+        /// <summary>A switch that sets the key to false where it is typed (-NoStream for stream); empty when none does.</summary>
+        public string NegatedBy { get; init; } = "";
+
         /// <summary>The cmdlets that have <see cref="Parameter"/>.</summary>
         public IReadOnlyList<string> Commands { get; init; } = Array.Empty<string>();
 

@@ -31,7 +31,7 @@ namespace VlmCaption
             new ConfigOption("system_prompt", "text", "''", "the system message") { Default = "", Parameter = "SystemPrompt", Commands = new[] { Get, Invoke, Test } },
             new ConfigOption("global_metadata_file", "path", "''", "a text file placed before the system prompt (read as UTF-8)") { Parameter = "GlobalMetadataPath", Commands = new[] { Get } },
             new ConfigOption("prompts", "list", "(required)", "the chain of prompts; the last answer is the caption") { Parameter = "Prompt", Commands = new[] { Get } },
-            Boolean("refusal_check", true, "a final answer that opens as a refusal (\"I'm sorry, I can't help with that\", in several languages) is marked Refused, never saved, and asked again by the next run; false takes every answer (-NoRefusalCheck)"),
+            Negated("NoRefusalCheck", Boolean("refusal_check", true, "a final answer that opens as a refusal (\"I'm sorry, I can't help with that\", in several languages) is marked Refused, never saved, and asked again by the next run; false takes every answer (-NoRefusalCheck)")),
             new ConfigOption("refusal_phrases", "list", "[]", "openings taken for a refusal besides the built-in ones") { Parameter = "RefusalPhrase", Commands = new[] { Get, Invoke } },
             new ConfigOption("retry_rules", "list", "[]", "rules of rule_name, phrases and rejection_note"),
             new ConfigOption("hint_sources", "list", "[]", "full_path, json, metadata, exif, existing_caption, or paths of .ps1 hint scripts") { Parameter = "HintSource", Commands = new[] { Get } },
@@ -71,7 +71,7 @@ namespace VlmCaption
             new ConfigOption("ffmpeg_path", "path", "''", "the ffmpeg that takes frames out of clips (ffprobe beside it); empty: the first on PATH") { Parameter = "FfmpegPath", Commands = new[] { Get, Invoke } },
             Integer("timeout_sec", 300, 1, 86400, "the longest silence in one request, in seconds (the whole answer with stream: false)", "TimeoutSec", Get, Invoke),
             Integer("max_request_sec", 3600, 1, 604800, "the longest one request may take in all", "MaxRequestSec", Get),
-            Boolean("stream", true, "read answers as they are written; false for servers that mishandle streaming (-NoStream)"),
+            Negated("NoStream", Boolean("stream", true, "read answers as they are written; false for servers that mishandle streaming (-NoStream)")),
             Integer("max_answer_bytes", 8L * 1024 * 1024, 1024, 1L << 30, "the most answer text read; a longer answer fails with AnswerTooLarge", "MaxAnswerBytes", Get),
             Integer("max_retries", 3, 0, 100, "retries of a failed request", "MaxRetries", Get),
             Integer("max_consecutive_failures", 5, 0, int.MaxValue, "endpoint failures in a row that stop the run; 0 never stops", "MaxConsecutiveFailures", Get),
@@ -129,6 +129,9 @@ namespace VlmCaption
 
         private static ConfigOption Number(string key, double value, decimal minimum, decimal maximum, string description) =>
             new ConfigOption(key, "number", value.ToString(System.Globalization.CultureInfo.InvariantCulture), description) { Default = value, Minimum = minimum, Maximum = maximum };
+
+        private static ConfigOption Negated(string parameter, ConfigOption option) =>
+            new ConfigOption(option.Key, option.Kind, option.ShownDefault, option.Description) { Default = option.Default, NegatedBy = parameter };
 
         private static ConfigOption Boolean(string key, bool value, string description, string parameter = "", params string[] commands) =>
             new ConfigOption(key, "boolean", value ? "true" : "false", description) { Default = value, Parameter = parameter, Commands = commands };

@@ -66,6 +66,15 @@ Describe 'Export-VlmReviewPage writes one self-contained page' {
         $html = Get-Content -Raw $clipPage
         $html | Should -Match '"thumb":"data:image/jpeg;base64,'
         $html | Should -Match '"thumbWidth":256,"thumbHeight":48'
+        if ($browser) {
+            # What a reviewer sees: Chromium runs the page's own script under its Content-Security-Policy and shows the strip.
+            $dom = Invoke-HeadlessChromium -Browser $browser -Path $clipPage
+            $dom | Should -Match '<body[^>]*data-ready="1"'
+            $dom | Should -Match '<img[^>]*width="256"[^>]*height="48"[^>]*src="data:image/jpeg;base64,'
+        }
+        else {
+            Write-Host "  (the strip was NOT checked in a browser: $noBrowser)"
+        }
     }
 
     It 'shows no time for captions read back from files, which have none' {

@@ -12,13 +12,17 @@ namespace VlmCaption.Conversation
     /// </summary>
     public static class RefusalCheck
     {
+        // The built-in openings as compared: trimmed, a curly apostrophe straight; made once.
+        private static readonly string[] Openings = RefusalOpenings.BuiltIn.Select(Normal).Where(o => o.Length > 0).ToArray();
+
         /// <summary>The opening <paramref name="caption"/> refuses with, or null for a caption.</summary>
         public static string? Match(string caption, IReadOnlyList<string> extra)
         {
-            string start = caption.TrimStart(' ', '\t', '\r', '\n', '"', '*', '_', '#').Replace('\u2019', '\'');
-            return RefusalOpenings.BuiltIn.Concat(extra)
-                .Where(phrase => phrase.Trim().Length > 0)
-                .FirstOrDefault(phrase => start.StartsWith(phrase.Trim().Replace('\u2019', '\''), StringComparison.OrdinalIgnoreCase));
+            string start = Normal(caption.TrimStart(' ', '\t', '\r', '\n', '"', '*', '_', '#'));
+            string? builtIn = Array.Find(Openings, opening => start.StartsWith(opening, StringComparison.OrdinalIgnoreCase));
+            return builtIn ?? extra.Select(Normal).FirstOrDefault(opening => opening.Length > 0 && start.StartsWith(opening, StringComparison.OrdinalIgnoreCase));
         }
+
+        private static string Normal(string text) => text.Trim().Replace('\u2019', '\'');
     }
 }

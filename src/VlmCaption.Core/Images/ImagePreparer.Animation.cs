@@ -14,10 +14,10 @@ namespace VlmCaption.Images
     {
         /// <summary>
         /// An animated GIF as a clip: its frames decoded (at most as many as the pixel budget allows, and 1000) with
-        /// their delays, clip_frames of them taken evenly over its running time and each prepared as an image; null
-        /// for a GIF of one frame, which is an image. A delay under 2 hundredths counts as 10, as browsers play it.
+        /// their delays, clip_frames of them taken evenly over its running time and each prepared as an image; a GIF
+        /// of one frame is prepared as the image it is. A delay under 2 hundredths counts as 10, as browsers play it.
         /// </summary>
-        private PreparedImage? Animation(FileStream stream, string path, IImageInfo info)
+        private PreparedImage Animation(FileStream stream, string path, IImageInfo info)
         {
             long budget = Math.Max(1, Math.Min(1000, options.MaxPixels / Math.Max(1L, (long)info.Width * info.Height)));
             stream.Position = 0;
@@ -36,8 +36,8 @@ namespace VlmCaption.Images
                 int count = image.Frames.Count;
                 if (count <= 1)
                 {
-                    stream.Position = 0;
-                    return null;
+                    // A still GIF: the one decode serves, as the image it is.
+                    return Finish(image, path, image.Width, image.Height);
                 }
 
                 var ends = new double[count];

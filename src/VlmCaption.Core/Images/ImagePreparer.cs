@@ -145,9 +145,9 @@ namespace VlmCaption.Images
                 return new PreparedImage(ImageBytes.ReadAll(stream), format.DefaultMimeType, info.Width, info.Height).WithOriginal(info.Width, info.Height);
             }
 
-            if (format.Name == "GIF" && options.ClipFrames > 1 && Animation(stream, path, info) is PreparedImage animation)
+            if (format.Name == "GIF" && options.ClipFrames > 1)
             {
-                return animation;
+                return Animation(stream, path, info);
             }
 
             // Decoding to three bytes a pixel saves a quarter of the memory where there can be no alpha;

@@ -203,12 +203,13 @@ namespace VlmCaption.Run
                 host.Warning(problem);
             }
 
-            if (results.FirstOrDefault(r => r.Status == CaptionStatus.Refused) is CaptionResult refusal && Defer(image, refusal.Caption))
+            CaptionResult? refused = results.FirstOrDefault(r => r.Status == CaptionStatus.Refused);
+            if (refused is not null && Defer(image, refused.Caption))
             {
                 return null;
             }
 
-            if (results.FirstOrDefault(r => r.Status == CaptionStatus.Refused) is CaptionResult refused)
+            if (refused is not null)
             {
                 // A refusal is never a caption: nothing of the image is written, and the next run asks again.
                 host.Warning(RefusalWarning(image, refused));

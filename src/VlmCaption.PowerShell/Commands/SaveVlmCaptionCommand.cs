@@ -132,7 +132,7 @@ namespace VlmCaption.PowerShell.Commands
             }
 
             // The parameters typed win over the record's caption.yaml, as everywhere; without one, over the defaults.
-            CaptionConfig settings = ConfigOverlay.Apply(this, config ?? new CaptionConfig());
+            CaptionConfig settings = SettingsFor(config);
             string prefix = settings.Prefix;
             string suffix = settings.Suffix;
             if (CaptionAffix.Problem(prefix, suffix) is string problem && affixWarned.Add(problem))
@@ -298,6 +298,24 @@ namespace VlmCaption.PowerShell.Commands
         }
 
         private bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
+
+        /// <summary>
+        /// The record's configuration with the typed parameters laid over it, made once a configuration: the
+        /// parameters that overlay are not bound from the pipeline, so they are the same for every record.
+        /// </summary>
+        private CaptionConfig SettingsFor(CaptionConfig? config)
+        {
+            if (!ReferenceEquals(config, settingsOf) || settings is null)
+            {
+                settingsOf = config;
+                settings = ConfigOverlay.Apply(this, config ?? new CaptionConfig());
+            }
+
+            return settings;
+        }
+
+        private CaptionConfig? settingsOf;
+        private CaptionConfig? settings;
 
         /// <summary>The record's configuration, its reader's warnings written once a pipeline (every row of a CSV names it again).</summary>
         private CaptionConfig? ConfigOf(CaptionConfig? config)
