@@ -271,4 +271,25 @@ function New-TestClip {
     Get-Item -LiteralPath $Path
 }
 
-Export-ModuleMember -Function New-TestClip, New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Set-ReadOnlyFolder, Reset-ReadOnlyFolder, Find-Chromium, Invoke-HeadlessChromium, Start-Squid, Stop-Squid
+function New-TestWebpAnimation {
+    <#
+    Writes an animated WebP with a real libwebp (ffmpeg's libwebp_anim encoder, WebPAnimEncoder inside): one second
+    of each lavfi source in turn. The encoder keeps only the rectangle that changed from a frame to the next and
+    marks how to blend it, so a reader must compose frames as the container specification says to see them whole.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Path,
+        [Parameter(Mandatory)] [string[]] $Sources,
+        [switch] $Lossless
+    )
+    $ffmpeg = (Get-Command ffmpeg -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+    $arguments = @('-nostdin', '-v', 'error', '-y')
+    foreach ($source in $Sources) { $arguments += @('-f', 'lavfi', '-i', "$source,format=rgba") }
+    $inputs = -join (0..($Sources.Count - 1) | ForEach-Object { "[$_]" })
+    $arguments += @('-filter_complex', "$($inputs)concat=n=$($Sources.Count):v=1:a=0,format=$(if ($Lossless) { 'rgba' } else { 'yuva420p' })", '-c:v', 'libwebp_anim', '-lossless', $(if ($Lossless) { '1' } else { '0' }), '-loop', '0', $Path)
+    & $ffmpeg @arguments
+    if ($LASTEXITCODE -ne 0) { throw "ffmpeg could not write '$Path'." }
+    Get-Item -LiteralPath $Path
+}
+
+Export-ModuleMember -Function New-TestWebpAnimation, New-TestClip, New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Set-ReadOnlyFolder, Reset-ReadOnlyFolder, Find-Chromium, Invoke-HeadlessChromium, Start-Squid, Stop-Squid

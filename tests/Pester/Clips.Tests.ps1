@@ -63,6 +63,35 @@ Describe 'Video clips' {
         $single.SentFrameSeconds.Count | Should -Be 0
     }
 
+    It 'sends an animated WebP (made by libwebp) as its frames composed as the container says, without ffmpeg; fails a cut one alone' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
+        # The middle second is red with a small lime box: libwebp stores only the box, to be blended over the red.
+        $boxed = New-TestWebpAnimation (Join-Path $folder 'boxed.webp') -Lossless -Sources @(
+            'color=c=red:s=64x48:d=1:r=10'
+            'color=c=red:s=64x48:d=1:r=10,drawbox=x=40:y=30:w=12:h=10:color=lime:t=fill'
+            'color=c=blue:s=64x48:d=1:r=10')
+        # Lossy frames with transparency carry an ALPH chunk: the red stripes are see-through, the lime ones (and the
+        # first and last columns, so that the frame spans the canvas) not.
+        $opaque = 'lt(mod(X,16),6)+gte(X,58)'
+        $striped = New-TestWebpAnimation (Join-Path $folder 'striped.webp') -Sources @(
+            "color=c=lime:s=64x48:d=1:r=10,format=rgba,geq=r='if($opaque,0,255)':g='if($opaque,255,0)':b=0:a='if($opaque,255,0)'"
+            'color=c=blue:s=64x48:d=1:r=10')
+        $bytes = [IO.File]::ReadAllBytes($boxed.FullName)
+        $cut = Join-Path $folder 'cut.webp'
+        [IO.File]::WriteAllBytes($cut, $bytes[0..($bytes.Length - 40)])
+
+        $results = Get-VlmCaption -LiteralPath $boxed.FullName, $striped.FullName, $cut -BaseUrl $server.BaseUrl -Model test -ClipFrames 3 -FfmpegPath (Join-Path $folder 'no-ffmpeg') -ErrorAction SilentlyContinue -ErrorVariable failed
+
+        $results.Count | Should -Be 2
+        $results[0].Caption | Should -BeLike 'Frames red, red, blue. *'
+        $results[0].SentFrameSeconds | Should -Be @(0.5, 1.5, 2.5)
+        $results[0].ClipSeconds | Should -Be 3
+        $results[1].Caption | Should -BeLike 'Frames green, blue. Green PNG image*' -Because 'the see-through stripes keep their alpha, so the first frame is sent as a PNG'
+        $failed.Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'ImageDecodeFailed,*'
+        $failed[0].Exception.Message | Should -BeLike "*cut.webp*cut short*"
+        (Get-TestServerRequest $server).Count | Should -Be 2
+    }
+
     It 'captions the clips of a folder beside the images, clip.mp4 to clip.txt, with caption.yaml''s clip_frames' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
         $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
         New-TestClip -Path (Join-Path $images 'walk.webm') -Colors blue, red, lime | Out-Null

@@ -6,10 +6,11 @@ using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
 
 namespace VlmCaption.Images
 {
-    /// <summary>Animated GIFs, prepared as clips are: their frames spread evenly over their running time.</summary>
+    /// <summary>Animated GIFs and WebPs, prepared as clips are: their frames spread evenly over their running time.</summary>
     public sealed partial class ImagePreparer
     {
         /// <summary>
@@ -49,26 +50,131 @@ namespace VlmCaption.Images
                     ends[i] = total;
                 }
 
-                int wanted = Math.Min(options.ClipFrames, count);
-                var frames = new List<Video.ClipFrame>(wanted);
-                int last = -1;
-                for (int i = 0; i < wanted; i++)
+                var frames = new List<Video.ClipFrame>();
+                foreach ((int index, double at) in Spread(ends, options.ClipFrames))
                 {
-                    double at = total * (i + 0.5) / wanted;
-                    int index = Array.FindIndex(ends, end => at < end);
-                    index = index < 0 ? count - 1 : index;
-                    if (index == last)
-                    {
-                        continue;
-                    }
-
-                    last = index;
                     using Image<Rgba32> frame = image.Frames.CloneFrame(index);
-                    frames.Add(new Video.ClipFrame(Finish(frame, path, image.Width, image.Height), Math.Round(at, 3)));
+                    frames.Add(new Video.ClipFrame(Finish(frame, path, image.Width, image.Height), at));
                 }
 
                 return PreparedImage.Clip(frames, Math.Round(total, 3), image.Width, image.Height);
             }
+        }
+
+        /// <summary>
+        /// An animated WebP as a clip: the frames are composed on the canvas in order as the container
+        /// specification says (blended or not, the last one's rectangle cleared or not), and the canvas is taken at
+        /// clip_frames times spread evenly over the running time; with clip_frames 1 the first frame is sent as an
+        /// image, as for a GIF. Only the first 1000 frames count. A duration of 10 ms or less counts as 100 ms, as
+        /// browsers play it. The canvas is checked against the pixel budget before anything is decoded.
+        /// </summary>
+        private PreparedImage WebpAnimation(FileStream stream, string path)
+        {
+            WebpContainer.Animation animation;
+            try
+            {
+                animation = WebpContainer.Read(stream, 1000);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' (animated WebP) could not be read: {e.Message}.", e);
+            }
+
+            long pixels = (long)animation.CanvasWidth * animation.CanvasHeight;
+            if (pixels > options.MaxPixels)
+            {
+                throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' declares {animation.CanvasWidth}x{animation.CanvasHeight} pixels ({pixels / 1_000_000.0:0.#} MP), over the limit of {options.MaxPixels / 1_000_000.0:0.#} MP. Raise -MaxPixels if the image is genuine.");
+            }
+
+            int count = animation.Frames.Count;
+            var ends = new double[count];
+            double total = 0;
+            for (int i = 0; i < count; i++)
+            {
+                int duration = animation.Frames[i].DurationMs;
+                total += (duration <= 10 ? 100 : duration) / 1000.0;
+                ends[i] = total;
+            }
+
+            List<(int Index, double At)> wanted = options.ClipFrames <= 1 || count == 1 ? new List<(int, double)> { (0, 0) } : Spread(ends, options.ClipFrames);
+            var frames = new List<Video.ClipFrame>(wanted.Count);
+            try
+            {
+                using var canvas = new Image<Rgba32>(configuration, animation.CanvasWidth, animation.CanvasHeight);
+                WebpContainer.Frame? shown = null;
+                int next = 0;
+                for (int i = 0; next < wanted.Count; i++)
+                {
+                    WebpContainer.Frame frame = animation.Frames[i];
+                    if (shown is { DisposeToBackground: true })
+                    {
+                        Clear(canvas, shown);
+                    }
+
+                    using (Image<Rgba32> picture = Image.Load<Rgba32>(configuration, WebpContainer.StillFile(stream, frame)))
+                    {
+                        if (picture.Width != frame.Width || picture.Height != frame.Height)
+                        {
+                            throw new InvalidDataException($"frame {i + 1} says {frame.Width}x{frame.Height} but holds a {picture.Width}x{picture.Height} picture");
+                        }
+
+                        canvas.Mutate(c => c.DrawImage(picture, new Point(frame.X, frame.Y), PixelColorBlendingMode.Normal, frame.Blend ? PixelAlphaCompositionMode.SrcOver : PixelAlphaCompositionMode.Src, 1f));
+                    }
+
+                    shown = frame;
+                    for (; next < wanted.Count && wanted[next].Index == i; next++)
+                    {
+                        using Image<Rgba32> taken = canvas.Clone();
+                        frames.Add(new Video.ClipFrame(Finish(taken, path, canvas.Width, canvas.Height), wanted[next].At));
+                    }
+                }
+            }
+            catch (Exception e) when (e is InvalidDataException || e is ImageFormatException || e is InvalidImageContentException || e is NotSupportedException || e is EndOfStreamException)
+            {
+                throw new CaptionException("ImageDecodeFailed", CaptionErrorCategory.InvalidData, $"'{path}' (animated WebP, {animation.CanvasWidth}x{animation.CanvasHeight}, {count} frames) could not be decoded: {e.Message}", e);
+            }
+
+            return options.ClipFrames <= 1 || count == 1
+                ? frames[0].Image
+                : PreparedImage.Clip(frames, Math.Round(total, 3), animation.CanvasWidth, animation.CanvasHeight);
+        }
+
+        /// <summary>
+        /// The frames to take, at clip_frames moments spread evenly over the running time (the middle of each
+        /// equal part), each with the frame shown then; a frame that would be taken twice running is taken once.
+        /// </summary>
+        private static List<(int Index, double At)> Spread(double[] ends, int clipFrames)
+        {
+            int count = ends.Length;
+            double total = count == 0 ? 0 : ends[count - 1];
+            int wanted = Math.Min(clipFrames, count);
+            var taken = new List<(int, double)>(wanted);
+            int last = -1;
+            for (int i = 0; i < wanted; i++)
+            {
+                double at = total * (i + 0.5) / wanted;
+                int index = Array.FindIndex(ends, end => at < end);
+                index = index < 0 ? count - 1 : index;
+                if (index != last)
+                {
+                    taken.Add((index, Math.Round(at, 3)));
+                    last = index;
+                }
+            }
+
+            return taken;
+        }
+
+        /// <summary>The frame's rectangle made transparent: the background a WebP frame is disposed to (the ANIM colour is only a hint).</summary>
+        private static void Clear(Image<Rgba32> canvas, WebpContainer.Frame frame)
+        {
+            canvas.ProcessPixelRows(rows =>
+            {
+                for (int y = frame.Y; y < frame.Y + frame.Height; y++)
+                {
+                    rows.GetRowSpan(y).Slice(frame.X, frame.Width).Clear();
+                }
+            });
         }
     }
 }

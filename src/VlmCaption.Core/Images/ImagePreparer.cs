@@ -126,6 +126,11 @@ namespace VlmCaption.Images
 
         private PreparedImage Reencode(string path, FileStream stream, string? sniffed)
         {
+            if (sniffed == "image/webp" && WebpContainer.IsAnimated(stream))
+            {
+                return WebpAnimation(stream, path);
+            }
+
             IImageInfo? info = TryIdentify(stream, out IImageFormat? format);
             if (info is null || format is null)
             {
