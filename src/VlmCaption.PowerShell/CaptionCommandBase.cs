@@ -74,6 +74,11 @@ namespace VlmCaption.PowerShell
         [ValidateRange(1, 64)]
         public int ClipFrames { get; set; }
 
+        /// <summary>Overrides clip_every_sec: a frame from the middle of every this many seconds of a clip, at most -ClipFrames.</summary>
+        [Parameter]
+        [ValidateRange(0.0, 3600.0)]
+        public double ClipEverySec { get; set; }
+
         /// <summary>Overrides clip_as: Frames (a clip goes as its frames, for every vision server) or Video (as the clip itself, for servers that read video).</summary>
         [Parameter]
         [ValidateSet("Frames", "Video")]

@@ -148,6 +148,9 @@ namespace VlmCaption
         /// <summary>clip_frames: frames taken from each video clip, spread evenly over it.</summary>
         public int ClipFrames { get; set; }
 
+        /// <summary>clip_every_sec: above 0, a frame from the middle of every this many seconds, at most clip_frames.</summary>
+        public double ClipEverySec { get; set; }
+
         /// <summary>clip_as: frames (a clip goes as its frames) or video (as the clip itself, for servers that read video).</summary>
         public string ClipAs { get; set; } = "frames";
 

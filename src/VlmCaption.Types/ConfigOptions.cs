@@ -66,6 +66,7 @@ namespace VlmCaption
             // (anthropics/claude-code#19631), and so under OpenAI's 20 MB and every local server's limit.
             Integer("max_image_bytes", 3_750_000, 10_000, 1L << 30, "the largest encoded image sent; larger ones are encoded again smaller", "MaxImageBytes", Get),
             Integer("clip_frames", 8, 1, 64, "frames taken from each video clip (mp4, mov, webm, mkv, avi), spread evenly over it and sent in order as images", "ClipFrames", Get, Invoke),
+            Number("clip_every_sec", 0, 0, 3600, "above 0: a frame from the middle of every this many seconds of a clip instead, at most clip_frames (a longer clip gets clip_frames spread evenly)", "ClipEverySec", Get, Invoke),
             new ConfigOption("clip_as", "choice", "frames", "frames: a clip goes as clip_frames images, for every vision server; video: as the clip itself (a video_url part), cut to clip_max_sec and scaled within max_image_size, for servers that read video (vLLM with Qwen2.5-VL or Qwen3-VL)") { Default = "frames", Choices = new[] { "frames", "video" }, Parameter = "ClipAs", Commands = new[] { Get, Invoke } },
             Integer("clip_max_sec", 60, 1, 3600, "with clip_as: video, the most seconds of a clip sent (from its start)", "ClipMaxSec", Get, Invoke),
             new ConfigOption("ffmpeg_path", "path", "''", "the ffmpeg that takes frames out of clips (ffprobe beside it); empty: the first on PATH") { Parameter = "FfmpegPath", Commands = new[] { Get, Invoke } },
@@ -127,8 +128,8 @@ namespace VlmCaption
         private static ConfigOption Integer(string key, long value, long minimum, long maximum, string description, string parameter = "", params string[] commands) =>
             new ConfigOption(key, "integer", value.ToString(System.Globalization.CultureInfo.InvariantCulture), description) { Default = value, Minimum = minimum, Maximum = maximum, Parameter = parameter, Commands = commands };
 
-        private static ConfigOption Number(string key, double value, decimal minimum, decimal maximum, string description) =>
-            new ConfigOption(key, "number", value.ToString(System.Globalization.CultureInfo.InvariantCulture), description) { Default = value, Minimum = minimum, Maximum = maximum };
+        private static ConfigOption Number(string key, double value, decimal minimum, decimal maximum, string description, string parameter = "", params string[] commands) =>
+            new ConfigOption(key, "number", value.ToString(System.Globalization.CultureInfo.InvariantCulture), description) { Default = value, Minimum = minimum, Maximum = maximum, Parameter = parameter, Commands = commands };
 
         private static ConfigOption Negated(string parameter, ConfigOption option) =>
             new ConfigOption(option.Key, option.Kind, option.ShownDefault, option.Description) { Default = option.Default, NegatedBy = parameter };

@@ -34,6 +34,18 @@ Describe 'Video clips' {
         ($content | Where-Object type -eq 'text').text | Should -Contain 'Frame 3 of 4, at 2.5 s:'
     }
 
+    It 'sends a frame from every -ClipEverySec seconds of a clip, and clip_frames spread evenly when that would be more' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
+        $clip = New-TestClip -Path (Join-Path $folder 'colours.mp4')
+
+        $every = Get-VlmCaption -LiteralPath $clip.FullName -BaseUrl $server.BaseUrl -Model test -ClipEverySec 1.5 -ClipFrames 8
+        $capped = Get-VlmCaption -LiteralPath $clip.FullName -BaseUrl $server.BaseUrl -Model test -ClipEverySec 0.5 -ClipFrames 4
+
+        $every.SentFrameSeconds | Should -Be @(0.75, 2.25, 3.75)
+        $every.Caption | Should -BeLike 'Frames red, blue, yellow. *'
+        $capped.SentFrameSeconds | Should -Be @(0.5, 1.5, 2.5, 3.5) -Because 'eight frames a half-second apart would be over -ClipFrames 4'
+        $capped.Caption | Should -BeLike 'Frames red, green, blue, yellow. *'
+    }
+
     It 'sends the clip itself with -ClipAs Video (a video_url part, as vLLM reads it), cut to -ClipMaxSec and scaled within -MaxImageSize' -Skip:(-not (Get-Command ffmpeg -CommandType Application -ErrorAction SilentlyContinue)) {
         $clip = New-TestClip -Path (Join-Path $folder 'whole.mov')
 

@@ -48,8 +48,8 @@ public class ConfigCatalogueTests
         // options that stands for a caption.yaml key, so one added to both cannot be forgotten there.
         string[] keyed = typeof(ImagePreparationOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Select(p => ConfigOptions.All.FirstOrDefault(o => o.Property == p.Name)?.Key).OfType<string>().ToArray();
-        Assert.Equal(["max_image_size", "max_pixels", "max_image_bytes", "clip_frames", "clip_as", "clip_max_sec", "ffmpeg_path"], keyed.OrderBy(k => Array.IndexOf(ConfigOptions.All.Select(o => o.Key).ToArray(), k)));
-        Assert.Equal("max_image_size 640, max_pixels 4000000, max_image_bytes 200000, clip_frames 8, clip_as frames, clip_max_sec 60, ffmpeg_path ", ConfigValues.Describe(options));
+        Assert.Equal(["max_image_size", "max_pixels", "max_image_bytes", "clip_frames", "clip_every_sec", "clip_as", "clip_max_sec", "ffmpeg_path"], keyed.OrderBy(k => Array.IndexOf(ConfigOptions.All.Select(o => o.Key).ToArray(), k)));
+        Assert.Equal("max_image_size 640, max_pixels 4000000, max_image_bytes 200000, clip_frames 8, clip_every_sec 0, clip_as frames, clip_max_sec 60, ffmpeg_path ", ConfigValues.Describe(options));
     }
 
     [Fact]

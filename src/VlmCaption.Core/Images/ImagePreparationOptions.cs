@@ -37,6 +37,9 @@ namespace VlmCaption.Images
         /// <summary>Frames taken from each clip, spread evenly over it.</summary>
         public int ClipFrames { get; init; }
 
+        /// <summary>Above 0: a frame from the middle of every this many seconds instead, at most <see cref="ClipFrames"/>.</summary>
+        public double ClipEverySec { get; init; }
+
         /// <summary>frames, or video: the clip itself, cut to <see cref="ClipMaxSec"/> and scaled, for servers that read video.</summary>
         public string ClipAs { get; init; } = "frames";
 

@@ -51,7 +51,7 @@ namespace VlmCaption.Images
                 }
 
                 var frames = new List<Video.ClipFrame>();
-                foreach ((int index, double at) in Spread(ends, options.ClipFrames))
+                foreach ((int index, double at) in Spread(ends))
                 {
                     using Image<Rgba32> frame = image.Frames.CloneFrame(index);
                     frames.Add(new Video.ClipFrame(Finish(frame, path, image.Width, image.Height), at));
@@ -96,7 +96,7 @@ namespace VlmCaption.Images
                 ends[i] = total;
             }
 
-            List<(int Index, double At)> wanted = options.ClipFrames <= 1 || count == 1 ? new List<(int, double)> { (0, 0) } : Spread(ends, options.ClipFrames);
+            List<(int Index, double At)> wanted = options.ClipFrames <= 1 || count == 1 ? new List<(int, double)> { (0, 0) } : Spread(ends);
             var frames = new List<Video.ClipFrame>(wanted.Count);
             try
             {
@@ -140,24 +140,22 @@ namespace VlmCaption.Images
         }
 
         /// <summary>
-        /// The frames to take, at clip_frames moments spread evenly over the running time (the middle of each
-        /// equal part), each with the frame shown then; a frame that would be taken twice running is taken once.
+        /// The frames to take, at the moments a clip's would be taken (<see cref="Video.ClipTimes"/>), each with the
+        /// frame shown then; a frame that would be taken twice running is taken once.
         /// </summary>
-        private static List<(int Index, double At)> Spread(double[] ends, int clipFrames)
+        private List<(int Index, double At)> Spread(double[] ends)
         {
             int count = ends.Length;
             double total = count == 0 ? 0 : ends[count - 1];
-            int wanted = Math.Min(clipFrames, count);
-            var taken = new List<(int, double)>(wanted);
+            var taken = new List<(int, double)>();
             int last = -1;
-            for (int i = 0; i < wanted; i++)
+            foreach (double at in Video.ClipTimes.For(total, Math.Min(options.ClipFrames, count), options.ClipEverySec))
             {
-                double at = total * (i + 0.5) / wanted;
                 int index = Array.FindIndex(ends, end => at < end);
                 index = index < 0 ? count - 1 : index;
                 if (index != last)
                 {
-                    taken.Add((index, Math.Round(at, 3)));
+                    taken.Add((index, at));
                     last = index;
                 }
             }

@@ -49,12 +49,11 @@ namespace VlmCaption.Video
                 return await VideoAsync(ffmpeg, path, seconds, width, height, cancellationToken).ConfigureAwait(false);
             }
 
-            int count = Math.Max(1, options.ClipFrames);
+            IReadOnlyList<double> times = ClipTimes.For(seconds, options.ClipFrames, options.ClipEverySec);
+            int count = times.Count;
             var frames = new List<ClipFrame>(count);
-            for (int i = 0; i < count; i++)
+            foreach (double at in times)
             {
-                // The middle of each of N equal parts: never the first black frame of a fade-in, never past the end.
-                double at = Math.Round(seconds * (i + 0.5) / count, 3);
                 if (await FrameAsync(ffmpeg, path, at, cancellationToken).ConfigureAwait(false) is PreparedImage frame)
                 {
                     frames.Add(new ClipFrame(frame, at));
