@@ -15,6 +15,7 @@
         'Save-VlmCaption'
         'Import-VlmCaption'
         'Edit-VlmCaption'
+        'Select-VlmCaption'
         'Export-VlmDataset'
         'Export-VlmReviewPage'
         'Invoke-VlmCaptionRun'
@@ -47,6 +48,10 @@
   wildcards, through any OpenAI-compatible server; results bind back by PSPath and round-trip through CSV and Clixml.
 - Invoke-VlmCaptionRun runs the Python tool's caption.yaml unchanged: multi-turn prompts, retry rules, hints, txt or
   jsonl, atomic caption files, resumable runs, several servers, -WhatIf.
+- Video clips and animated GIF/WebP are captioned from their frames (or sent whole to servers that read video).
+- Refusals are recognised and never saved; a fallback model takes what the first refused or failed on.
+- Several models per image (-Model a, b): each model's captions kept apart, resumable per model, compared side by
+  side on the review page; Select-VlmCaption picks one per image (by preference, length) or keeps all as lines.
 - Import-VlmCaptionConfig, New-VlmCaptionConfig, Get-VlmHintSource, New-VlmHintSource, Get-VlmModel, Test-VlmEndpoint.
 - Session defaults from VLMCAPTION_BASE_URL, VLMCAPTION_MODEL and VLMCAPTION_API_KEY.
 - Large photos cost half the CPU they did: a camera's JPEG is decoded straight to the scale it is sent at.

@@ -10,14 +10,15 @@ using VlmCaption.Transport;
 
 namespace VlmCaption
 {
-    /// <summary>Captions one image at a time on any thread: prepares it once, runs the conversation, checks the caption.</summary>
+    /// <summary>
+    /// Captions one image at a time on any thread: prepares it once, runs the conversation with each model, checks
+    /// the captions.
+    /// </summary>
     public sealed class CaptionEngine
     {
-        private readonly CaptionSettings settings;
         private readonly string? globalMetadata;
         private readonly ImagePreparer preparer;
-        private readonly List<ChatEndpoint> endpoints;
-        private readonly EndpointPool pool;
+        private readonly List<ModelEndpoints> models;
         private long tokensReceived;
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> notesGiven = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
 
@@ -27,21 +28,24 @@ namespace VlmCaption
         /// <param name="globalMetadata">Text placed before the system prompt, if any.</param>
         /// <param name="limitPerEndpoint">Images in flight on one endpoint at most.</param>
         public CaptionEngine(CaptionSettings settings, ImagePreparationOptions imageOptions, string? globalMetadata = null, int limitPerEndpoint = int.MaxValue)
+            : this(new[] { settings }, imageOptions, globalMetadata, limitPerEndpoint)
         {
-            settings.Validate();
-            this.settings = settings;
+        }
+
+        /// <summary>
+        /// Creates an engine that captions each image with every model of <paramref name="perModel"/> (one settings
+        /// each, in order), the image prepared once for all of them.
+        /// </summary>
+        public CaptionEngine(IReadOnlyList<CaptionSettings> perModel, ImagePreparationOptions imageOptions, string? globalMetadata = null, int limitPerEndpoint = int.MaxValue)
+        {
+            if (perModel.Count == 0)
+            {
+                throw new ArgumentException("An engine needs the settings of at least one model.", nameof(perModel));
+            }
+
             this.globalMetadata = globalMetadata;
             preparer = new ImagePreparer(imageOptions);
-            endpoints = settings.BaseUrls.Select(url => new ChatEndpoint(
-                settings,
-                url,
-                settings.ModelByEndpoint.TryGetValue(url, out string? model) ? model : null,
-                settings.ModelListedByEndpoint.TryGetValue(url, out bool listed) ? listed : null)
-            {
-                Notice = text => Notice?.Invoke(text),
-                OnTokens = count => Interlocked.Add(ref tokensReceived, count),
-            }).ToList();
-            pool = new EndpointPool(endpoints, limitPerEndpoint);
+            models = perModel.Select(settings => new ModelEndpoints(settings, limitPerEndpoint, text => Notice?.Invoke(text), count => Interlocked.Add(ref tokensReceived, count))).ToList();
         }
 
         /// <summary>Raised from worker threads with what the run should hear once, such as a field an endpoint refused.</summary>
@@ -53,15 +57,15 @@ namespace VlmCaption
         /// <summary>The first backoff step between retries.</summary>
         public TimeSpan RetryBaseDelay
         {
-            get => endpoints[0].RetryBaseDelay;
-            set => endpoints.ForEach(e => e.RetryBaseDelay = value);
+            get => models[0].Endpoints[0].RetryBaseDelay;
+            set => models.ForEach(m => m.Endpoints.ForEach(e => e.RetryBaseDelay = value));
         }
 
         /// <summary>How long servers that are loading their model are waited for.</summary>
         public TimeSpan LoadingWait
         {
-            get => endpoints[0].LoadingWait;
-            set => endpoints.ForEach(e => e.LoadingWait = value);
+            get => models[0].Endpoints[0].LoadingWait;
+            set => models.ForEach(m => m.Endpoints.ForEach(e => e.LoadingWait = value));
         }
 
         /// <summary>Captions one image (its first caption); throws <see cref="CaptionException"/> when it cannot be captioned.</summary>
@@ -95,36 +99,43 @@ namespace VlmCaption
         }
 
         /// <summary>
-        /// The second stage: <see cref="CaptionSettings.CaptionsPerImage"/> independent conversations about a prepared
-        /// image, one after another (I/O-bound, on the endpoints). Any that fails fails the image, so an image never
-        /// ends with part of its captions. The first result's Seconds include the <paramref name="preparation"/> time.
+        /// The second stage: for each model the job asks (all, by default), <see cref="CaptionSettings.CaptionsPerImage"/>
+        /// independent conversations about a prepared image, one after another (I/O-bound, on the endpoints). Any that
+        /// fails fails the image, so an image never ends with part of its captions. The first result's Seconds include
+        /// the <paramref name="preparation"/> time.
         /// </summary>
         internal async Task<(IReadOnlyList<CaptionResult> Results, IReadOnlyList<string> History)> ConverseAllAsync(CaptionJob job, PreparedImage image, TimeSpan preparation, Action<string>? log, CancellationToken cancellationToken)
         {
             var clock = Stopwatch.StartNew();
-            int count = settings.CaptionsPerImage;
-            var results = new List<CaptionResult>(count);
+            var results = new List<CaptionResult>();
             IReadOnlyList<string> history = Array.Empty<string>();
-            for (int index = 1; index <= count; index++)
+            foreach (ModelEndpoints model in models.Where(m => job.Models is null || job.Models.Contains(m.Settings.Model, StringComparer.OrdinalIgnoreCase)))
             {
-                if (count > 1)
+                CaptionSettings settings = model.Settings;
+                int count = settings.CaptionsPerImage;
+                for (int index = 1; index <= count; index++)
                 {
-                    log?.Invoke($"Caption {index} of {count}.");
-                }
+                    if (count > 1 || models.Count > 1)
+                    {
+                        log?.Invoke(models.Count > 1 ? $"Model {settings.Model}, caption {index} of {count}." : $"Caption {index} of {count}.");
+                    }
 
-                (ConversationOutcome outcome, ChatEndpoint endpoint) = await ConverseAsync(job, image, log, cancellationToken).ConfigureAwait(false);
-                TimeSpan seconds = clock.Elapsed + (index == 1 ? preparation : TimeSpan.Zero);
-                results.Add(CaptionResults.From(job.Path, outcome.CaptionTurn, outcome.Turns, endpoint.Quirks.Model, endpoint.ShownUrl, image, Math.Round(seconds.TotalSeconds, 3), index, count, settings));
-                history = outcome.History;
-                clock.Restart();
+                    (ConversationOutcome outcome, ChatEndpoint endpoint) = await ConverseAsync(model, job, image, log, cancellationToken).ConfigureAwait(false);
+                    TimeSpan seconds = clock.Elapsed + (results.Count == 0 ? preparation : TimeSpan.Zero);
+                    // With several models a result names the model as the user did, as its caption file does.
+                    results.Add(CaptionResults.From(job.Path, outcome.CaptionTurn, outcome.Turns, models.Count > 1 ? settings.Model : endpoint.Quirks.Model, endpoint.ShownUrl, image, Math.Round(seconds.TotalSeconds, 3), index, count, settings));
+                    history = outcome.History;
+                    clock.Restart();
+                }
             }
 
             return (results, history);
         }
 
         /// <summary>Runs the conversation on the least busy endpoint; when that endpoint fails, on the next one not yet tried.</summary>
-        private async Task<(ConversationOutcome, ChatEndpoint)> ConverseAsync(CaptionJob job, PreparedImage image, Action<string>? log, CancellationToken cancellationToken)
+        private async Task<(ConversationOutcome, ChatEndpoint)> ConverseAsync(ModelEndpoints model, CaptionJob job, PreparedImage image, Action<string>? log, CancellationToken cancellationToken)
         {
+            (CaptionSettings settings, List<ChatEndpoint> endpoints, EndpointPool pool) = (model.Settings, model.Endpoints, model.Pool);
             var tried = new List<ChatEndpoint>();
             while (true)
             {
@@ -151,6 +162,32 @@ namespace VlmCaption
                     pool.Release(endpoint, endpointFailed);
                 }
             }
+        }
+
+        /// <summary>A model's settings, its endpoints (one per base URL, each learning its own quirks) and their pool.</summary>
+        private sealed class ModelEndpoints
+        {
+            public ModelEndpoints(CaptionSettings settings, int limitPerEndpoint, Action<string> notice, Action<int> tokens)
+            {
+                settings.Validate();
+                Settings = settings;
+                Endpoints = settings.BaseUrls.Select(url => new ChatEndpoint(
+                    settings,
+                    url,
+                    settings.ModelByEndpoint.TryGetValue(url, out string? model) ? model : null,
+                    settings.ModelListedByEndpoint.TryGetValue(url, out bool listed) ? listed : null)
+                {
+                    Notice = notice,
+                    OnTokens = tokens,
+                }).ToList();
+                Pool = new EndpointPool(Endpoints, limitPerEndpoint);
+            }
+
+            public CaptionSettings Settings { get; }
+
+            public List<ChatEndpoint> Endpoints { get; }
+
+            public EndpointPool Pool { get; }
         }
     }
 }

@@ -18,5 +18,8 @@ namespace VlmCaption
 
         /// <summary>Hint texts in order, each ending in a newline.</summary>
         public IReadOnlyList<string> Hints { get; }
+
+        /// <summary>With several models, the ones to ask (those without the image's caption yet); null: every model.</summary>
+        public IReadOnlyList<string>? Models { get; init; }
     }
 }

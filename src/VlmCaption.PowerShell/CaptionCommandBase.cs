@@ -34,11 +34,11 @@ namespace VlmCaption.PowerShell
         [ValidateNotNullOrEmpty]
         public string[]? BaseUrl { get; set; }
 
-        /// <summary>Overrides model; without one, $env:VLMCAPTION_MODEL, else the only model the server lists.</summary>
+        /// <summary>Overrides model; without one, $env:VLMCAPTION_MODEL, else the only model the server lists. Several compare models: each image is captioned by each.</summary>
         [Parameter]
         [ArgumentCompleter(typeof(ModelNameCompleter))]
         [ValidateNotNullOrEmpty]
-        public string? Model { get; set; }
+        public string[]? Model { get; set; }
 
         /// <summary>Overrides concurrent_batch_size: images in flight at once on each endpoint.</summary>
         [Parameter]
@@ -152,8 +152,32 @@ namespace VlmCaption.PowerShell
             return checkedModel;
         }
 
+        /// <summary>
+        /// Checks every endpoint for each model the configuration compares (<see cref="CaptionConfig.Models"/>), or
+        /// for its one model; the results in the models' order.
+        /// </summary>
+        private protected IReadOnlyList<Transport.PreflightResult> PreflightEach(CaptionConfig config)
+        {
+            if (config.Models.Length < 2)
+            {
+                return new[] { Preflight(config) };
+            }
+
+            return config.Models.Select(name =>
+            {
+                CaptionConfig one = config.Clone();
+                one.Model = name;
+                one.Models = Array.Empty<string>();
+                return Preflight(one);
+            }).ToList();
+        }
+
         /// <summary>Starts a batch (a finished earlier one is let go, as when a fallback model follows): the throttle limit applies to each endpoint.</summary>
-        private protected void StartBatch(CaptionConfig config, Transport.PreflightResult model, bool keepHistory, string? globalMetadata)
+        private protected void StartBatch(CaptionConfig config, Transport.PreflightResult model, bool keepHistory, string? globalMetadata) =>
+            StartBatch(config, new[] { model }, keepHistory, globalMetadata);
+
+        /// <summary>Starts a batch that asks each checked model in turn about every image, which is prepared once for all of them.</summary>
+        private protected void StartBatch(CaptionConfig config, IReadOnlyList<Transport.PreflightResult> models, bool keepHistory, string? globalMetadata)
         {
             if (config.CaptionsPerImage > 1 && config.Temperature == 0)
             {
@@ -161,7 +185,7 @@ namespace VlmCaption.PowerShell
             }
 
             var engine = new CaptionEngine(
-                ConfigSettings.ToSettings(config, model, keepHistory),
+                models.Select(model => ConfigSettings.ToSettings(config, model, keepHistory)).ToList(),
                 ImagePreparationOptions.From(config),
                 globalMetadata,
                 limitPerEndpoint: config.ConcurrentBatchSize);
@@ -183,9 +207,9 @@ namespace VlmCaption.PowerShell
             {
                 if (!started)
                 {
-                    checkedModel ??= Preflight(config);
-                    run.Model = checkedModel.Model;
-                    StartBatch(config, checkedModel, keepHistory: config.ChatHistoryDir is not null, run.GlobalMetadata);
+                    IReadOnlyList<Transport.PreflightResult> checkedModels = checkedModel is not null && config.Models.Length < 2 ? new[] { checkedModel } : PreflightEach(config);
+                    run.Model = checkedModels[0].Model;
+                    StartBatch(config, checkedModels, keepHistory: config.ChatHistoryDir is not null, run.GlobalMetadata);
                     started = true;
                 }
 

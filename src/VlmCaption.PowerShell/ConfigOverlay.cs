@@ -18,10 +18,19 @@ namespace VlmCaption.PowerShell
             {
                 // hint_sources become HintSource objects and -Replace adds to replacements (their cmdlets do both);
                 // -FallbackModel makes or changes the fallback's configuration, below.
-                if (option.Key != "hint_sources" && option.Key != "replacements" && option.Key != "fallback" && option.Commands.Contains(command) && bound.TryGetValue(option.Parameter, out object? value))
+                if (option.Key != "hint_sources" && option.Key != "replacements" && option.Key != "fallback" && option.Key != "model" && option.Commands.Contains(command) && bound.TryGetValue(option.Parameter, out object? value))
                 {
                     ConfigValues.Set(effective, option, ValueOf(cmdlet, option, value is PSObject wrapped ? wrapped.BaseObject : value));
                 }
+            }
+
+            if (ConfigOptions.Find("model").Commands.Contains(command) && bound.TryGetValue("Model", out object? model))
+            {
+                // -Model a, b compares models, as a list under model: does; one name replaces the list.
+                string[] names = model is string[] several ? several : new[] { (string)model };
+                ModelList.Check(names);
+                effective.Model = names[0];
+                effective.Models = names.Length > 1 ? names : Array.Empty<string>();
             }
 
             if (bound.ContainsKey("Existing"))

@@ -31,8 +31,17 @@ namespace VlmCaption
         /// <summary>api_key_env_vars: variable names api_key may name.</summary>
         public string[] ApiKeyEnvVars { get; set; } = Array.Empty<string>();
 
-        /// <summary>model; empty means the only one the server lists.</summary>
+        /// <summary>model; empty means the only one the server lists. With several models, the first.</summary>
         public string Model { get; set; } = "";
+
+        /// <summary>
+        /// model given as a list of two or more: each image is captioned by each model (prepared once), and their
+        /// captions are kept apart, a caption file (or jsonl lines) per model; empty for one model.
+        /// </summary>
+        public string[] Models { get; set; } = Array.Empty<string>();
+
+        /// <summary>The models each image is captioned by: <see cref="Models"/>, or the one <see cref="Model"/>.</summary>
+        public IReadOnlyList<string> ModelsToAsk => Models.Length > 1 ? Models : new[] { Model };
 
         /// <summary>max_tokens, sent with every request.</summary>
         public int MaxTokens { get; set; }

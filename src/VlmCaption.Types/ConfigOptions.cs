@@ -24,7 +24,7 @@ namespace VlmCaption
             new ConfigOption("api_key_env_vars", "list", "[]", "variable names api_key may name"),
             new ConfigOption("proxy", "text", "''", "a proxy for every request (http://proxy.example:3128); empty: HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment") { Parameter = "Proxy", Commands = new[] { Get, Invoke, Test, Models } },
             Boolean("proxy_use_default_credentials", false, "authenticate to the proxy as the current user", "ProxyUseDefaultCredentials", Get, Invoke, Test, Models),
-            new ConfigOption("model", "text", "$env:VLMCAPTION_MODEL, else ''", "the model name; empty: the only one the server lists") { Parameter = "Model", Commands = new[] { Get, Invoke, Test } },
+            new ConfigOption("model", "text or list", "$env:VLMCAPTION_MODEL, else ''", "the model name; empty: the only one the server lists. A list of models compares them: each image is captioned by each, and each model's captions go to a file of their own (photo.<model>.txt) or jsonl lines naming it") { Parameter = "Model", Commands = new[] { Get, Invoke, Test } },
             Integer("max_tokens", 4096, 1, int.MaxValue, "the answer limit, sent with every request", "MaxTokens", Get, Invoke, Test),
             Boolean("use_max_completion_tokens", false, "send max_completion_tokens instead of max_tokens", "UseMaxCompletionTokens", Get, Invoke, Test),
             Integer("concurrent_batch_size", 1, 1, 256, "images in flight on each endpoint", "ThrottleLimit", Get, Invoke),

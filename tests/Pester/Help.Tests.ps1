@@ -104,6 +104,9 @@ Describe 'Examples in the help' {
             return
         }
 
+        # The examples that compare models need a server listing two; the others rely on it listing one.
+        $listed = @(if ($Code -match 'gemma-3-12b-it') { 'qwen2.5-vl-7b-instruct', 'gemma-3-12b-it' } else { 'qwen2.5-vl-7b-instruct' })
+        Reset-TestServer $server -Options @{ models = $listed }
         $folder = Join-Path $TestDrive ([guid]::NewGuid())
         Copy-Item $sandbox $folder -Recurse
         # Every endpoint named in an example is the local server; here it is the reference server.

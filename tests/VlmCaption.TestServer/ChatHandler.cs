@@ -230,6 +230,11 @@ public sealed class ChatHandler(ServerState state)
             content += $" Sample {number}.";
         }
 
+        if (options.NamesModel)
+        {
+            content = $"By {model}: {content}";
+        }
+
         string finish = "stop";
         string? reasoning = null;
         string? choiceError = null;

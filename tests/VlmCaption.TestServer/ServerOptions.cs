@@ -82,6 +82,12 @@ public sealed class ServerOptions
     /// </summary>
     public int MaxImagesPerRequest { get; set; }
 
+    /// <summary>
+    /// Answers open with the model asked for ("By gemma: ..."): two real models word a caption differently, and this
+    /// stands in for that, so tests comparing models can tell their captions apart. Off, the answer ignores the model.
+    /// </summary>
+    public bool NamesModel { get; set; }
+
     /// <summary>Scripted faults, first match wins.</summary>
     public List<FaultRule> Faults { get; set; } = [];
 

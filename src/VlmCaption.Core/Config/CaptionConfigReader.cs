@@ -73,7 +73,8 @@ namespace VlmCaption.Config
                 KeyLines = entries.ToDictionary(e => e.Key, e => (int)e.Value.Key.Start.Line),
                 BaseUrl = StringOrList("base_url")?.ToArray() ?? SessionDefaults.BaseUrls(environment),
                 ApiKeyEnvVars = StringList("api_key_env_vars")?.ToArray() ?? Array.Empty<string>(),
-                Model = Text("model") is string model && model.Length > 0 ? model : SessionDefaults.Model(environment),
+                Model = ModelNames() is { Count: > 0 } names ? names[0] : SessionDefaults.Model(environment),
+                Models = ModelNames() is { Count: > 1 } several ? several.ToArray() : Array.Empty<string>(),
                 SystemPrompt = Text("system_prompt") ?? "",
                 Prompts = Prompts().ToArray(),
                 RetryRules = RetryRules().ToArray(),
@@ -285,6 +286,27 @@ namespace VlmCaption.Config
 
         private IReadOnlyList<string>? StringOrList(string key) =>
             Value(key) is YamlScalarNode ? (Text(key) is string one ? new[] { one } : null) : StringList(key);
+
+        /// <summary>model: one name, or a list of different names to compare; empty or absent: none.</summary>
+        private IReadOnlyList<string>? ModelNames()
+        {
+            IReadOnlyList<string>? names = StringOrList("model");
+            if (names is null || (names.Count == 1 && names[0].Length == 0))
+            {
+                return null;
+            }
+
+            try
+            {
+                ModelList.Check(names);
+            }
+            catch (CaptionException e)
+            {
+                throw Error(Value("model")!, e.Message.Replace("-Model", "'model'"));
+            }
+
+            return names;
+        }
 
         private string FullPath(string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, relative));
 

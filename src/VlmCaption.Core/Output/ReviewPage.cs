@@ -73,6 +73,7 @@ namespace VlmCaption.Output
         private readonly int lookAhead = Math.Max(4, Environment.ProcessorCount * 4);
         private int count;
         private bool committed;
+        private string lastPath = "";
 
         /// <summary>
         /// Starts the page at <paramref name="path"/>; names are shown relative to <paramref name="root"/>. Thumbnails
@@ -109,7 +110,11 @@ namespace VlmCaption.Output
         public IReadOnlyList<string> Add(ReviewItem item)
         {
             var problems = new List<string>();
-            Task<PreparedImage>? thumbnail = thumbnails is null || item.Path.Length == 0 ? null : Task.Run(() => thumbnails.PrepareAsync(item.Path, cancellationToken));
+
+            // Several models' rows of one image come together: its thumbnail is made and written once, with the first.
+            bool again = item.Path.Length > 0 && string.Equals(item.Path, lastPath, StringComparison.Ordinal);
+            lastPath = item.Path;
+            Task<PreparedImage>? thumbnail = thumbnails is null || item.Path.Length == 0 || again ? null : Task.Run(() => thumbnails.PrepareAsync(item.Path, cancellationToken));
             pending.Enqueue((item, thumbnail));
             while (pending.Count > lookAhead || (pending.Count > 0 && (pending.Peek().Thumbnail?.IsCompleted ?? true)))
             {
@@ -234,6 +239,7 @@ namespace VlmCaption.Output
                 + $"<header><h1>{encoded}</h1>"
                 + "<label>Status <select id=\"status\"></select></label>"
                 + "<label>Search <input id=\"search\" type=\"search\" placeholder=\"caption, file or model\" autocomplete=\"off\"></label>"
+                + "<label hidden><input id=\"compare\" type=\"checkbox\"> Models side by side</label>"
                 + "<span id=\"count\"></span><span id=\"totals\"></span></header>\n"
                 + "<main><table><thead><tr><th data-sort=\"file\" colspan=\"2\">Image</th><th data-sort=\"length\">Caption</th>"
                 + "<th data-sort=\"status\">Status</th><th data-sort=\"model\">Model</th><th data-sort=\"tokens\">Tokens</th><th data-sort=\"seconds\">Seconds</th></tr></thead>\n"

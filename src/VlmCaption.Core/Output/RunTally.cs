@@ -14,12 +14,21 @@ namespace VlmCaption.Output
         /// <summary>Creates a tally for a run over <paramref name="total"/> images.</summary>
         public RunTally(int total) => summary.Total = total;
 
-        /// <summary>Counts a caption that was written.</summary>
-        public void Succeeded(CaptionResult result)
+        /// <summary>Counts an image whose captions were written: by <paramref name="models"/> (several compared), else by the result's model.</summary>
+        public void Succeeded(CaptionResult result, IEnumerable<string>? models = null)
         {
             summary.Succeeded++;
-            summary.CaptionsByModel[result.Model] = summary.CaptionsByModel.TryGetValue(result.Model, out int count) ? count + 1 : 1;
+            Written(models ?? new[] { result.Model });
             AddTokens(result);
+        }
+
+        /// <summary>Counts the images each of <paramref name="models"/> wrote a caption of (CaptionsByModel).</summary>
+        public void Written(IEnumerable<string> models)
+        {
+            foreach (string model in models)
+            {
+                summary.CaptionsByModel[model] = summary.CaptionsByModel.TryGetValue(model, out int count) ? count + 1 : 1;
+            }
         }
 
         /// <summary>Counts a caption cut off by the answer limit (not written).</summary>

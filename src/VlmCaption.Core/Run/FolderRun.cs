@@ -44,6 +44,16 @@ namespace VlmCaption.Run
                 throw new CaptionException("OutputDirectoryIsFile", CaptionErrorCategory.InvalidArgument, $"The output folder of {config.Where("output_directory")}, '{output}', is a file. Name a folder (it is made if missing).");
             }
 
+            if (config.Models.Length > 1 && config.Fallback is not null)
+            {
+                throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidArgument, $"{config.Where("model")} lists {config.Models.Length} models to compare, and {config.Where("fallback")} names a fallback: a run does one or the other. Leave out the fallback, or name one model.");
+            }
+
+            if (config.Models.Length > 1 && (config.Batch || config.BatchFiles is not null))
+            {
+                throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidArgument, $"{config.Where("model")} lists {config.Models.Length} models to compare, which batch rounds do not do yet: caption live (without -Batch or batch_files), or run a batch a model.");
+            }
+
             Config = config;
             this.host = host;
             Force = force;
@@ -59,7 +69,7 @@ namespace VlmCaption.Run
             rules = new PostProcessing(config);
             GlobalMetadata = config.GlobalMetadataFile is null ? null : Conversation.GlobalMetadata.Read(config.GlobalMetadataFile);
             promptField = JsonlCaptionFile.PromptField(config.Prompts);
-            Action = (config.CaptionsPerImage > 1 ? $"Caption {config.CaptionsPerImage} times" : "Caption")
+            Action = (config.Models.Length > 1 ? $"Caption with {string.Join(", ", config.Models)}" : config.CaptionsPerImage > 1 ? $"Caption {config.CaptionsPerImage} times" : "Caption")
                 + (rules.IsEmpty ? "" : $", then post-process ({rules.Describe()})")
                 + (Placement.Destination is null ? "" : $", writing into '{Placement.Destination}'");
         }
@@ -203,6 +213,11 @@ namespace VlmCaption.Run
                 host.Warning(problem);
             }
 
+            if (Config.Models.Length > 1)
+            {
+                return CompletedByEachModel(image, results);
+            }
+
             CaptionResult? refused = results.FirstOrDefault(r => r.Status == CaptionStatus.Refused);
             if (refused is not null && Defer(image, refused.Caption))
             {
@@ -250,6 +265,78 @@ namespace VlmCaption.Run
             ReleaseClaim(image);
             return results;
         }
+
+        /// <summary>
+        /// Several models: each model's captions are written to its own file (or its jsonl lines) as soon as they are
+        /// whole, whatever another model answered, so a rerun asks only the models that refused or were cut off. The
+        /// image counts as captioned when every model asked wrote its caption; else as refused, or cut off.
+        /// </summary>
+        private IReadOnlyList<CaptionResult>? CompletedByEachModel(string image, IReadOnlyList<CaptionResult> results)
+        {
+            CaptionResult? problem = null;
+            var written = new List<string>();
+            foreach (IGrouping<string, CaptionResult> answers in results.GroupBy(r => r.Model, StringComparer.Ordinal))
+            {
+                if (answers.FirstOrDefault(r => r.Status == CaptionStatus.Refused) is CaptionResult refused)
+                {
+                    host.Warning($"{answers.Key}: {RefusalWarning(image, refused)}");
+                    problem ??= refused;
+                    continue;
+                }
+
+                if (answers.FirstOrDefault(r => r.Status == CaptionStatus.Truncated) is CaptionResult cut)
+                {
+                    host.Warning($"{answers.Key}: the caption of '{image}' was cut off by the answer limit ({Config.MaxTokens} tokens) and was not written; the next run asks this model again. Raise max_tokens.");
+                    problem ??= cut;
+                    continue;
+                }
+
+                try
+                {
+                    var texts = new List<string>();
+                    foreach (CaptionResult result in answers)
+                    {
+                        result.Caption = rules.Apply(result.Caption);
+                        texts.Add(Config.Prefix + result.Caption + Config.Suffix);
+                    }
+
+                    Writer.Write(image, texts, Config.Existing, overwrite: true, answers.Key, promptField, Writer.Jsonl ? null : ModelCaptions.PathFor(Config, Placement, image, answers.Key));
+                    written.Add(answers.Key);
+                }
+                catch (CaptionException e)
+                {
+                    Failed(image, e);
+                    return null;
+                }
+            }
+
+            if (problem is null)
+            {
+                Tally.Succeeded(results[0], written);
+                host.Progress.Captioned(image);
+            }
+            else
+            {
+                Tally.Written(written);
+                if (problem.Status == CaptionStatus.Refused)
+                {
+                    Tally.Refused(problem);
+                    host.Progress.Failed(image);
+                }
+                else
+                {
+                    Tally.Truncated(problem);
+                    host.Progress.Truncated(image);
+                }
+            }
+
+            ReleaseClaim(image);
+            return results;
+        }
+
+        /// <summary>With several models, the ones that have yet to caption <paramref name="image"/> (what a job asks); null with one model.</summary>
+        public IReadOnlyList<string>? ModelsFor(string image) =>
+            Config.Models.Length > 1 && Config.SkipIfCaptionExists && !Force ? ModelCaptions.Missing(Config, Placement, image, Model) : null;
 
         /// <summary>Reports and counts a failed image, and lets its claim go; one a fallback may caption waits for it instead.</summary>
         public void Failed(string image, CaptionException error)
@@ -398,6 +485,8 @@ namespace VlmCaption.Run
 
         // jsonl skips by model: a line by the fallback model is the image's caption too.
         private bool HasCaption(string image) =>
-            Config.SkipIfCaptionExists && (CaptionFile.ExistsFor(Config, Placement, image, Model) || (Config.Fallback is CaptionConfig fallback && CaptionFile.ExistsFor(Config, Placement, image, fallback.Model)));
+            Config.SkipIfCaptionExists && (Config.Models.Length > 1
+                ? ModelCaptions.Missing(Config, Placement, image, Model).Count == 0
+                : CaptionFile.ExistsFor(Config, Placement, image, Model) || (Config.Fallback is CaptionConfig fallback && CaptionFile.ExistsFor(Config, Placement, image, fallback.Model)));
     }
 }

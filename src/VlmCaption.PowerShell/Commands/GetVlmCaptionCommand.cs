@@ -161,11 +161,14 @@ namespace VlmCaption.PowerShell.Commands
                     EnsureStarted();
                 }
 
+                IReadOnlyList<string>? models = null;
                 try
                 {
-                    if (config.SkipIfCaptionExists && CaptionFile.ExistsFor(config, placement, file, model))
+                    // With several models, only those without a caption of the image are asked.
+                    models = config.SkipIfCaptionExists ? ModelCaptions.Missing(config, placement, file, model) : null;
+                    if (models is { Count: 0 })
                     {
-                        WriteVerbose($"Skipping '{file}': it has a caption.");
+                        WriteVerbose($"Skipping '{file}': it has a caption{(config.Models.Length > 1 ? " by each model" : "")}.");
                         Progress.Skipped(file);
                         continue;
                     }
@@ -181,7 +184,7 @@ namespace VlmCaption.PowerShell.Commands
                 }
 
                 EnsureStarted();
-                Enqueue(new CaptionJob(file, hints!.Build(file, file)));
+                Enqueue(new CaptionJob(file, hints!.Build(file, file)) { Models = config.Models.Length > 1 ? models : null });
             }
         }
 
@@ -258,9 +261,9 @@ namespace VlmCaption.PowerShell.Commands
 
             try
             {
-                Transport.PreflightResult checkedModel = Preflight(config);
-                model = checkedModel.Model;
-                StartBatch(config, checkedModel, keepHistory: false, globalMetadata);
+                IReadOnlyList<Transport.PreflightResult> checkedModels = PreflightEach(config);
+                model = checkedModels[0].Model;
+                StartBatch(config, checkedModels, keepHistory: false, globalMetadata);
                 started = true;
             }
             catch (CaptionException e)

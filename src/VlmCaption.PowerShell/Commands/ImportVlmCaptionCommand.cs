@@ -66,6 +66,15 @@ namespace VlmCaption.PowerShell.Commands
         [ConfigTransformation]
         public CaptionConfig? Config { get; set; }
 
+        /// <summary>
+        /// The models whose captions to read, as a run comparing them kept them: each model's file (photo.&lt;model&gt;.txt),
+        /// or the jsonl lines naming it; a result for each, with its Model. Default: the configuration's list of models, if it has one.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[]? Model { get; set; }
+
+        private string[]? models;
         private CaptionPlacement placement = CaptionPlacement.Beside;
         private string extension = CaptionExtension.Default;
         private string format = "txt";
@@ -82,6 +91,7 @@ namespace VlmCaption.PowerShell.Commands
                 CaptionConfig settings = ConfigOverlay.Apply(this, config ?? new CaptionConfig());
                 extension = settings.CaptionExtension;
                 format = settings.OutputFormat;
+                models = Model ?? (settings.Models.Length > 1 ? settings.Models : null);
                 placement = ConfigLoader.Placement(this, Destination, BaseDirectory, config);
                 rootGiven = BaseDirectory is not null || (config is not null && config.BaseDirectory.Length > 0);
             }
@@ -157,10 +167,27 @@ namespace VlmCaption.PowerShell.Commands
                 {
                     string mirrored = where.Mirror(image);
                     string jsonl = JsonlCaptionFile.PathFor(mirrored);
-                    foreach (JsonlCaptionFile.Entry entry in JsonlCaptionFile.Entries(mirrored))
+                    IEnumerable<JsonlCaptionFile.Entry> entries = JsonlCaptionFile.Entries(mirrored);
+                    if (models is not null)
+                    {
+                        // The lines of the models asked for, in the order they were named.
+                        entries = entries.Where(e => models.Contains(e.Model, StringComparer.OrdinalIgnoreCase)).OrderBy(e => Array.FindIndex(models, m => string.Equals(m, e.Model, StringComparison.OrdinalIgnoreCase))).ToList();
+                    }
+
+                    foreach (JsonlCaptionFile.Entry entry in entries)
                     {
                         captions++;
                         WriteObject(new CaptionResult { Path = image, Caption = entry.Text, Model = entry.Model, CaptionFile = jsonl });
+                    }
+
+                    return;
+                }
+
+                if (models is not null)
+                {
+                    foreach (string model in models)
+                    {
+                        ReadFile(image, where.CaptionPath(image, ModelList.Extension(model, extension)), model);
                     }
 
                     return;
@@ -178,28 +205,34 @@ namespace VlmCaption.PowerShell.Commands
                     return;
                 }
 
-                if (CaptionFile.Read(file, out bool notUtf8) is string caption)
-                {
-                    if (notUtf8)
-                    {
-                        WriteWarning($"'{file}' is not valid UTF-8: its caption shows U+FFFD where bytes could not be read. Save-VlmCaption leaves the file as it is unless the caption is changed.");
-                    }
-
-                    string[] lines = Split ? caption.Split(new[] { "\r\n", "\n" }, StringSplitOptions.None).Where(l => l.Trim().Length > 0).ToArray() : new[] { caption };
-                    for (int i = 0; i < lines.Length; i++)
-                    {
-                        captions++;
-                        WriteObject(new CaptionResult { Path = image, Caption = lines[i], CaptionFile = file, CaptionIndex = i + 1, CaptionCount = lines.Length });
-                    }
-                }
-                else
-                {
-                    WriteVerbose($"'{image}' has no caption file ({System.IO.Path.GetFileName(file)}).");
-                }
+                ReadFile(image, file, null);
             }
             catch (CaptionException e)
             {
                 WriteError(ErrorRecords.From(e, image));
+            }
+        }
+
+        /// <summary>Emits the caption (or with -Split, each line) of <paramref name="file"/>, if there is one, naming <paramref name="model"/>.</summary>
+        private void ReadFile(string image, string file, string? model)
+        {
+            if (CaptionFile.Read(file, out bool notUtf8) is string caption)
+            {
+                if (notUtf8)
+                {
+                    WriteWarning($"'{file}' is not valid UTF-8: its caption shows U+FFFD where bytes could not be read. Save-VlmCaption leaves the file as it is unless the caption is changed.");
+                }
+
+                string[] lines = Split ? caption.Split(new[] { "\r\n", "\n" }, StringSplitOptions.None).Where(l => l.Trim().Length > 0).ToArray() : new[] { caption };
+                for (int i = 0; i < lines.Length; i++)
+                {
+                    captions++;
+                    WriteObject(new CaptionResult { Path = image, Caption = lines[i], CaptionFile = file, CaptionIndex = i + 1, CaptionCount = lines.Length, Model = model ?? "" });
+                }
+            }
+            else
+            {
+                WriteVerbose($"'{image}' has no caption file ({System.IO.Path.GetFileName(file)}).");
             }
         }
     }

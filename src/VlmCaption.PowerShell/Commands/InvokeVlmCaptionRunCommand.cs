@@ -213,7 +213,7 @@ namespace VlmCaption.PowerShell.Commands
             }
             else
             {
-                CaptionLive(run, config, run.ImagesToCaption(images, run.Action, claim: true), image => new CaptionJob(image, hints.Build(image, image)), checkedModel);
+                CaptionLive(run, config, run.ImagesToCaption(images, run.Action, claim: true), image => new CaptionJob(image, hints.Build(image, image)) { Models = run.ModelsFor(image) }, checkedModel);
             }
 
             if (!run.WhatIf)

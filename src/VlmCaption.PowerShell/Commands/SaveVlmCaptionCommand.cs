@@ -85,6 +85,16 @@ namespace VlmCaption.PowerShell.Commands
         [Parameter]
         public SwitchParameter KeepLineBreaks { get; set; }
 
+        /// <summary>
+        /// Each model's captions to a file of its own (photo.&lt;model&gt;.txt), as Invoke-VlmCaptionRun keeps them when it
+        /// compares models; without it, results of several models for one image are refused (pick one with Select-VlmCaption).
+        /// </summary>
+        [Parameter]
+        public SwitchParameter PerModel { get; set; }
+
+        // The image and model of the last record: results of several models arrive together, one image at a time.
+        private (string Image, string Model) last = ("", "");
+
         /// <summary>Emit the FileInfo of each written file.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -131,6 +141,23 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
+            string model = Model ?? "";
+            if (PerModel && model.Length == 0)
+            {
+                WriteError(new ErrorRecord(new InvalidDataException($"The caption of '{image}' names no model, so -PerModel has no file to put it in. Give results that carry their Model, or -Model."), "CaptionModelMissing", ErrorCategory.InvalidData, image));
+                return;
+            }
+
+            // Only one caption file is at stake: jsonl lines name their model, and a set of lines (CaptionCount) is meant as one file.
+            bool oneFile = CaptionCount == 1 && (Bound(nameof(Extension)) || config?.OutputFormat != "jsonl");
+            if (!PerModel && oneFile && last.Image == image && !string.Equals(last.Model, model, StringComparison.Ordinal) && model.Length > 0 && last.Model.Length > 0)
+            {
+                WriteError(new ErrorRecord(new InvalidDataException($"'{image}' has captions by '{last.Model}' and by '{model}': one caption file cannot take both. Use -PerModel to keep each model's in a file of its own, or pick one with Select-VlmCaption first."), "CaptionModelsMixed", ErrorCategory.InvalidData, image));
+                return;
+            }
+
+            last = (image, model);
+
             // The parameters typed win over the record's caption.yaml, as everywhere; without one, over the defaults.
             CaptionConfig settings = SettingsFor(config);
             string prefix = settings.Prefix;
@@ -141,23 +168,25 @@ namespace VlmCaption.PowerShell.Commands
             }
 
             string text = prefix + Caption + suffix;
-            string? readFrom = config is null && Destination is null && !Bound(nameof(Extension)) ? ReadFrom(image) : null;
+            string? readFrom = config is null && Destination is null && !Bound(nameof(Extension)) && !PerModel ? ReadFrom(image) : null;
+            string? perModel = PerModel ? model : null;
             if (CaptionCount == 1)
             {
-                Write(new Pending(image, config, settings, placement, text) { ReadFrom = readFrom });
+                Write(new Pending(image, config, settings, placement, text) { ReadFrom = readFrom, Model = perModel });
                 return;
             }
 
             // Several captions of one image become one file (a line each) or one write of jsonl lines.
-            if (!gathering.TryGetValue(image, out Pending? pending))
+            string key = perModel is null ? image : image + "\0" + perModel;
+            if (!gathering.TryGetValue(key, out Pending? pending))
             {
-                gathering[image] = pending = new Pending(image, config, settings, placement, null) { ReadFrom = readFrom };
+                gathering[key] = pending = new Pending(image, config, settings, placement, null) { ReadFrom = readFrom, Model = perModel };
             }
 
             pending.Texts[CaptionIndex] = text;
             if (pending.Texts.Count >= CaptionCount)
             {
-                gathering.Remove(image);
+                gathering.Remove(key);
                 Write(pending);
             }
         }
@@ -182,7 +211,9 @@ namespace VlmCaption.PowerShell.Commands
             string extension = pending.Settings.CaptionExtension;
             bool jsonl = !Bound(nameof(Extension)) && config?.OutputFormat == "jsonl";
             var writer = new CaptionWriter(pending.Placement, extension, jsonl, pending.Settings.KeepLineBreaks) { Leftovers = leftovers, Removed = WriteVerbose, Problem = WriteWarning };
-            string target = jsonl ? writer.Target(image) : pending.ReadFrom ?? writer.Target(image);
+            string target = jsonl ? writer.Target(image)
+                : pending.Model is string model ? pending.Placement.CaptionPath(image, ModelList.Extension(model, extension))
+                : pending.ReadFrom ?? writer.Target(image);
             var texts = new List<string>(pending.Texts.Values);
 
             if (ImageExtensions.IsImage(target))
@@ -206,7 +237,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 if (jsonl)
                 {
-                    writer.Write(image, texts, null, Force, Model ?? config!.Model, JsonlCaptionFile.PromptField(config!.Prompts));
+                    writer.Write(image, texts, null, Force, pending.Model ?? Model ?? config!.Model, JsonlCaptionFile.PromptField(config!.Prompts));
                 }
                 else
                 {
@@ -293,6 +324,9 @@ namespace VlmCaption.PowerShell.Commands
 
             /// <summary>The caption file the caption came from, to write back to.</summary>
             public string? ReadFrom { get; set; }
+
+            /// <summary>With -PerModel, the model whose file this is.</summary>
+            public string? Model { get; set; }
 
             public SortedDictionary<int, string> Texts { get; } = new SortedDictionary<int, string>();
         }

@@ -12,14 +12,29 @@
   var statusSelect = document.getElementById('status');
   var count = document.getElementById('count');
   var headers = document.querySelectorAll('th[data-sort]');
-  var state = { status: '', q: '', sort: 'file', desc: false };
+  var state = { status: '', q: '', sort: 'file', desc: false, compare: false };
   var shown = [];
   var rendered = 0;
+  var rowOf = row;
 
+  // An image captioned by several models has a row per model; its thumbnail is written once, with the first.
+  var thumbs = {};
+  var models = [];
   items.forEach(function (item, index) {
     item.index = index;
     item.haystack = [item.file, item.caption, item.model, item.message].join('\n').toLowerCase();
+    if (item.thumb && !thumbs.hasOwnProperty(item.file)) { thumbs[item.file] = item; }
+    if (item.model && models.indexOf(item.model) < 0) { models.push(item.model); }
   });
+
+  // With several models, "Models side by side" shows a row per image and a column per model.
+  var compareBox = document.getElementById('compare');
+  var headRow = document.querySelector('thead tr');
+  var plainHead = Array.prototype.slice.call(headRow.children);
+  if (models.length > 1) {
+    compareBox.parentNode.hidden = false;
+    compareBox.addEventListener('change', function () { state.compare = compareBox.checked; writeHash(); apply(); });
+  }
 
   // The status filter lists the statuses present, with their counts.
   var totals = {};
@@ -48,6 +63,8 @@
     state.q = params.get('q') || '';
     state.sort = keys.hasOwnProperty(params.get('sort')) ? params.get('sort') : 'file';
     state.desc = params.get('desc') === '1';
+    state.compare = models.length > 1 && params.get('compare') === '1';
+    compareBox.checked = state.compare;
     statusSelect.value = totals.hasOwnProperty(state.status) ? state.status : '';
     search.value = state.q;
   }
@@ -58,6 +75,7 @@
     if (state.q) { params.set('q', state.q); }
     if (state.sort !== 'file') { params.set('sort', state.sort); }
     if (state.desc) { params.set('desc', '1'); }
+    if (state.compare) { params.set('compare', '1'); }
     try { history.replaceState(null, '', '#' + params.toString()); } catch (e) { /* some file:// contexts refuse */ }
   }
 
@@ -85,10 +103,27 @@
     shown.sort(compare);
     rowsBody.textContent = '';
     rendered = 0;
+    rowOf = state.compare ? groupRow : row;
+    headRow.textContent = '';
+    if (state.compare) {
+      shown = byImage(shown);
+      var image = document.createElement('th');
+      image.colSpan = 2;
+      image.textContent = 'Image';
+      headRow.appendChild(image);
+      models.forEach(function (model) {
+        var th = document.createElement('th');
+        th.className = 'model-column';
+        th.textContent = model;
+        headRow.appendChild(th);
+      });
+    } else {
+      plainHead.forEach(function (th) { headRow.appendChild(th); });
+    }
     headers.forEach(function (th) {
       th.setAttribute('aria-sort', th.getAttribute('data-sort') === state.sort ? (state.desc ? 'descending' : 'ascending') : 'none');
     });
-    count.textContent = 'Showing ' + shown.length + ' of ' + items.length;
+    count.textContent = state.compare ? 'Showing ' + shown.length + ' images, ' + models.length + ' models side by side' : 'Showing ' + shown.length + ' of ' + items.length;
     document.body.setAttribute('data-shown', String(shown.length));
     renderMore();
   }
@@ -96,7 +131,7 @@
   function renderMore() {
     var end = Math.min(rendered + PAGE, shown.length);
     var fragment = document.createDocumentFragment();
-    for (var i = rendered; i < end; i++) { fragment.appendChild(row(shown[i])); }
+    for (var i = rendered; i < end; i++) { fragment.appendChild(rowOf(shown[i])); }
     rowsBody.appendChild(fragment);
     rendered = end;
     more.textContent = rendered < shown.length ? (shown.length - rendered) + ' more below' : '';
@@ -114,18 +149,67 @@
     return td;
   }
 
+  // The rows that matched, gathered per image in the order the first of each came.
+  function byImage(list) {
+    var groups = [];
+    var at = {};
+    list.forEach(function (item) {
+      if (!at.hasOwnProperty(item.file)) { at[item.file] = groups.length; groups.push({ first: item, byModel: {} }); }
+      var group = groups[at[item.file]];
+      if (!group.byModel.hasOwnProperty(item.model)) { group.byModel[item.model] = item; }
+    });
+    return groups;
+  }
+
+  function groupRow(group) {
+    var tr = document.createElement('tr');
+    tr.className = 'item group';
+    imageCells(tr, group.first);
+    models.forEach(function (model) {
+      var item = group.byModel[model];
+      var td = cell(tr, 'caption model-cell', null);
+      td.setAttribute('data-model', model);
+      if (!item) {
+        td.className += ' absent';
+        td.textContent = '\u2014';
+        return;
+      }
+      var text = document.createElement('div');
+      text.textContent = item.caption || item.message || '';
+      td.appendChild(text);
+      var status = document.createElement('span');
+      status.className = 'status ' + item.status;
+      status.textContent = item.status;
+      status.title = item.message || '';
+      td.appendChild(status);
+    });
+    return tr;
+  }
+
   function row(item) {
     var tr = document.createElement('tr');
     tr.className = 'item';
     tr.setAttribute('data-status', item.status);
+    imageCells(tr, item);
+    cell(tr, item.message && !item.caption ? 'caption error' : 'caption', item.caption || item.message || '');
+    var status = cell(tr, 'status ' + item.status, item.status);
+    status.title = item.message || '';
+    cell(tr, 'model', item.model || '');
+    cell(tr, 'num tokens', item.tokens == null ? '' : item.tokens);
+    cell(tr, 'num seconds', item.seconds == null ? '' : item.seconds.toFixed(1));
+    return tr;
+  }
+
+  function imageCells(tr, item) {
     var thumb = cell(tr, 'thumb', null);
-    if (item.thumb) {
+    var source = item.thumb ? item : thumbs[item.file];
+    if (source) {
       var img = document.createElement('img');
       img.loading = 'lazy';
       img.decoding = 'async';
       img.alt = '';
-      if (item.thumbWidth) { img.width = item.thumbWidth; img.height = item.thumbHeight; }
-      img.src = item.thumb;
+      if (source.thumbWidth) { img.width = source.thumbWidth; img.height = source.thumbHeight; }
+      img.src = source.thumb;
       thumb.appendChild(img);
     } else {
       var none = document.createElement('span');
@@ -146,13 +230,6 @@
       size.textContent = item.width + '\u00d7' + item.height;
       file.appendChild(size);
     }
-    cell(tr, item.message && !item.caption ? 'caption error' : 'caption', item.caption || item.message || '');
-    var status = cell(tr, 'status ' + item.status, item.status);
-    status.title = item.message || '';
-    cell(tr, 'model', item.model || '');
-    cell(tr, 'num tokens', item.tokens == null ? '' : item.tokens);
-    cell(tr, 'num seconds', item.seconds == null ? '' : item.seconds.toFixed(1));
-    return tr;
   }
 
   var typing = 0;
