@@ -83,9 +83,11 @@ function Read-KohyaMetadata {
     <#
         FineTuningDataset (lines 2242-2345): json.load (a repeated key keeps the last value); a key that is not
         absolute is joined to image_dir and opened as is (v0.10.0+). The image must exist there, or training stops.
-        With enable_wildcard the caption's lines are alternatives (process_caption ~line 840).
+        With enable_wildcard the caption's lines are alternatives (process_caption ~line 840). "tags" (lines
+        2303-2339) is text joined to the caption with the subset's caption_separator (config_util.py line 59: ","):
+        to each non-blank line with enable_wildcard (its own line breaks made separators first), else once.
     #>
-    param([string] $MetadataFile, [string] $ImageDir, [switch] $EnableWildcard)
+    param([string] $MetadataFile, [string] $ImageDir, [switch] $EnableWildcard, [string] $CaptionSeparator = ',')
     $document = [Text.Json.JsonDocument]::Parse([IO.File]::ReadAllText($MetadataFile))
     $entries = [ordered]@{}
     foreach ($property in $document.RootElement.EnumerateObject()) { $entries[$property.Name] = $property.Value }
@@ -97,6 +99,17 @@ function Read-KohyaMetadata {
         $caption = ''
         $element = [Text.Json.JsonElement]::new()
         if ($value.TryGetProperty('caption', [ref] $element)) { $caption = $element.GetString() }
+        $tags = if ($value.TryGetProperty('tags', [ref] $element)) { $element.GetString() } else { $null }
+        if ($EnableWildcard) {
+            if ($null -ne $tags) {
+                $tags = $tags.Replace("`n", $CaptionSeparator)
+                $caption = (@($caption.Split("`n") | Where-Object { $_.Trim() -ne '' }) | ForEach-Object { "$_$CaptionSeparator$tags" }) -join "`n"
+            }
+        }
+        elseif ($null -ne $tags -and $tags.Length -gt 0) {
+            if ($caption.Length -gt 0) { $caption = $caption + $CaptionSeparator }
+            $caption = $caption + $tags
+        }
         $map[[IO.Path]::GetFullPath($absolute)] = if ($EnableWildcard) { , @($caption.Split("`n") | Where-Object { $_.Trim() -ne '' }) } else { , @($caption) }
     }
     $map

@@ -97,6 +97,15 @@ namespace VlmCaption
         /// <summary>refusal_phrases: openings taken for a refusal besides the built-in ones.</summary>
         public IReadOnlyList<string> RefusalPhrases { get; init; } = Array.Empty<string>();
 
+        /// <summary>The JSON schema captions must match (json_schema); null for plain text captions.</summary>
+        public Structured.CaptionSchema? Schema { get; init; }
+
+        /// <summary>With a schema, every turn answers with it (json_schema_turns: all), not only the caption's.</summary>
+        public bool SchemaEveryTurn { get; init; }
+
+        /// <summary>With a schema, the template that makes the caption's text (json_render); empty: compact JSON.</summary>
+        public string Render { get; init; } = "";
+
         /// <summary>Retries after the first attempt for connection failures, 408, 429 and 5xx.</summary>
         public int MaxRetries { get; init; }
 

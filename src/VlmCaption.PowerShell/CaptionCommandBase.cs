@@ -69,6 +69,21 @@ namespace VlmCaption.PowerShell
         [ValidateNotNull]
         public string[]? RefusalPhrase { get; set; }
 
+        /// <summary>Overrides json_schema: the JSON schema captions must match, as a .json file, JSON text, a hashtable or a class ([MyCaption]).</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public object? JsonSchema { get; set; }
+
+        /// <summary>Overrides json_render: the template that makes a structured caption's text, such as '{subject}, {setting}'.</summary>
+        [Parameter]
+        [AllowEmptyString]
+        public string? Render { get; set; }
+
+        /// <summary>Overrides json_schema_turns: Last (the caption's turn answers with the schema) or All.</summary>
+        [Parameter]
+        [ValidateSet("Last", "All")]
+        public string? JsonSchemaTurns { get; set; }
+
         /// <summary>Overrides clip_frames: frames taken from each video clip, spread evenly over it and sent in order.</summary>
         [Parameter]
         [ValidateRange(1, 64)]

@@ -18,6 +18,17 @@ namespace VlmCaption.PowerShell
         [AllowEmptyString]
         public string Caption { get; set; } = "";
 
+        /// <summary>A structured caption's object (a result's Data, edited or not): Save-VlmCaption keeps it beside the caption as photo.caption.json (or in the jsonl line); Export-VlmDataset takes its tags.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowNull]
+        public object? Data { get; set; }
+
+        /// <summary>A structured caption's object as JSON (a result's DataJson, a CSV column); Data wins when both are given.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowNull]
+        [AllowEmptyString]
+        public string? DataJson { get; set; }
+
         /// <summary>Succeeded or Truncated: a truncated caption is written only when asked for.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
         public string? Status { get; set; }

@@ -18,7 +18,7 @@ namespace VlmCaption.PowerShell
             {
                 // hint_sources become HintSource objects and -Replace adds to replacements (their cmdlets do both);
                 // -FallbackModel makes or changes the fallback's configuration, below.
-                if (option.Key != "hint_sources" && option.Key != "replacements" && option.Key != "fallback" && option.Key != "model" && option.Commands.Contains(command) && bound.TryGetValue(option.Parameter, out object? value))
+                if (option.Key != "hint_sources" && option.Key != "replacements" && option.Key != "fallback" && option.Key != "model" && option.Key != "json_schema" && option.Commands.Contains(command) && bound.TryGetValue(option.Parameter, out object? value))
                 {
                     ConfigValues.Set(effective, option, ValueOf(cmdlet, option, value is PSObject wrapped ? wrapped.BaseObject : value));
                 }
@@ -31,6 +31,11 @@ namespace VlmCaption.PowerShell
                 ModelList.Check(names);
                 effective.Model = names[0];
                 effective.Models = names.Length > 1 ? names : Array.Empty<string>();
+            }
+
+            if (ConfigOptions.Find("json_schema").Commands.Contains(command) && bound.TryGetValue("JsonSchema", out object? schema))
+            {
+                effective.JsonSchema = StructuredData.SchemaText(cmdlet, schema);
             }
 
             if (bound.ContainsKey("Existing"))

@@ -8,8 +8,22 @@ namespace VlmCaption.PowerShell
     {
         public static IDictionary? From(Hashtable? table) => table is null ? null : (IDictionary)Plain(table)!;
 
+        /// <summary>Any value as plain data; a PSCustomObject (ConvertFrom-Json's, a result's Data) becomes a dictionary of its properties.</summary>
+        public static object? Of(object? value) => Plain(value);
+
         private static object? Plain(object? value)
         {
+            if (value is PSObject { BaseObject: PSCustomObject } custom)
+            {
+                var properties = new Dictionary<string, object?>();
+                foreach (PSPropertyInfo property in custom.Properties)
+                {
+                    properties[property.Name] = Plain(property.Value);
+                }
+
+                return properties;
+            }
+
             value = value is PSObject wrapped ? wrapped.BaseObject : value;
             switch (value)
             {

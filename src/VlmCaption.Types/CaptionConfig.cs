@@ -157,6 +157,15 @@ namespace VlmCaption
         /// <summary>clip_frames: frames taken from each video clip, spread evenly over it.</summary>
         public int ClipFrames { get; set; }
 
+        /// <summary>json_schema: the JSON schema a caption must match, as compact JSON; null for none.</summary>
+        public string? JsonSchema { get; set; }
+
+        /// <summary>json_render: the template that makes a structured caption's text; empty: its compact JSON.</summary>
+        public string JsonRender { get; set; } = "";
+
+        /// <summary>json_schema_turns: last (the caption's turn answers with the schema) or all.</summary>
+        public string JsonSchemaTurns { get; set; } = "last";
+
         /// <summary>clip_every_sec: above 0, a frame from the middle of every this many seconds, at most clip_frames.</summary>
         public double ClipEverySec { get; set; }
 

@@ -76,6 +76,15 @@ namespace VlmCaption
         /// <summary>Turns before the caption's that the answer limit cut off (finish_reason length): the caption builds on half an answer.</summary>
         public int CutOffTurns { get; set; }
 
+        /// <summary>
+        /// A structured caption (json_schema, -JsonSchema): the object the model answered, checked against the schema,
+        /// as compact JSON; Caption is rendered from it. Null for a plain caption.
+        /// </summary>
+        public string? DataJson { get; set; }
+
+        /// <summary>The structured caption as an object (in PowerShell a PSCustomObject, so $_.Data.subject works); null for a plain caption.</summary>
+        public object? Data { get; set; }
+
         /// <summary>The caption file the caption was read from (Import-VlmCaption); null for a caption just made.</summary>
         public string? CaptionFile { get; set; }
 

@@ -65,6 +65,9 @@ namespace VlmCaption
             // 3.75 MB of image is 5 000 000 characters of base64, under Anthropic's 5 MB measured on the base64
             // (anthropics/claude-code#19631), and so under OpenAI's 20 MB and every local server's limit.
             Integer("max_image_bytes", 3_750_000, 10_000, 1L << 30, "the largest encoded image sent; larger ones are encoded again smaller", "MaxImageBytes", Get),
+            new ConfigOption("json_schema", "path or mapping", "''", "a JSON schema the caption must match (a .json file, or the schema as a mapping): asked for with response_format json_schema and in the prompt, checked, the object kept beside the image (photo.caption.json, or the jsonl line's data)") { Parameter = "JsonSchema", Commands = new[] { Get, Invoke } },
+            new ConfigOption("json_render", "text", "''", "with json_schema, the caption's text made from the object: {field}, {a.b}, lists joined with ', '; empty: the object's compact JSON") { Parameter = "Render", Commands = new[] { Get, Invoke, Edit } },
+            new ConfigOption("json_schema_turns", "choice", "last", "with json_schema, the turns that must answer with it: last (the caption's) or all") { Default = "last", Choices = new[] { "last", "all" }, Parameter = "JsonSchemaTurns", Commands = new[] { Get, Invoke } },
             Integer("clip_frames", 8, 1, 64, "frames taken from each video clip (mp4, mov, webm, mkv, avi), spread evenly over it and sent in order as images", "ClipFrames", Get, Invoke),
             Number("clip_every_sec", 0, 0, 3600, "above 0: a frame from the middle of every this many seconds of a clip instead, at most clip_frames (a longer clip gets clip_frames spread evenly)", "ClipEverySec", Get, Invoke),
             new ConfigOption("clip_as", "choice", "frames", "frames: a clip goes as clip_frames images, for every vision server; video: as the clip itself (a video_url part), cut to clip_max_sec and scaled within max_image_size, for servers that read video (vLLM with Qwen2.5-VL or Qwen3-VL)") { Default = "frames", Choices = new[] { "frames", "video" }, Parameter = "ClipAs", Commands = new[] { Get, Invoke } },
@@ -120,6 +123,7 @@ namespace VlmCaption
                 "list" => "a list",
                 "mapping" => "a mapping",
                 "path" => "a path",
+                "path or mapping" => "a path, or a mapping",
                 "text or list" => "text, or a list",
                 _ => "text",
             };

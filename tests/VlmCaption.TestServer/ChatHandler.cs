@@ -85,6 +85,19 @@ public sealed class ChatHandler(ServerState state)
             return;
         }
 
+        JsonObject? schema = null;
+        if (body["response_format"] is JsonObject format && format["type"]?.GetValue<string>() == "json_schema")
+        {
+            if (persona.ResponseFormat == StructuredOutput.OnlyJsonObject)
+            {
+                await persona.ErrorAsync(context, 500, "response_format type must be one of \"text\" or \"json_object\", but got: json_schema", "server_error");
+                return;
+            }
+
+            schema = persona.ResponseFormat == StructuredOutput.JsonSchema ? format["json_schema"]?["schema"] as JsonObject : null;
+            entry["schemaHonoured"] = schema is not null;
+        }
+
         if (options.RejectsStreamOptions && body.ContainsKey("stream_options"))
         {
             await persona.ErrorAsync(context, 400, "Unrecognized request argument supplied: stream_options", "invalid_request_error", "stream_options");
@@ -235,6 +248,17 @@ public sealed class ChatHandler(ServerState state)
             content = $"By {model}: {content}";
         }
 
+        // A schema the server constrains the answer to, or one the prompt states to a model that follows it (in a
+        // Markdown fence, as chat models write JSON when only asked to).
+        if (schema is not null)
+        {
+            content = SchemaAnswer.For(schema, image?.Colour ?? "no-image");
+        }
+        else if (SchemaAnswer.FromPrompt(request.LastUserText) is JsonObject stated)
+        {
+            content = "```json\n" + SchemaAnswer.For(stated, image?.Colour ?? "no-image") + "\n```";
+        }
+
         string finish = "stop";
         string? reasoning = null;
         string? choiceError = null;
@@ -288,6 +312,10 @@ public sealed class ChatHandler(ServerState state)
                 break;
             case "refuse-custom":
                 content = $"Nope, not this one. Turn {request.Turn}.";
+                break;
+            case "schema-wrong":
+                // JSON of another shape than asked: what a model does when nothing constrains it.
+                content = "{\"wrong\": true}";
                 break;
             case "blind":
                 content = $"I cannot make out anything. Turn {request.Turn}. Text {Digest(request.LastUserText)}.";

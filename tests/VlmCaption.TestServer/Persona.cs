@@ -70,6 +70,9 @@ public sealed class Persona
     /// </summary>
     public bool ClosesAfterStream { get; init; }
 
+    /// <summary>What it does with response_format json_schema.</summary>
+    public StructuredOutput ResponseFormat { get; init; } = StructuredOutput.JsonSchema;
+
     /// <summary>Image parts are silently dropped, so the model answers without seeing the image.</summary>
     public bool DropsImages { get; init; }
 
@@ -154,4 +157,17 @@ public enum ErrorShape
     GeminiList,
     MistralDetail,
     KoboldDetail,
+}
+
+/// <summary>How a server treats response_format {"type": "json_schema", "json_schema": {"schema": ...}}.</summary>
+public enum StructuredOutput
+{
+    /// <summary>Constrains the answer to the schema (OpenAI, vLLM, LM Studio, llama-server since ggml-org/llama.cpp#9527, Ollama, Gemini, Mistral).</summary>
+    JsonSchema,
+
+    /// <summary>Takes the field and ignores it: the model answers as the prompt says (Anthropic's OpenAI SDK compatibility: "response_format: Ignored").</summary>
+    Ignored,
+
+    /// <summary>Knows only "text" and "json_object": HTTP 500 "response_format type must be one of ..." (llama-server before #9527; ikawrakow/ik_llama.cpp#778).</summary>
+    OnlyJsonObject,
 }

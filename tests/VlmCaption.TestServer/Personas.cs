@@ -71,6 +71,17 @@ public static class Personas
             NoVisionMessage = "image input is not supported - hint: if this is unexpected, you may need to provide the mmproj",
         },
 
+        // llama-server before ggml-org/llama.cpp#9527 (and ik_llama.cpp until 2025-09, ikawrakow/ik_llama.cpp#778):
+        // response_format json_schema is refused with HTTP 500 {"code": 500, "message": "response_format type must be
+        // one of \"text\" or \"json_object\", but got: json_schema", "type": "server_error"}.
+        ["llamacpp-old"] = new()
+        {
+            Name = "llamacpp-old",
+            OwnedBy = "llamacpp",
+            Names = ModelNames.AnyName,
+            ResponseFormat = StructuredOutput.OnlyJsonObject,
+        },
+
         // vLLM (vllm/entrypoints/openai): ids as served ("Qwen/Qwen2.5-VL-7B-Instruct"), _check_model is an exact
         // match: 404 "The model `X` does not exist."; reasoning in "reasoning"; the context check's 400 text
         // (see ChatHandler); ErrorResponse {object: "error", ...} in the older protocol.
@@ -129,6 +140,7 @@ public static class Personas
             OwnedBy = "anthropic",
             ListRefusesBearer = true,
             Names = ModelNames.Aliases,
+            ResponseFormat = StructuredOutput.Ignored,
             ReasoningField = null,
             MaxImageBase64 = 5 * 1024 * 1024,
         },

@@ -165,6 +165,29 @@ namespace VlmCaption.Config
         }
 
         /// <summary>extra_body as plain values: plain scalars typed as YAML reads them, quoted ones as text.</summary>
+        /// <summary>json_schema: a .json file beside caption.yaml, or the schema itself as a mapping; checked here, before any request.</summary>
+        private string? JsonSchemaOf()
+        {
+            if (Present("json_schema") is not YamlNode node || (node is YamlScalarNode empty && (IsNull(empty) || (empty.Value ?? "").Length == 0)))
+            {
+                return null;
+            }
+
+            try
+            {
+                return node switch
+                {
+                    YamlMappingNode mapping => Structured.CaptionSchema.FromPlain(Plain(mapping)!, "'json_schema'").Text,
+                    YamlScalarNode => Structured.CaptionSchema.FromFile(OptionalPath("json_schema")!, "'json_schema'").Text,
+                    _ => throw Error(node, $"'json_schema' must name a .json file or be the schema as a mapping, not {Describe(node)}."),
+                };
+            }
+            catch (CaptionException e) when (e.ErrorId == "InvalidJsonSchema")
+            {
+                throw Error(node, e.Message);
+            }
+        }
+
         private System.Collections.IDictionary? ExtraBody()
         {
             if (Present("extra_body") is not YamlNode node)

@@ -38,6 +38,9 @@ namespace VlmCaption.Config
             CaptionsPerImage = config.CaptionsPerImage,
             RefusalCheck = config.RefusalCheck,
             RefusalPhrases = config.RefusalPhrases,
+            Schema = config.JsonSchema is string schema ? Structured.CaptionSchema.Parse(schema, config.Where("json_schema")) : null,
+            SchemaEveryTurn = config.JsonSchemaTurns == "all",
+            Render = config.JsonRender,
         };
 
         /// <summary>The extra body with text keys, in its own order.</summary>

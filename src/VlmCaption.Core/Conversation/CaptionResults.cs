@@ -24,10 +24,13 @@ namespace VlmCaption.Conversation
                 throw new CaptionException("EmptyCaption", CaptionErrorCategory.InvalidResult, $"The model's final answer for '{path}'{(count > 1 ? $" (caption {index} of {count})" : "")} was empty (finish_reason '{final.FinishReason}'); nothing was saved.");
             }
 
+            // A structured caption: the turn's answer is the checked object; the caption is its rendered text.
+            System.Text.Json.Nodes.JsonObject? data = settings?.Schema is not null && refusal is null ? Structured.StructuredCaption.TryParse(final.Response) : null;
             return new CaptionResult
             {
                 Path = path,
-                Caption = final.Response,
+                Caption = data is null ? final.Response : Structured.CaptionTemplate.Render(settings!.Render, data),
+                DataJson = data?.ToJsonString(),
                 Status = refusal is not null ? CaptionStatus.Refused : AnswerCheck.Classify(final.FinishReason) == AnswerCheck.Outcome.Truncated ? CaptionStatus.Truncated : CaptionStatus.Succeeded,
                 Model = model,
                 BaseUrl = baseUrl,

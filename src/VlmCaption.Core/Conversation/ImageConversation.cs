@@ -39,6 +39,12 @@ namespace VlmCaption.Conversation
             return systemPrompt.Length == 0 ? null : systemPrompt;
         }
 
+        private static string Begin(string text)
+        {
+            string line = text.Replace('\n', ' ').Replace('\r', ' ');
+            return line.Length > 120 ? line.Substring(0, 120) + "…" : line;
+        }
+
         /// <summary>The phrases of a rule that the text contains, ignoring case, in the rule's order.</summary>
         public static List<string> BannedPhrasesIn(string text, RetryRule rule) =>
             rule.Phrases.Where(phrase => text.IndexOf(phrase, StringComparison.OrdinalIgnoreCase) >= 0).ToList();
@@ -62,9 +68,11 @@ namespace VlmCaption.Conversation
             int requests = settings.Prompts.Count;
             for (int i = 0; i < settings.Prompts.Count; i++)
             {
-                string prompt = settings.Prompts[i];
+                // A turn that must answer with the schema says so in its text too, for servers that ignore response_format.
+                bool schemaTurn = settings.Schema is not null && (settings.SchemaEveryTurn || i == requests - 1);
+                string prompt = schemaTurn ? settings.Prompts[i] + "\n\n" + settings.Schema!.Instruction : settings.Prompts[i];
                 ChatMessage user = i == 0 ? ChatMessage.User(FirstTurnText(job.Hints, prompt), image) : ChatMessage.User(prompt);
-                outcome.CaptionTurn = await TurnAsync(prompt, user, $"Turn {i + 1} of {requests}").ConfigureAwait(false);
+                outcome.CaptionTurn = await TurnAsync(settings.Prompts[i], user, $"Turn {i + 1} of {requests}", schemaTurn).ConfigureAwait(false);
             }
 
             // The original retried only with two or more prompts and kept the retry answer whatever it said.
@@ -90,15 +98,41 @@ namespace VlmCaption.Conversation
 
             return outcome;
 
-            async Task<CaptionTurn> TurnAsync(string prompt, ChatMessage user, string label)
+            async Task<CaptionTurn> TurnAsync(string prompt, ChatMessage user, string label, bool schemaTurn = false)
             {
                 messages.Add(user);
                 var clock = Stopwatch.StartNew();
-                ChatAnswer answer = await endpoint.CompleteAsync(messages, log, cancellationToken).ConfigureAwait(false);
-                clock.Stop();
+                ChatAnswer answer;
+                string response;
+                for (int attempt = 0; ; attempt++)
+                {
+                    answer = await endpoint.CompleteAsync(messages, log, cancellationToken, schemaTurn).ConfigureAwait(false);
+                    response = AnswerCleaner.Clean(answer.Content);
+                    AnswerCheck.Check(answer, response, $"'{job.Path}', {label.ToLowerInvariant()}", endpoint.Quirks.MaxTokens, log);
+                    if (!schemaTurn || AnswerCheck.Classify(answer.FinishReason) == AnswerCheck.Outcome.Truncated || (settings.RefusalCheck && RefusalCheck.Match(response, settings.RefusalPhrases) is not null))
+                    {
+                        // A cut-off or refused answer is reported as such, not as a schema mismatch.
+                        break;
+                    }
 
-                string response = AnswerCleaner.Clean(answer.Content);
-                AnswerCheck.Check(answer, response, $"'{job.Path}', {label.ToLowerInvariant()}", endpoint.Quirks.MaxTokens, log);
+                    (System.Text.Json.Nodes.JsonObject? data, string? why) = settings.Schema!.Check(response);
+                    if (data is not null)
+                    {
+                        // The caption turn's answer is kept as the compact object, which the result and the history hold.
+                        response = data.ToJsonString();
+                        break;
+                    }
+
+                    if (attempt >= settings.MaxRetries)
+                    {
+                        throw new CaptionException("SchemaMismatch", CaptionErrorCategory.InvalidResult, $"The answer for '{job.Path}' ({label.ToLowerInvariant()}) did not match the JSON schema after {attempt + 1} tries: {why}. It began: \"{Begin(response)}\". A model that ignores the schema needs a server that constrains its answer (response_format), or a simpler schema.");
+                    }
+
+                    // Asked again, as a truncated or failed answer would be: the same request, the wrong answer not kept.
+                    log?.Invoke($"{label}: the answer did not match the JSON schema ({why}); asking again ({attempt + 1} of {settings.MaxRetries}).");
+                }
+
+                clock.Stop();
                 messages.Add(ChatMessage.Assistant(response));
                 var turn = new CaptionTurn
                 {

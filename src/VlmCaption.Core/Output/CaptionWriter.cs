@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace VlmCaption.Output
 {
@@ -59,10 +60,11 @@ namespace VlmCaption.Output
         /// <paramref name="model"/> and <paramref name="promptField"/>, and are added to a file that has a line of that
         /// model and prompts only when <paramref name="overwrite"/>. Throws <see cref="CaptionException"/> (CaptionExists).
         /// </summary>
-        public void Write(string image, IReadOnlyList<string> captions, string? existing, bool overwrite, string model, string promptField, string? target = null)
+        public void Write(string image, IReadOnlyList<string> captions, string? existing, bool overwrite, string model, string promptField, string? target = null, IReadOnlyList<string?>? data = null)
         {
             target ??= Target(image);
             placement.EnsureFolder(target);
+            bool structured = data is not null && data.Any(item => item is not null);
             if (Jsonl)
             {
                 string mirrored = placement.Mirror(image);
@@ -71,14 +73,22 @@ namespace VlmCaption.Output
                     throw new CaptionException("CaptionExists", CaptionErrorCategory.WriteError, $"'{JsonlCaptionFile.PathFor(mirrored)}' already has a caption by '{model}' for these prompts. Use -Force to add another.");
                 }
 
-                JsonlCaptionFile.Append(mirrored, captions, model, promptField);
+                JsonlCaptionFile.Append(mirrored, captions, model, promptField, structured ? data : null);
                 return;
+            }
+
+            bool replaces = overwrite || existing is "overwrite" or "append" or "prepend";
+            if (structured && (replaces || !System.IO.File.Exists(target)))
+            {
+                // The object first: a stop between the two leaves no caption, so the next run asks again and
+                // writes both; an image's several objects go as a list, in the order of its caption lines.
+                string objects = data!.Count == 1 ? data[0]! : "[" + string.Join(",", data.Select(item => item ?? "null")) + "]";
+                CaptionFile.WriteAtomic(Structured.StructuredCaption.DataPath(target), objects, overwrite: true);
             }
 
             Leftovers?.RemoveOnce(System.IO.Path.GetDirectoryName(target) ?? ".", Removed ?? (_ => { }), Problem ?? (_ => { }));
             string? old = existing is "append" or "prepend" ? CaptionFile.Read(target) : null;
             string text = ExistingCaption.Combine(existing, old, Text(captions));
-            bool replaces = overwrite || existing is "overwrite" or "append" or "prepend";
             if (replaces && HoldsAlready(target, text))
             {
                 // Unchanged: the file stays as it is, byte for byte, whatever its encoding (UTF-16, stray bytes

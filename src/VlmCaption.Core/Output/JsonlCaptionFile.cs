@@ -74,7 +74,10 @@ namespace VlmCaption.Output
                         entries.Add(new Entry(
                             t.GetString()!,
                             root.TryGetProperty("model", out JsonElement m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "",
-                            root.TryGetProperty("prompt", out JsonElement p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : ""));
+                            root.TryGetProperty("prompt", out JsonElement p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : "")
+                        {
+                            Data = root.TryGetProperty("data", out JsonElement d) && d.ValueKind == JsonValueKind.Object ? d.GetRawText() : null,
+                        });
                     }
                 }
                 catch (Exception e) when (e is JsonException || e is InvalidOperationException)
@@ -104,6 +107,9 @@ namespace VlmCaption.Output
 
             /// <summary>The prompts, joined by a blank line.</summary>
             public string Prompt { get; }
+
+            /// <summary>A structured caption's object, as JSON; null for a plain caption.</summary>
+            public string? Data { get; init; }
         }
 
         /// <summary>
@@ -113,18 +119,25 @@ namespace VlmCaption.Output
         public static void Append(string imagePath, string text, string model, string prompt) => Append(imagePath, new[] { text }, model, prompt);
 
         /// <summary>Appends one line per caption, all in the same single write: an image's several captions land together or not at all.</summary>
-        public static void Append(string imagePath, IReadOnlyList<string> texts, string model, string prompt)
+        public static void Append(string imagePath, IReadOnlyList<string> texts, string model, string prompt, IReadOnlyList<string?>? data = null)
         {
             string path = PathFor(imagePath);
             using var buffer = new MemoryStream();
-            foreach (string text in texts)
+            for (int i = 0; i < texts.Count; i++)
             {
                 using (var json = new Utf8JsonWriter(buffer, Options))
                 {
                     json.WriteStartObject();
-                    json.WriteString("text", text);
+                    json.WriteString("text", texts[i]);
                     json.WriteString("model", model);
                     json.WriteString("prompt", prompt);
+                    if (data is not null && i < data.Count && data[i] is string objectJson)
+                    {
+                        // A structured caption's object, as the model answered it and the schema checked it.
+                        json.WritePropertyName("data");
+                        json.WriteRawValue(objectJson, skipInputValidation: false);
+                    }
+
                     json.WriteEndObject();
                 }
 

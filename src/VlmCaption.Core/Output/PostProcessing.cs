@@ -110,12 +110,16 @@ namespace VlmCaption.Output
             return string.Join("\n", text.Split('\n').Select(line => line.Trim().TrimStart(',', ';', ':').Trim())).Trim();
         }
 
-        private string Tags(string text, string separator)
+        private string Tags(string text, string separator) =>
+            string.Join(separator, CleanTags(text.Split(new[] { separator.Trim().Length > 0 ? separator.Trim() : separator }, StringSplitOptions.None)));
+
+        /// <summary>Tags trimmed, underscores made spaces (tag_underscores), the drop list left out and duplicates removed, ignoring case.</summary>
+        public IReadOnlyList<string> CleanTags(IEnumerable<string> tags)
         {
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             var drop = new HashSet<string>(rules.DropTags.Select(t => t.Trim()), StringComparer.OrdinalIgnoreCase);
             var kept = new List<string>();
-            foreach (string raw in text.Split(new[] { separator.Trim().Length > 0 ? separator.Trim() : separator }, StringSplitOptions.None))
+            foreach (string raw in tags)
             {
                 string tag = rules.TagUnderscores ? raw.Replace('_', ' ').Trim() : raw.Trim();
                 if (tag.Length > 0 && !drop.Contains(tag) && seen.Add(tag))
@@ -124,7 +128,18 @@ namespace VlmCaption.Output
                 }
             }
 
-            return string.Join(separator, kept);
+            return kept;
+        }
+
+        /// <summary>
+        /// A result's caption post-processed: a structured caption's tags cleaned and its text rendered again by
+        /// json_render first, then the text rules; the result is changed and its caption returned.
+        /// </summary>
+        public string ApplyTo(CaptionResult result)
+        {
+            Structured.StructuredCaption.Refresh(result, rules.JsonRender, CleanTags);
+            result.Caption = Apply(result.Caption);
+            return result.Caption;
         }
 
         // At most n words; cut after the last sentence end within them when there is one past the first half.

@@ -54,6 +54,11 @@ namespace VlmCaption.Run
                 throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidArgument, $"{config.Where("model")} lists {config.Models.Length} models to compare, which batch rounds do not do yet: caption live (without -Batch or batch_files), or run a batch a model.");
             }
 
+            if (config.JsonSchema is not null && (config.Batch || config.BatchFiles is not null))
+            {
+                throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidArgument, $"{config.Where("json_schema")} asks for structured captions, which batch rounds do not do yet: caption live (without -Batch or batch_files).");
+            }
+
             Config = config;
             this.host = host;
             Force = force;
@@ -245,12 +250,12 @@ namespace VlmCaption.Run
                     var texts = new List<string>(results.Count);
                     foreach (CaptionResult result in results)
                     {
-                        result.Caption = rules.Apply(result.Caption);
+                        rules.ApplyTo(result);
                         texts.Add(Config.Prefix + result.Caption + Config.Suffix);
                     }
 
                     // A jsonl line names the model that wrote it: the fallback's, for what the fallback captioned.
-                    Writer.Write(image, texts, Config.Existing, overwrite: true, inFallback && Config.Fallback is CaptionConfig fallback ? fallback.Model : Model, promptField);
+                    Writer.Write(image, texts, Config.Existing, overwrite: true, inFallback && Config.Fallback is CaptionConfig fallback ? fallback.Model : Model, promptField, data: results.Select(r => r.DataJson).ToList());
                 }
                 catch (CaptionException e)
                 {
@@ -296,11 +301,11 @@ namespace VlmCaption.Run
                     var texts = new List<string>();
                     foreach (CaptionResult result in answers)
                     {
-                        result.Caption = rules.Apply(result.Caption);
+                        rules.ApplyTo(result);
                         texts.Add(Config.Prefix + result.Caption + Config.Suffix);
                     }
 
-                    Writer.Write(image, texts, Config.Existing, overwrite: true, answers.Key, promptField, Writer.Jsonl ? null : ModelCaptions.PathFor(Config, Placement, image, answers.Key));
+                    Writer.Write(image, texts, Config.Existing, overwrite: true, answers.Key, promptField, Writer.Jsonl ? null : ModelCaptions.PathFor(Config, Placement, image, answers.Key), answers.Select(r => r.DataJson).ToList());
                     written.Add(answers.Key);
                 }
                 catch (CaptionException e)

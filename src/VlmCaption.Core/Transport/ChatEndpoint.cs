@@ -79,7 +79,8 @@ namespace VlmCaption.Transport
         /// <param name="messages">The whole history.</param>
         /// <param name="log">Receives a line for each retry, for -Verbose.</param>
         /// <param name="cancellationToken">Cancels the request and any wait before a retry.</param>
-        public async Task<ChatAnswer> CompleteAsync(IReadOnlyList<ChatMessage> messages, Action<string>? log, CancellationToken cancellationToken)
+        /// <param name="asksSchema">The turn answers with the settings' JSON schema: response_format goes with it.</param>
+        public async Task<ChatAnswer> CompleteAsync(IReadOnlyList<ChatMessage> messages, Action<string>? log, CancellationToken cancellationToken, bool asksSchema = false)
         {
             EndpointQuirks? built = null;
             BinaryData body = null!;
@@ -90,7 +91,7 @@ namespace VlmCaption.Transport
                 EndpointQuirks sent = Quirks.Snapshot();
                 if (built is null || !sent.SameRequestAs(built))
                 {
-                    body = new BinaryData(ChatRequestWriter.Write(settings, sent, messages));
+                    body = new BinaryData(ChatRequestWriter.Write(settings, sent, messages, asksSchema));
                     built = sent;
                 }
 

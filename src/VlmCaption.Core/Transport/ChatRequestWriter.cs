@@ -17,7 +17,7 @@ namespace VlmCaption.Transport
         /// without a copy. Nothing is sent that the settings do not ask for (Gemini and Mistral refuse unknown fields);
         /// the extra body's fields come last and replace ours of the same name.
         /// </summary>
-        public static ReadOnlyMemory<byte> Write(CaptionSettings settings, EndpointQuirks quirks, IReadOnlyList<ChatMessage> messages)
+        public static ReadOnlyMemory<byte> Write(CaptionSettings settings, EndpointQuirks quirks, IReadOnlyList<ChatMessage> messages, bool asksSchema = false)
         {
             IReadOnlyDictionary<string, object?> extra = settings.ExtraBody;
             bool Ours(string name) => !extra.ContainsKey(name);
@@ -65,6 +65,20 @@ namespace VlmCaption.Transport
                     json.WriteEndObject();
                 }
 
+                if (asksSchema && settings.Schema is Structured.CaptionSchema schema && quirks.SendsResponseFormat && Ours("response_format"))
+                {
+                    // OpenAI's structured outputs; vLLM, LM Studio, llama-server (server-common.cpp takes
+                    // json_schema.schema), Ollama's OpenAI layer, Gemini and Mistral read the same shape.
+                    json.WriteStartObject("response_format");
+                    json.WriteString("type", "json_schema");
+                    json.WriteStartObject("json_schema");
+                    json.WriteString("name", "caption");
+                    json.WritePropertyName("schema");
+                    json.WriteRawValue(schema.Text, skipInputValidation: true);
+                    json.WriteEndObject();
+                    json.WriteEndObject();
+                }
+
                 foreach (KeyValuePair<string, object?> field in extra)
                 {
                     json.WritePropertyName(field.Key);
@@ -75,6 +89,18 @@ namespace VlmCaption.Transport
             }
 
             return new ReadOnlyMemory<byte>(stream.GetBuffer(), 0, (int)stream.Length);
+        }
+
+        /// <summary>Plain data (dictionaries, lists, scalars) as compact JSON.</summary>
+        internal static string ToJson(object? value)
+        {
+            using var stream = new MemoryStream();
+            using (var json = new Utf8JsonWriter(stream, Options))
+            {
+                WriteValue(json, value);
+            }
+
+            return System.Text.Encoding.UTF8.GetString(stream.ToArray());
         }
 
         /// <summary>A value of the extra body: dictionaries as objects, lists as arrays, numbers, booleans, text, null.</summary>

@@ -16,7 +16,11 @@ namespace VlmCaption.Transport
             Model = model;
             Streams = settings.Stream;
             SendsStreamOptions = settings.Stream;
+            SendsResponseFormat = settings.Schema is not null;
         }
+
+        /// <summary>A turn that asks for the JSON schema carries response_format json_schema (older servers refuse it; the prompt still asks).</summary>
+        public bool SendsResponseFormat { get; private set; }
 
         /// <summary>Requests ask for a stream.</summary>
         public bool Streams { get; }
@@ -46,7 +50,7 @@ namespace VlmCaption.Transport
         /// <summary>True when a request written from either would be the same.</summary>
         public bool SameRequestAs(EndpointQuirks other) =>
             UseMaxCompletionTokens == other.UseMaxCompletionTokens && SendsTemperature == other.SendsTemperature && MaxTokens == other.MaxTokens && Model == other.Model
-            && SendsStreamOptions == other.SendsStreamOptions;
+            && SendsStreamOptions == other.SendsStreamOptions && SendsResponseFormat == other.SendsResponseFormat;
 
         /// <summary>Applies a change; false when another request already made it (or a stronger one), so it is reported once.</summary>
         public bool Apply(RequestAdjustment.Change change)
@@ -66,6 +70,9 @@ namespace VlmCaption.Transport
                         return true;
                     case RequestAdjustment.ChangeKind.DropStreamOptions when SendsStreamOptions:
                         SendsStreamOptions = false;
+                        return true;
+                    case RequestAdjustment.ChangeKind.DropResponseFormat when SendsResponseFormat:
+                        SendsResponseFormat = false;
                         return true;
                     case RequestAdjustment.ChangeKind.LowerLimit when change.Limit < MaxTokens:
                         MaxTokens = change.Limit;

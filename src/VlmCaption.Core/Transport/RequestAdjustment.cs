@@ -23,12 +23,19 @@ namespace VlmCaption.Transport
         /// <summary>What the refusal asks for, or null when it is not about a field this client can change.</summary>
         public static Change? Read(int status, string text, EndpointQuirks sent)
         {
+            string lower = text.ToLowerInvariant();
+            if (sent.SendsResponseFormat && Mentions(lower, "response_format") && status is 400 or 422 or 500 or 200)
+            {
+                // llama.cpp before ggml-org/llama.cpp#9527 (and ik_llama.cpp until 2025-09, ikawrakow/ik_llama.cpp#778)
+                // answer 500 "response_format type must be one of "text" or "json_object", but got: json_schema".
+                return new Change(ChangeKind.DropResponseFormat, "no response_format (the JSON schema is still asked for in the prompt, and checked)");
+            }
+
             if (status != 400 && status != 422 && status != 200)
             {
                 return null;
             }
 
-            string lower = text.ToLowerInvariant();
             if (!sent.UseMaxCompletionTokens && Mentions(lower, "max_tokens") && (Mentions(lower, "max_completion_tokens") || Refuses(lower)) && !ContextLength.IsMatch(text))
             {
                 return new Change(ChangeKind.UseMaxCompletionTokens, "max_completion_tokens instead of max_tokens");
@@ -77,6 +84,7 @@ namespace VlmCaption.Transport
             UseMaxTokens,
             DropTemperature,
             DropStreamOptions,
+            DropResponseFormat,
             LowerLimit,
         }
 

@@ -9,6 +9,15 @@ namespace VlmCaption.PowerShell.Commands
     public sealed class EditVlmCaptionCommand : PSCmdlet
     {
         private PostProcessing rules = null!;
+        private bool rerender;
+
+        /// <summary>
+        /// Overrides json_render: renders a structured caption's text again from its object (Data or DataJson), as
+        /// '{subject}, {setting}, {style}', without asking the model; its tags go through the tag rules first.
+        /// </summary>
+        [Parameter]
+        [AllowEmptyString]
+        public string? Render { get; set; }
 
         /// <summary>An object with a Caption property.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -65,6 +74,7 @@ namespace VlmCaption.PowerShell.Commands
                 }
 
                 rules = new PostProcessing(config);
+                rerender = MyInvocation.BoundParameters.ContainsKey(nameof(Render)) || config.JsonRender.Length > 0;
             }
             catch (CaptionException e)
             {
@@ -88,7 +98,28 @@ namespace VlmCaption.PowerShell.Commands
 
             try
             {
-                caption.Value = rules.Apply(value.ToString() ?? "");
+                PSPropertyInfo? dataJson = InputObject.Properties["DataJson"];
+                string? json = rerender ? StructuredData.Json(InputObject.Properties["Data"]?.Value, dataJson?.Value as string) : null;
+                if (json is not null)
+                {
+                    // A structured caption: its text made again from its object (edited or not), then the text rules.
+                    var structured = new CaptionResult { Caption = value.ToString() ?? "", DataJson = json };
+                    caption.Value = rules.ApplyTo(structured);
+                    if (InputObject.BaseObject is CaptionResult result)
+                    {
+                        result.DataJson = structured.DataJson;
+                        result.Data = null;
+                        StructuredData.Attach(result);
+                    }
+                    else if (dataJson is not null && dataJson.IsSettable)
+                    {
+                        dataJson.Value = structured.DataJson;
+                    }
+                }
+                else
+                {
+                    caption.Value = rules.Apply(value.ToString() ?? "");
+                }
             }
             catch (CaptionException e)
             {

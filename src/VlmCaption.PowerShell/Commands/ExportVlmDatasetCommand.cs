@@ -80,7 +80,7 @@ namespace VlmCaption.PowerShell.Commands
                 return;
             }
 
-            entries.Add(new DatasetEntry { Path = image, Caption = Caption });
+            entries.Add(new DatasetEntry { Path = image, Caption = Caption, Tags = Structured.StructuredCaption.Tags(StructuredData.Json(Data, DataJson)) });
         }
 
         /// <inheritdoc />

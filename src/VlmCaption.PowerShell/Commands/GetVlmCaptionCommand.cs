@@ -115,7 +115,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 config = Effective(Config is null ? SessionDefaults.NewConfig() : ConfigTransformationAttribute.WriteWarnings(this, Config)!);
                 globalMetadata = config.GlobalMetadataFile is null ? null : GlobalMetadata.Read(config.GlobalMetadataFile);
-                rules = Config is null ? null : new PostProcessing(config);
+                rules = Config is null && config.JsonSchema is null ? null : new PostProcessing(config);
                 placement = CaptionPlacement.For(config);
                 hints = new HintSources(this, Bound(nameof(HintSource)) || Config is null ? HintSource : ConfigLoader.HintSourcesOf(this, config), config);
             }
@@ -215,7 +215,7 @@ namespace VlmCaption.PowerShell.Commands
                     // The configuration's post-processing, as Invoke-VlmCaptionRun applies it, before Save-VlmCaption adds prefix and suffix.
                     try
                     {
-                        result.Caption = rules.Apply(result.Caption);
+                        rules.ApplyTo(result);
                     }
                     catch (CaptionException e)
                     {
@@ -225,7 +225,7 @@ namespace VlmCaption.PowerShell.Commands
                     }
                 }
 
-                results.Add(result);
+                results.Add(StructuredData.Attach(result));
             }
 
             if (truncated)

@@ -177,7 +177,7 @@ namespace VlmCaption.PowerShell.Commands
                     foreach (JsonlCaptionFile.Entry entry in entries)
                     {
                         captions++;
-                        WriteObject(new CaptionResult { Path = image, Caption = entry.Text, Model = entry.Model, CaptionFile = jsonl });
+                        WriteObject(StructuredData.Attach(new CaptionResult { Path = image, Caption = entry.Text, Model = entry.Model, CaptionFile = jsonl, DataJson = entry.Data }));
                     }
 
                     return;
@@ -213,6 +213,40 @@ namespace VlmCaption.PowerShell.Commands
             }
         }
 
+        /// <summary>
+        /// The structured captions kept beside a caption file (photo.caption.json): one object, or a list of them for
+        /// a file of several lines; none when there is no such file or it holds something else. Read within a bound.
+        /// </summary>
+        private IReadOnlyList<string?> Objects(string captionFile, int lines)
+        {
+            string path = Structured.StructuredCaption.DataPath(captionFile);
+            if (RegularFile.Check(path, Structured.CaptionSchema.MaxLength * 4L) != RegularFile.Kind.Readable)
+            {
+                return Array.Empty<string?>();
+            }
+
+            try
+            {
+                using var document = System.Text.Json.JsonDocument.Parse(RegularFile.ReadAllBytes(path, Structured.CaptionSchema.MaxLength * 4L));
+                System.Text.Json.JsonElement root = document.RootElement;
+                if (root.ValueKind == System.Text.Json.JsonValueKind.Object)
+                {
+                    return new[] { root.GetRawText() };
+                }
+
+                if (root.ValueKind == System.Text.Json.JsonValueKind.Array && lines > 1)
+                {
+                    return root.EnumerateArray().Select(item => item.ValueKind == System.Text.Json.JsonValueKind.Object ? item.GetRawText() : null).ToList();
+                }
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException || e is IOException || e is UnauthorizedAccessException)
+            {
+                WriteWarning($"'{path}' holds no structured caption that can be read ({e.Message}); the caption is read without it.");
+            }
+
+            return Array.Empty<string?>();
+        }
+
         /// <summary>Emits the caption (or with -Split, each line) of <paramref name="file"/>, if there is one, naming <paramref name="model"/>.</summary>
         private void ReadFile(string image, string file, string? model)
         {
@@ -224,10 +258,11 @@ namespace VlmCaption.PowerShell.Commands
                 }
 
                 string[] lines = Split ? caption.Split(new[] { "\r\n", "\n" }, StringSplitOptions.None).Where(l => l.Trim().Length > 0).ToArray() : new[] { caption };
+                IReadOnlyList<string?> objects = Objects(file, lines.Length);
                 for (int i = 0; i < lines.Length; i++)
                 {
                     captions++;
-                    WriteObject(new CaptionResult { Path = image, Caption = lines[i], CaptionFile = file, CaptionIndex = i + 1, CaptionCount = lines.Length, Model = model ?? "" });
+                    WriteObject(StructuredData.Attach(new CaptionResult { Path = image, Caption = lines[i], CaptionFile = file, CaptionIndex = i + 1, CaptionCount = lines.Length, Model = model ?? "", DataJson = i < objects.Count ? objects[i] : null }));
                 }
             }
             else

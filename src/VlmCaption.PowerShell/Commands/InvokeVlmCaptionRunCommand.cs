@@ -117,7 +117,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 foreach (CaptionResult result in results)
                 {
-                    WriteObject(result);
+                    WriteObject(StructuredData.Attach(result));
                 }
             }
         }

@@ -170,9 +170,12 @@ namespace VlmCaption.PowerShell.Commands
             string text = prefix + Caption + suffix;
             string? readFrom = config is null && Destination is null && !Bound(nameof(Extension)) && !PerModel ? ReadFrom(image) : null;
             string? perModel = PerModel ? model : null;
+            string? data = StructuredData.Json(Data, DataJson);
             if (CaptionCount == 1)
             {
-                Write(new Pending(image, config, settings, placement, text) { ReadFrom = readFrom, Model = perModel });
+                var one = new Pending(image, config, settings, placement, text) { ReadFrom = readFrom, Model = perModel };
+                one.Data[1] = data;
+                Write(one);
                 return;
             }
 
@@ -184,6 +187,7 @@ namespace VlmCaption.PowerShell.Commands
             }
 
             pending.Texts[CaptionIndex] = text;
+            pending.Data[CaptionIndex] = data;
             if (pending.Texts.Count >= CaptionCount)
             {
                 gathering.Remove(key);
@@ -215,6 +219,7 @@ namespace VlmCaption.PowerShell.Commands
                 : pending.Model is string model ? pending.Placement.CaptionPath(image, ModelList.Extension(model, extension))
                 : pending.ReadFrom ?? writer.Target(image);
             var texts = new List<string>(pending.Texts.Values);
+            var objects = pending.Texts.Keys.Select(index => pending.Data.TryGetValue(index, out string? json) ? json : null).ToList();
 
             if (ImageExtensions.IsImage(target))
             {
@@ -237,7 +242,7 @@ namespace VlmCaption.PowerShell.Commands
             {
                 if (jsonl)
                 {
-                    writer.Write(image, texts, null, Force, pending.Model ?? Model ?? config!.Model, JsonlCaptionFile.PromptField(config!.Prompts));
+                    writer.Write(image, texts, null, Force, pending.Model ?? Model ?? config!.Model, JsonlCaptionFile.PromptField(config!.Prompts), data: objects);
                 }
                 else
                 {
@@ -248,7 +253,7 @@ namespace VlmCaption.PowerShell.Commands
                     }
 
                     string? mode = Existing?.ToLowerInvariant() ?? (Bound(nameof(Force)) || config is null ? null : config.Existing);
-                    writer.Write(image, texts, mode, Force, "", "", target);
+                    writer.Write(image, texts, mode, Force, "", "", target, objects);
                     if (siblings.Count > 0)
                     {
                         written.Claim(image, target);
@@ -327,6 +332,9 @@ namespace VlmCaption.PowerShell.Commands
 
             /// <summary>With -PerModel, the model whose file this is.</summary>
             public string? Model { get; set; }
+
+            /// <summary>The structured captions' objects, as JSON, by caption index.</summary>
+            public Dictionary<int, string?> Data { get; } = new Dictionary<int, string?>();
 
             public SortedDictionary<int, string> Texts { get; } = new SortedDictionary<int, string>();
         }

@@ -14,6 +14,9 @@ namespace VlmCaption.Output.Datasets
 
         /// <summary>The caption.</summary>
         public string Caption { get; set; } = "";
+
+        /// <summary>A structured caption's tags (its "tags" list), for the formats that keep tags apart; null for none.</summary>
+        public IReadOnlyList<string>? Tags { get; set; }
     }
 
     /// <summary>What an export is asked for, beside the format.</summary>
@@ -209,6 +212,7 @@ namespace VlmCaption.Output.Datasets
                 }
 
                 image.Captions.Add(entry.Caption);
+                image.Tags ??= entry.Tags;
             }
 
             return images;
@@ -229,6 +233,9 @@ namespace VlmCaption.Output.Datasets
         public string? Relative { get; set; }
 
         public List<string> Captions { get; } = new List<string>();
+
+        /// <summary>The tags of the image's structured caption, if it has them.</summary>
+        public IReadOnlyList<string>? Tags { get; set; }
 
         /// <summary>The path the format writes.</summary>
         public string Written(bool absolute) => absolute ? Path : Relative!;

@@ -24,6 +24,13 @@ namespace VlmCaption.Output.Datasets
                 {
                     json.WriteStartObject(image.Written(absolute));
                     json.WriteString("caption", string.Join("\n", image.Captions.Select(CaptionFile.OneLine)));
+                    if (image.Tags is { Count: > 0 } tags)
+                    {
+                        // FineTuningDataset (~line 2303) reads "tags" as text and joins it to the caption with the
+                        // subset's caption_separator (to each line with enable_wildcard); one line, comma separated.
+                        json.WriteString("tags", string.Join(", ", tags.Select(CaptionFile.OneLine)));
+                    }
+
                     (int width, int height) = DatasetExport.Size(image.Path);
                     if (width > 0)
                     {
