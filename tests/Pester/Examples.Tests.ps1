@@ -130,3 +130,23 @@ Describe 'examples/Invoke-NightlyCaption.ps1' {
         (Get-Content $log | ConvertFrom-Json).ErrorId | Should -BeLike 'InvalidConfig,*'
     }
 }
+
+Describe 'examples/schemas' {
+    BeforeEach {
+        Reset-TestServer $server
+        $image = New-TestImage $server (Join-Path $TestDrive "$([guid]::NewGuid()).png") -Color green
+    }
+
+    It '<Name> is a schema that captions an image, rendered as its comment says' -ForEach @(
+        @{ Name = 'tags-and-sentence.json'; Render = '{tags}. {sentence}'; Expected = 'green, tags_one. green sentence' }
+        @{ Name = 'character-lora.json'; Render = '{scene.outfit}, {scene.pose}, {scene.framing}'; Expected = 'green outfit, green pose, close-up' }
+        @{ Name = 'structured-prompt.json'; Render = ''; Expected = '{"summary":"green summary",*"text_in_image":"green text_in_image"}' }
+    ) {
+        $result = Get-VlmCaption -LiteralPath $image.FullName -BaseUrl $server.BaseUrl -Model test -JsonSchema (Join-Path $examples "schemas/$Name") -Render $Render
+
+        $result.Status | Should -Be 'Succeeded'
+        $result.Caption | Should -BeLike $Expected
+        (Get-TestServerRequest $server)[0].body.response_format.json_schema.schema.required.Count | Should -BeGreaterThan 1
+        $result.Data | Should -Not -BeNullOrEmpty
+    }
+}

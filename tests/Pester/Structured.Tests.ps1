@@ -164,4 +164,20 @@ Describe 'Structured captions' {
         { Invoke-VlmCaptionRun -ConfigPath $yaml } | Should -Throw '*structured captions, which batch rounds do not do yet*'
         @(Get-TestServerRequest $server -IncludeModels).Count | Should -Be 0
     }
+
+    It 'runs the README''s example as written' {
+        $readme = Get-Content (Join-Path $PSScriptRoot '../../README.md') -Raw
+        $code = [regex]::Match($readme, '(?s)<!-- structured -->\s*```powershell\n(.*?)```\s*<!-- /structured -->').Groups[1].Value
+        $code | Should -Not -BeNullOrEmpty
+        $work = New-Item -ItemType Directory -Path (Join-Path $folder 'work')
+        Move-Item -LiteralPath $images -Destination (Join-Path $work 'images')
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$env:VLMCAPTION_MODULE'; Set-Location -LiteralPath '$work'; `$PSDefaultParameterValues['*-Vlm*:BaseUrl'] = '$($server.BaseUrl)'").AddStatement().AddScript($code)
+        $ps.Invoke() | Out-Null
+        $errors = @($ps.Streams.Error)
+        $ps.Dispose()
+        $errors | Should -BeNullOrEmpty
+        Get-Content -LiteralPath (Join-Path $work 'images/red.txt') | Should -Be 'red Subject in red Setting, red, Tags_one'
+        (Get-Content -LiteralPath (Join-Path $work 'images/red.caption.json') -Raw | ConvertFrom-Json).People | Should -Be 1
+    }
 }

@@ -54,15 +54,29 @@ namespace VlmCaption.Structured
                 throw Invalid(where, "it must be a JSON object (a schema), such as {\"type\": \"object\", \"properties\": {...}}");
             }
 
+            JsonSchema read;
+            string compact = node.ToJsonString();
             try
             {
-                string compact = node.ToJsonString();
-                return new CaptionSchema(compact, JsonSchema.FromText(compact));
+                read = JsonSchema.FromText(compact);
             }
             catch (Exception e) when (e is JsonException || e is ArgumentException || e is InvalidOperationException || e is NotSupportedException)
             {
                 throw Invalid(where, $"JsonSchema.Net cannot read it as a schema: {e.Message}");
             }
+
+            try
+            {
+                // Evaluated once now, so a $ref that names another document fails here, before any request:
+                // nothing is fetched from anywhere, so definitions must be in the schema ($defs).
+                read.Evaluate(new JsonObject());
+            }
+            catch (Exception e) when (e is RefResolutionException || e is JsonSchemaException || e is JsonException || e is InvalidOperationException)
+            {
+                throw Invalid(where, $"{e.Message} (VlmCaption fetches no schema from anywhere: put the definitions it refers to under $defs)");
+            }
+
+            return new CaptionSchema(compact, read);
         }
 
         /// <summary>Reads a schema from a .json file (a regular file, at most <see cref="MaxLength"/> bytes); throws <see cref="CaptionException"/>.</summary>
@@ -112,7 +126,16 @@ namespace VlmCaption.Structured
                 return (null, "the answer is JSON but not an object");
             }
 
-            EvaluationResults results = schema.Evaluate(data, new EvaluationOptions { OutputFormat = OutputFormat.List });
+            EvaluationResults results;
+            try
+            {
+                results = schema.Evaluate(data, new EvaluationOptions { OutputFormat = OutputFormat.List });
+            }
+            catch (Exception e) when (e is RefResolutionException || e is JsonSchemaException || e is InvalidOperationException)
+            {
+                return (null, $"the schema could not be applied to it ({e.Message})");
+            }
+
             if (results.IsValid)
             {
                 return (data, null);
