@@ -56,6 +56,25 @@ Describe 'Structured captions' {
         ($result.Caption | ConvertFrom-Json).people | Should -Be 1
     }
 
+    It '<Persona> constrains the answer to the schema sent as response_format' -ForEach @(
+        @{ Persona = 'lmstudio'; Models = @('qwen2.5-vl-7b-instruct'); Model = 'qwen2.5-vl-7b-instruct' }
+        @{ Persona = 'ollama'; Models = @('qwen2.5vl:latest'); Model = 'qwen2.5vl' }
+        @{ Persona = 'llamacpp'; Models = @('gemma-3-4b-it-Q4_K_M.gguf'); Model = 'gemma' }
+        @{ Persona = 'vllm'; Models = @('Qwen/Qwen2.5-VL-7B-Instruct'); Model = 'Qwen/Qwen2.5-VL-7B-Instruct' }
+        @{ Persona = 'openai'; Models = @('gpt-4o-mini'); Model = 'gpt-4o-mini' }
+        @{ Persona = 'gemini'; Models = @('models/gemini-2.5-flash'); Model = 'gemini-2.5-flash' }
+        @{ Persona = 'mistral'; Models = @('pixtral-12b-2409'); Model = 'pixtral-12b-2409' }
+    ) {
+        Reset-TestServer $server -Options @{ persona = $Persona; models = $Models }
+        $result = Get-VlmCaption -LiteralPath $red.FullName -BaseUrl $server.BaseUrl -Model $Model -JsonSchema $schema -WarningAction SilentlyContinue
+
+        $result.Data.subject | Should -Be 'red subject'
+        $answered = @(Get-TestServerRequest $server | Where-Object status -eq 200)
+        $answered.Count | Should -Be 1
+        $answered[0].schemaHonoured | Should -BeTrue
+        $answered[0].body.response_format.json_schema.schema.required | Should -Contain 'people'
+    }
+
     It 'still gets the schema from a server that ignores response_format, from the prompt (Anthropic''s layer), fenced or not' {
         Reset-TestServer $server -Options @{ persona = 'anthropic'; models = @('claude-sonnet-4-5') }
         $result = Get-VlmCaption -LiteralPath $red.FullName -BaseUrl $server.BaseUrl -Model claude-sonnet-4-5 -JsonSchema $schema -WarningAction SilentlyContinue
