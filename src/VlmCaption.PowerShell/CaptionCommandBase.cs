@@ -171,28 +171,23 @@ namespace VlmCaption.PowerShell
         /// Checks every endpoint for each model the configuration compares (<see cref="CaptionConfig.Models"/>), or
         /// for its one model; the results in the models' order.
         /// </summary>
-        private protected IReadOnlyList<Transport.PreflightResult> PreflightEach(CaptionConfig config)
+        private protected IReadOnlyList<(CaptionConfig Config, Transport.PreflightResult Checked)> PreflightEach(CaptionConfig config)
         {
             if (config.Models.Length < 2)
             {
-                return new[] { Preflight(config) };
+                return new[] { (config, Preflight(config)) };
             }
 
-            return config.Models.Select(name =>
-            {
-                CaptionConfig one = config.Clone();
-                one.Model = name;
-                one.Models = Array.Empty<string>();
-                return Preflight(one);
-            }).ToList();
+            // Each model on its servers: the run's, or those its item of the model list names.
+            return config.Models.Select(name => config.For(name)).Select(one => (one, Preflight(one))).ToList();
         }
 
         /// <summary>Starts a batch (a finished earlier one is let go, as when a fallback model follows): the throttle limit applies to each endpoint.</summary>
         private protected void StartBatch(CaptionConfig config, Transport.PreflightResult model, bool keepHistory, string? globalMetadata) =>
-            StartBatch(config, new[] { model }, keepHistory, globalMetadata);
+            StartBatch(config, new[] { (config, model) }, keepHistory, globalMetadata);
 
         /// <summary>Starts a batch that asks each checked model in turn about every image, which is prepared once for all of them.</summary>
-        private protected void StartBatch(CaptionConfig config, IReadOnlyList<Transport.PreflightResult> models, bool keepHistory, string? globalMetadata)
+        private protected void StartBatch(CaptionConfig config, IReadOnlyList<(CaptionConfig Config, Transport.PreflightResult Checked)> models, bool keepHistory, string? globalMetadata)
         {
             if (config.CaptionsPerImage > 1 && config.Temperature == 0)
             {
@@ -200,7 +195,7 @@ namespace VlmCaption.PowerShell
             }
 
             var engine = new CaptionEngine(
-                models.Select(model => ConfigSettings.ToSettings(config, model, keepHistory)).ToList(),
+                models.Select(model => ConfigSettings.ToSettings(model.Config, model.Checked, keepHistory)).ToList(),
                 ImagePreparationOptions.From(config),
                 globalMetadata,
                 limitPerEndpoint: config.ConcurrentBatchSize);
@@ -222,8 +217,8 @@ namespace VlmCaption.PowerShell
             {
                 if (!started)
                 {
-                    IReadOnlyList<Transport.PreflightResult> checkedModels = checkedModel is not null && config.Models.Length < 2 ? new[] { checkedModel } : PreflightEach(config);
-                    run.Model = checkedModels[0].Model;
+                    IReadOnlyList<(CaptionConfig, Transport.PreflightResult)> checkedModels = checkedModel is not null && config.Models.Length < 2 ? new[] { (config, checkedModel) } : PreflightEach(config);
+                    run.Model = checkedModels[0].Item2.Model;
                     StartBatch(config, checkedModels, keepHistory: config.ChatHistoryDir is not null, run.GlobalMetadata);
                     started = true;
                 }

@@ -40,6 +40,30 @@ namespace VlmCaption
         /// </summary>
         public string[] Models { get; set; } = Array.Empty<string>();
 
+        /// <summary>The items of a model list that were mappings: each model's own servers, key or request settings.</summary>
+        public CaptionConfig[] ModelConfigs { get; set; } = Array.Empty<CaptionConfig>();
+
+        /// <summary>
+        /// The configuration <paramref name="model"/> is asked with: its mapping's, when the model list gave it one,
+        /// else this one with that model.
+        /// </summary>
+        public CaptionConfig For(string model)
+        {
+            foreach (CaptionConfig own in ModelConfigs)
+            {
+                if (string.Equals(own.Model, model, StringComparison.OrdinalIgnoreCase))
+                {
+                    return own;
+                }
+            }
+
+            CaptionConfig one = Clone();
+            one.Model = model;
+            one.Models = Array.Empty<string>();
+            one.ModelConfigs = Array.Empty<CaptionConfig>();
+            return one;
+        }
+
         /// <summary>The models each image is captioned by: <see cref="Models"/>, or the one <see cref="Model"/>.</summary>
         public IReadOnlyList<string> ModelsToAsk => Models.Length > 1 ? Models : new[] { Model };
 

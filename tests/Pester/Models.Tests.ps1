@@ -65,6 +65,36 @@ Describe 'Several models per image' {
         Get-Content -LiteralPath (Join-Path $images 'blue.beta_v2.txt') | Should -BeLike 'By beta/v2: Blue*'
     }
 
+    It 'asks each model on servers of its own when its item of the list is a mapping, with its own settings' {
+        $second = Start-TestServer
+        try {
+            Reset-TestServer $second -Options @{ models = @('cloud-model'); namesModel = $true }
+            Reset-TestServer $server -Options @{ models = @('alpha'); namesModel = $true }
+            Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel:`n  - alpha`n  - {model: cloud-model, base_url: '$($second.BaseUrl)', max_tokens: 77}`nprompts: [Describe the image.]`nbase_directory: set`nskip_if_caption_exists: true"
+
+            $summary = Invoke-VlmCaptionRun -ConfigPath $yaml
+
+            $summary.Succeeded | Should -Be 2
+            Get-Content -LiteralPath (Join-Path $images 'red.cloud-model.txt') | Should -BeLike 'By cloud-model: Red PNG*'
+            Get-Content -LiteralPath (Join-Path $images 'red.alpha.txt') | Should -BeLike 'By alpha: Red PNG*'
+            @(Get-TestServerRequest $server | ForEach-Object { $_.body.model } | Sort-Object -Unique) | Should -Be @('alpha')
+            $remote = @(Get-TestServerRequest $second)
+            $remote.Count | Should -Be 2
+            @($remote | ForEach-Object { $_.body.max_tokens } | Sort-Object -Unique) | Should -Be @(77)
+            (Invoke-VlmCaptionRun -ConfigPath $yaml).Skipped | Should -Be 2
+        }
+        finally {
+            Stop-TestServer $second
+        }
+    }
+
+    It 'refuses an item of the model list that is a mapping without a model, or with a key it does not take' {
+        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel:`n  - alpha`n  - {base_url: 'http://127.0.0.1:9/v1'}`nprompts: [Describe.]`nbase_directory: set"
+        { Import-VlmCaptionConfig $yaml } | Should -Throw '*line 4*needs a model: of its own*'
+        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel:`n  - alpha`n  - {model: beta, prompts: [x]}`nprompts: [Describe.]`nbase_directory: set"
+        { Import-VlmCaptionConfig $yaml } | Should -Throw "*an item of 'model' takes base_url*not 'prompts'*"
+    }
+
     It 'keeps both models'' captions in jsonl lines that name them, and skips by model' {
         Add-Content -LiteralPath $yaml 'output_format: jsonl'
         (Invoke-VlmCaptionRun -ConfigPath $yaml).Succeeded | Should -Be 2

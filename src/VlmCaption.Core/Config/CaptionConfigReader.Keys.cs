@@ -359,25 +359,42 @@ namespace VlmCaption.Config
                 throw Error(node, $"'fallback' must be a mapping of what differs for the second model, such as 'model: gemma-3-12b-it', not {Describe(node)}.");
             }
 
+            if (!mapping.Children.Any(pair => (pair.Key as YamlScalarNode)?.Value is "model" or "base_url"))
+            {
+                throw Error(node, "'fallback' needs a model or a base_url of its own: the same model again would answer the same.");
+            }
+
+            return OverlayOf("'fallback'", mapping, main);
+        }
+
+        /// <summary>
+        /// The items of a model list that are mappings: each a copy of the run's configuration with that model and
+        /// what the mapping changes (any of <see cref="FallbackKeys"/>: its servers, key and request settings).
+        /// </summary>
+        private CaptionConfig[] ModelConfigsOf(CaptionConfig main) =>
+            Value("model") is YamlSequenceNode list
+                ? list.Children.OfType<YamlMappingNode>().Select(mapping => OverlayOf("an item of 'model'", mapping, main)).ToArray()
+                : Array.Empty<CaptionConfig>();
+
+        /// <summary>A copy of <paramref name="main"/> with what <paramref name="mapping"/> (of <see cref="FallbackKeys"/>) changes, read by the same rules as the file's keys.</summary>
+        private CaptionConfig OverlayOf(string what, YamlMappingNode mapping, CaptionConfig main)
+        {
             var sub = new CaptionConfigReader(path, environment);
             foreach (KeyValuePair<YamlNode, YamlNode> pair in mapping.Children)
             {
                 string key = (pair.Key as YamlScalarNode)?.Value ?? "";
                 if (!FallbackKeys.Contains(key))
                 {
-                    throw Error(pair.Key, $"'fallback' takes {string.Join(", ", FallbackKeys)}; not '{key}'.");
+                    throw Error(pair.Key, $"{what} takes {string.Join(", ", FallbackKeys)}; not '{key}'.");
                 }
 
                 sub.entries[key] = (pair.Key, pair.Value);
             }
 
-            if (sub.Present("model") is null && sub.Present("base_url") is null)
-            {
-                throw Error(node, "'fallback' needs a model or a base_url of its own: the same model again would answer the same.");
-            }
-
             CaptionConfig fallback = main.Clone();
             fallback.Fallback = null;
+            fallback.Models = Array.Empty<string>();
+            fallback.ModelConfigs = Array.Empty<CaptionConfig>();
             fallback.BaseUrl = sub.StringOrList("base_url")?.ToArray() ?? main.BaseUrl;
             fallback.Model = sub.Text("model") is string model && model.Length > 0 ? model : main.Model;
             fallback.ApiKey = sub.Present("api_key") is null ? main.ApiKey : sub.ApiKey(main.ApiKeyEnvVars);
@@ -389,7 +406,7 @@ namespace VlmCaption.Config
             {
                 if (Transport.EndpointUrl.Problem(url) is string problem)
                 {
-                    throw Error(sub.entries["base_url"].Value, $"'fallback' 'base_url': {problem}");
+                    throw Error(sub.entries["base_url"].Value, $"{what} 'base_url': {problem}");
                 }
             }
 

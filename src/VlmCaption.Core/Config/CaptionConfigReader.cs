@@ -108,6 +108,7 @@ namespace VlmCaption.Config
             config.GlobalMetadataFile = GlobalMetadataFile();
             config.HintSources = HintSources().ToArray();
             config.Fallback = FallbackOf(config);
+            config.ModelConfigs = ModelConfigsOf(config);
             foreach (string url in config.BaseUrl)
             {
                 if (Transport.EndpointUrl.Problem(url) is string problem)
@@ -293,7 +294,10 @@ namespace VlmCaption.Config
         /// <summary>model: one name, or a list of different names to compare; empty or absent: none.</summary>
         private IReadOnlyList<string>? ModelNames()
         {
-            IReadOnlyList<string>? names = StringOrList("model");
+            // A list's items are names, or mappings naming a model on servers of its own ({model: x, base_url: ...}).
+            IReadOnlyList<string>? names = Value("model") is YamlSequenceNode list
+                ? list.Children.Select(item => item is YamlMappingNode mapping ? ModelOfMapping(mapping) : item is YamlScalarNode scalar && !IsNull(scalar) ? scalar.Value ?? "" : throw Error(item, $"every item of 'model' must be a name or a mapping with a model, not {Describe(item)}.")).ToList()
+                : StringOrList("model");
             if (names is null || (names.Count == 1 && names[0].Length == 0))
             {
                 return null;
@@ -310,6 +314,11 @@ namespace VlmCaption.Config
 
             return names;
         }
+
+        private string ModelOfMapping(YamlMappingNode mapping) =>
+            mapping.Children.FirstOrDefault(pair => (pair.Key as YamlScalarNode)?.Value == "model").Value is YamlScalarNode name && (name.Value ?? "").Length > 0
+                ? name.Value!
+                : throw Error(mapping, "an item of 'model' that is a mapping needs a model: of its own, such as '{model: gpt-4o-mini, base_url: https://api.openai.com/v1}'.");
 
         private string FullPath(string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, relative));
 

@@ -261,8 +261,8 @@ namespace VlmCaption.PowerShell.Commands
 
             try
             {
-                IReadOnlyList<Transport.PreflightResult> checkedModels = PreflightEach(config);
-                model = checkedModels[0].Model;
+                IReadOnlyList<(CaptionConfig Config, Transport.PreflightResult Checked)> checkedModels = PreflightEach(config);
+                model = checkedModels[0].Checked.Model;
                 StartBatch(config, checkedModels, keepHistory: false, globalMetadata);
                 started = true;
             }
