@@ -173,14 +173,30 @@ Describe 'Structured captions' {
         $read[(Join-Path $images 'red.png')] | Should -Be @('red subject,red, tags_one')
     }
 
-    It 'refuses a schema that is not one, and a structured run in batch rounds, before any request' {
+    It 'captions in batch rounds as live: the schema sent and stated, a wrong answer asked again in the next attempt, the object kept' {
+        Reset-TestServer $server -Options @{ models = @('test'); faults = @(@{ kind = 'schema-wrong'; imageSize = '41x48'; turn = 2; times = 1 }) }
+        $yaml = Join-Path $folder 'caption.yaml'
+        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [Describe., As JSON.]`nbase_directory: set`nbatch: true`nbatch_poll_sec: 0.05`njson_schema:`n  type: object`n  properties: {subject: {type: string}, people: {type: integer}}`n  required: [subject, people]`njson_render: '{subject}, {people}'"
+
+        $summary = Invoke-VlmCaptionRun -ConfigPath $yaml
+
+        $summary.Succeeded | Should -Be 2
+        Get-Content -LiteralPath (Join-Path $images 'blue.txt') | Should -Be 'blue subject, 1'
+        (Get-Content -LiteralPath (Join-Path $images 'red.caption.json') -Raw | ConvertFrom-Json).people | Should -Be 1
+        $lines = @(Get-TestServerRequest $server)
+        $second = @($lines | Where-Object { $_.turn -eq 2 })
+        $second.Count | Should -Be 3 -Because 'blue''s wrong answer was asked again'
+        @($second | Where-Object { $_.body.response_format.type -eq 'json_schema' }).Count | Should -Be 3
+        @($lines | Where-Object { $_.turn -eq 1 -and $_.body.PSObject.Properties['response_format'] }).Count | Should -Be 0
+        $second[0].body.messages[-1].content | Should -BeLike 'As JSON.*matching this JSON schema:*'
+    }
+
+    It 'refuses a schema that is not one, before any request' {
         { Get-VlmCaption -LiteralPath $red.FullName -BaseUrl $server.BaseUrl -Model test -JsonSchema '{"type": 12}' } | Should -Throw '*JSON schema of -JsonSchema cannot be used*'
         { Get-VlmCaption -LiteralPath $red.FullName -BaseUrl $server.BaseUrl -Model test -JsonSchema (Join-Path $folder 'missing.json') } | Should -Throw '*missing.json*does not exist*'
         $yaml = Join-Path $folder 'caption.yaml'
         Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [Describe.]`nbase_directory: set`njson_schema: [1, 2]"
         { Import-VlmCaptionConfig $yaml } | Should -Throw "*line 5*'json_schema' must name a .json file or be the schema as a mapping*"
-        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [Describe.]`nbase_directory: set`nbatch: true`njson_schema: {type: object}"
-        { Invoke-VlmCaptionRun -ConfigPath $yaml } | Should -Throw '*structured captions, which batch rounds do not do yet*'
         @(Get-TestServerRequest $server -IncludeModels).Count | Should -Be 0
     }
 

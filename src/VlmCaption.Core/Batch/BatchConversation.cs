@@ -27,8 +27,18 @@ namespace VlmCaption.Batch
             Image = image;
             CaptionIndex = captionIndex;
             nextPrompt = settings.Prompts[0];
-            nextText = ImageConversation.FirstTurnText(image.Hints, nextPrompt);
+            nextText = ImageConversation.FirstTurnText(image.Hints, SentText(0, nextPrompt));
         }
+
+        /// <summary>True when the next request answers with the JSON schema (response_format goes with it).</summary>
+        public bool AsksSchema => nextStep >= 0 && AsksSchemaAt(nextStep);
+
+        /// <summary>Turn <paramref name="step"/> answers with the schema: the last prompt's, or each prompt's with json_schema_turns: all.</summary>
+        private bool AsksSchemaAt(int step) =>
+            settings.Schema is not null && step < settings.Prompts.Count && (settings.SchemaEveryTurn || step == settings.Prompts.Count - 1);
+
+        /// <summary>A prompt as it is sent at turn <paramref name="step"/>: with the schema stated after it on a schema turn, as live.</summary>
+        private string SentText(int step, string prompt) => AsksSchemaAt(step) ? prompt + "\n\n" + settings.Schema!.Instruction : prompt;
 
         public BatchImage Image { get; }
 
@@ -77,7 +87,9 @@ namespace VlmCaption.Batch
 
             for (int i = 0; i < count; i++)
             {
-                messages.Add(i == 0 ? ChatMessage.User(ImageConversation.FirstTurnText(Image.Hints, turns[0].Prompt), image) : ChatMessage.User(turns[i].Prompt));
+                // Retry rules' turns come after the prompts', so a turn's place says whether it stated the schema.
+                string sent = SentText(i, turns[i].Prompt);
+                messages.Add(i == 0 ? ChatMessage.User(ImageConversation.FirstTurnText(Image.Hints, sent), image) : ChatMessage.User(sent));
                 messages.Add(ChatMessage.Assistant(answers.Read(turns[i].Answer)));
             }
 
@@ -92,6 +104,21 @@ namespace VlmCaption.Batch
                 ? $"turn {nextStep + 1} of {settings.Prompts.Count}"
                 : $"retry rule '{settings.RetryRules[nextStep - settings.Prompts.Count].RuleName}'";
             AnswerCheck.Check(answer, response, $"'{Image.Path}', {label}", maxTokens, log);
+            if (AsksSchema && AnswerCheck.Classify(answer.FinishReason) != AnswerCheck.Outcome.Truncated && !(settings.RefusalCheck && RefusalCheck.Match(response, settings.RefusalPhrases) is not null))
+            {
+                (System.Text.Json.Nodes.JsonObject? data, string? why) = settings.Schema!.Check(response);
+                if (data is null)
+                {
+                    // Asked again with the next attempt, as an answer that did not come would be; once the tries are
+                    // spent this is the image's error.
+                    LastTransient = new CaptionException("SchemaMismatch", CaptionErrorCategory.InvalidResult, $"The answer for '{Image.Path}' ({label}) did not match the JSON schema: {why}.");
+                    log?.Invoke($"{label}: the answer did not match the JSON schema ({why}); it is asked again.");
+                    return;
+                }
+
+                response = data.ToJsonString();
+            }
+
             turns.Add(new StoredTurn(nextPrompt, answers.Add(response), string.Intern(answer.FinishReason), answer.PromptTokens, answer.CompletionTokens));
             LastTransient = null;
             if (nextStep < settings.Prompts.Count)
@@ -118,7 +145,8 @@ namespace VlmCaption.Batch
             if (step < prompts)
             {
                 nextStep = step;
-                nextPrompt = nextText = settings.Prompts[step];
+                nextPrompt = settings.Prompts[step];
+                nextText = SentText(step, nextPrompt);
                 return;
             }
 

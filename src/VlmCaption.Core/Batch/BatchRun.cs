@@ -274,7 +274,7 @@ namespace VlmCaption.Batch
                         image = LoadPrepared(conversation.Image);
                     }
 
-                    yield return (conversation.CustomId, ChatRequestWriter.Write(settings, sent, conversation.NextMessages(systemText, image!)));
+                    yield return (conversation.CustomId, ChatRequestWriter.Write(settings, sent, conversation.NextMessages(systemText, image!), conversation.AsksSchema));
                 }
             }
 
@@ -390,6 +390,13 @@ namespace VlmCaption.Batch
                 ["shard"] = options.Shard ?? "",
                 ["images"] = ConfigValues.Describe(imageOptions),
             };
+            if (settings.Schema is not null)
+            {
+                // Only with a schema, so the fingerprint of a run without one stays what it was.
+                items["json_schema"] = settings.Schema.Text;
+                items["json_schema_turns"] = settings.SchemaEveryTurn ? "all" : "last";
+            }
+
             return JsonSerializer.Serialize(items, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         }
 

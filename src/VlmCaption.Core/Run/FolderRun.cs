@@ -54,11 +54,6 @@ namespace VlmCaption.Run
                 throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidArgument, $"{config.Where("model")} lists {config.Models.Length} models to compare, which batch rounds do not do yet: caption live (without -Batch or batch_files), or run a batch a model.");
             }
 
-            if (config.JsonSchema is not null && (config.Batch || config.BatchFiles is not null))
-            {
-                throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidArgument, $"{config.Where("json_schema")} asks for structured captions, which batch rounds do not do yet: caption live (without -Batch or batch_files).");
-            }
-
             Config = config;
             this.host = host;
             Force = force;
