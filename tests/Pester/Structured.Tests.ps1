@@ -96,6 +96,16 @@ Describe 'Structured captions' {
         @($warned | Where-Object { "$_" -like '*no response_format*' }).Count | Should -Be 1
     }
 
+    It 'stops sending response_format when llama-server cannot make a grammar of the schema (its 400 "Failed to initialize samplers"), and asks by the prompt' {
+        Reset-TestServer $server -Options @{ persona = 'llamacpp'; models = @('tiny'); faults = @(@{ kind = 'sampler-init' }) }
+        $results = @(Get-ChildItem -LiteralPath $images -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model tiny -JsonSchema $schema -ThrottleLimit 1 -WarningVariable warned -WarningAction SilentlyContinue)
+
+        $results.Count | Should -Be 2
+        $results.Data.subject | Sort-Object | Should -Be @('blue subject', 'red subject')
+        @(Get-TestServerRequest $server).Count | Should -Be 3
+        "$warned" | Should -BeLike '*Failed to initialize samplers*no response_format*'
+    }
+
     It 'asks again when the answer does not match the schema, then fails the image as SchemaMismatch with the reason' {
         Reset-TestServer $server -Options @{ models = @('test'); faults = @(@{ kind = 'schema-wrong'; imageSize = '40x48'; times = 1 }, @{ kind = 'schema-wrong'; imageSize = '41x48' }) }
         $results = @(Get-ChildItem -LiteralPath $images -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model test -JsonSchema $schema -MaxRetries 2 -ErrorVariable failed -ErrorAction SilentlyContinue)

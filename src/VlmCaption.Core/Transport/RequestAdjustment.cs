@@ -24,10 +24,12 @@ namespace VlmCaption.Transport
         public static Change? Read(int status, string text, EndpointQuirks sent)
         {
             string lower = text.ToLowerInvariant();
-            if (sent.SendsResponseFormat && Mentions(lower, "response_format") && status is 400 or 422 or 500 or 200)
+            if (sent.SendsResponseFormat && (Mentions(lower, "response_format") || Mentions(lower, "failed to initialize samplers")) && status is 400 or 422 or 500 or 200)
             {
                 // llama.cpp before ggml-org/llama.cpp#9527 (and ik_llama.cpp until 2025-09, ikawrakow/ik_llama.cpp#778)
-                // answer 500 "response_format type must be one of "text" or "json_object", but got: json_schema".
+                // answer 500 "response_format type must be one of "text" or "json_object", but got: json_schema";
+                // llama-server answers 400 "Failed to initialize samplers: ..." when the grammar it makes of the
+                // schema cannot be built (tools/server/server-context.cpp), seen on the real server here.
                 return new Change(ChangeKind.DropResponseFormat, "no response_format (the JSON schema is still asked for in the prompt, and checked)");
             }
 
