@@ -225,4 +225,20 @@ Describe 'Structured captions' {
         Get-Content -LiteralPath (Join-Path $work 'images/red.txt') | Should -Be 'red Subject in red Setting, red, Tags_one'
         (Get-Content -LiteralPath (Join-Path $work 'images/red.caption.json') -Raw | ConvertFrom-Json).People | Should -Be 1
     }
+
+    It 'reads no object through a link out of the folder, a FIFO or a broken file: the caption comes without it, with a warning' -Skip:$IsWindows {
+        $outside = New-Item -ItemType Directory -Path (Join-Path $folder 'outside')
+        Set-Content -LiteralPath (Join-Path $outside 'secret.json') '{"subject": "secret"}'
+        Set-Content -LiteralPath (Join-Path $images 'red.txt') 'red caption'
+        Set-Content -LiteralPath (Join-Path $images 'blue.txt') 'blue caption'
+        New-Item -ItemType SymbolicLink -Path (Join-Path $images 'red.caption.json') -Target (Join-Path $outside 'secret.json') | Out-Null
+        & mkfifo (Join-Path $images 'blue.caption.json')
+
+        $read = @(Import-VlmCaption -Path $images -WarningVariable warned -WarningAction SilentlyContinue)
+
+        $read.Count | Should -Be 2
+        @($read | Where-Object { $null -ne $_.Data }).Count | Should -Be 0
+        @($warned).Count | Should -Be 2
+        "$warned" | Should -BeLike '*red.caption.json*link out of its folder*'
+    }
 }

@@ -62,6 +62,40 @@ public class HostileWebpTests
         Assert.Contains("animated WebP", e.Message);
     }
 
+    [Fact]
+    public void Many_frames_are_decoded_only_within_ten_times_the_pixel_budget()
+    {
+        // Twenty real 4x4 frames of 100 ms; a budget of 16 pixels lets ten canvases' worth be decoded.
+        using var still = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgba32>(4, 4, new SixLabors.ImageSharp.PixelFormats.Rgba32(255, 0, 0, 255));
+        using var encoded = new MemoryStream();
+        still.Save(encoded, new SixLabors.ImageSharp.Formats.Webp.WebpEncoder { FileFormat = SixLabors.ImageSharp.Formats.Webp.WebpFileFormatType.Lossless });
+        byte[] file = encoded.ToArray();
+        int at = 12;
+        while (System.Text.Encoding.ASCII.GetString(file, at, 4) != "VP8L")
+        {
+            at += 8 + BitConverter.ToInt32(file, at + 4);
+        }
+
+        byte[] picture = file[at..(at + 8 + BitConverter.ToInt32(file, at + 4))];
+        byte[] animation = Container(4, 4, Enumerable.Range(0, 20).Select(_ => Anmf(4, 4, picture)).ToArray());
+        using var folder = new TempFolder();
+        string path = folder.Bytes("many.webp", animation);
+
+        PreparedImage clip = new ImagePreparer(new ImagePreparationOptions { MaxPixels = 16, ClipFrames = 4, MaxImageSize = 64, MaxImageBytes = 1_000_000 }).Prepare(path);
+
+        Assert.Equal(1.0, clip.ClipSeconds);
+        Assert.Equal(4, clip.Frames.Count);
+    }
+
+    private static byte[] Anmf(int width, int height, byte[] pictureChunk)
+    {
+        var fields = new byte[16];
+        U24(fields, 6, width - 1);
+        U24(fields, 9, height - 1);
+        U24(fields, 12, 100);
+        return Chunk("ANMF", fields.Concat(pictureChunk).ToArray());
+    }
+
     /// <summary>RIFF, WEBP, a VP8X chunk with the animation flag and the canvas, an ANIM chunk, then the frames.</summary>
     private static byte[] Container(int width, int height, params byte[][] frames)
     {

@@ -65,7 +65,8 @@ namespace VlmCaption.Images
         /// An animated WebP as a clip: the frames are composed on the canvas in order as the container
         /// specification says (blended or not, the last one's rectangle cleared or not), and the canvas is taken at
         /// clip_frames times spread evenly over the running time; with clip_frames 1 the first frame is sent as an
-        /// image, as for a GIF. Only the first 1000 frames count. A duration of 10 ms or less counts as 100 ms, as
+        /// image, as for a GIF. Only the first 1000 frames count, and fewer of large ones (ten times the pixel
+        /// budget in all). A duration of 10 ms or less counts as 100 ms, as
         /// browsers play it. The canvas is checked against the pixel budget before anything is decoded.
         /// </summary>
         private PreparedImage WebpAnimation(FileStream stream, string path)
@@ -86,7 +87,9 @@ namespace VlmCaption.Images
                 throw new CaptionException("ImageTooLarge", CaptionErrorCategory.LimitsExceeded, $"'{path}' declares {animation.CanvasWidth}x{animation.CanvasHeight} pixels ({pixels / 1_000_000.0:0.#} MP), over the limit of {options.MaxPixels / 1_000_000.0:0.#} MP. Raise -MaxPixels if the image is genuine.");
             }
 
-            int count = animation.Frames.Count;
+            // Every frame up to the last one taken is decoded and drawn on the canvas: at most ten canvases' worth of
+            // the pixel budget, so an animation of many large frames costs no more than ten large images.
+            int count = (int)Math.Max(1, Math.Min(animation.Frames.Count, 10 * options.MaxPixels / Math.Max(1L, pixels)));
             var ends = new double[count];
             double total = 0;
             for (int i = 0; i < count; i++)

@@ -220,9 +220,16 @@ namespace VlmCaption.PowerShell.Commands
         private IReadOnlyList<string?> Objects(string captionFile, int lines)
         {
             string path = Structured.StructuredCaption.DataPath(captionFile);
-            if (RegularFile.Check(path, Structured.CaptionSchema.MaxLength * 4L) != RegularFile.Kind.Readable)
+            switch (RegularFile.Check(path, Structured.CaptionSchema.MaxLength * 4L, stayInFolder: true))
             {
-                return Array.Empty<string?>();
+                case RegularFile.Kind.Readable:
+                    break;
+                case RegularFile.Kind.Missing:
+                    return Array.Empty<string?>();
+                default:
+                    // As for caption files: a link out of the folder, a FIFO or an outsized file is not read.
+                    WriteWarning($"'{path}' is a link out of its folder, empty, not a regular file, or too large; the caption is read without its object.");
+                    return Array.Empty<string?>();
             }
 
             try
