@@ -95,6 +95,29 @@ Describe 'Several models per image' {
         { Import-VlmCaptionConfig $yaml } | Should -Throw "*an item of 'model' takes base_url*not 'prompts'*"
     }
 
+    It 'captions in batch rounds a model at a time (a provider''s batch takes one model), each with its own state folder, and goes on per model' {
+        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: [alpha, beta/v2]`nprompts: [Describe the image., Summarise.]`nbase_directory: set`nskip_if_caption_exists: true`nbatch: true`nbatch_poll_sec: 0.05"
+        Set-Content -LiteralPath (Join-Path $images 'red.alpha.txt') 'kept'
+
+        $summary = Invoke-VlmCaptionRun -ConfigPath $yaml
+
+        $summary.Total | Should -Be 4 -Because 'an image counts once for each model in batch rounds'
+        $summary.Skipped | Should -Be 1
+        $summary.Succeeded | Should -Be 3
+        Get-Content -LiteralPath (Join-Path $images 'red.alpha.txt') | Should -Be 'kept'
+        Get-Content -LiteralPath (Join-Path $images 'blue.alpha.txt') | Should -BeLike 'By alpha: Blue PNG*Turn 2*'
+        Get-Content -LiteralPath (Join-Path $images 'red.beta_v2.txt') | Should -BeLike 'By beta/v2: Red PNG*Turn 2*'
+        $lines = @(Get-TestServerRequest $server)
+        $lines.Count | Should -Be 6
+        @($lines | Where-Object { $_.body.model -eq 'alpha' }).Count | Should -Be 2
+        (Get-TestServerStat $server).batchesCreated | Should -Be 4 -Because 'two rounds for each model'
+        @(Get-ChildItem -LiteralPath $images -Force -Filter '.vlmcaption-batch*').Count | Should -Be 0 -Because 'each model''s state folder goes when its run is done'
+
+        Reset-TestServer $server -Options @{ models = @('alpha', 'beta/v2'); namesModel = $true }
+        (Invoke-VlmCaptionRun -ConfigPath $yaml).Skipped | Should -Be 4
+        @(Get-TestServerRequest $server).Count | Should -Be 0
+    }
+
     It 'keeps both models'' captions in jsonl lines that name them, and skips by model' {
         Add-Content -LiteralPath $yaml 'output_format: jsonl'
         (Invoke-VlmCaptionRun -ConfigPath $yaml).Succeeded | Should -Be 2
@@ -108,14 +131,12 @@ Describe 'Several models per image' {
         $third.CaptionsByModel['gamma'] | Should -Be 2
     }
 
-    It 'refuses a list with a name twice, a fallback or batch rounds beside several models, before any request' {
+    It 'refuses a list with a name twice, or a fallback beside several models, before any request' {
         Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: [alpha, Alpha]`nprompts: [Describe.]`nbase_directory: set"
         { Invoke-VlmCaptionRun -ConfigPath $yaml } | Should -Throw "*'model' lists 'alpha' twice*"
         { Get-VlmCaption -LiteralPath (Join-Path $images 'red.png') -BaseUrl $server.BaseUrl -Model alpha, alpha } | Should -Throw "*-Model lists 'alpha' twice*"
         Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: [alpha, beta/v2]`nprompts: [Describe.]`nbase_directory: set`nfallback:`n  model: gamma"
         { Invoke-VlmCaptionRun -ConfigPath $yaml } | Should -Throw '*lists 2 models to compare*fallback*'
-        Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: [alpha, beta/v2]`nprompts: [Describe.]`nbase_directory: set`nbatch: true"
-        { Invoke-VlmCaptionRun -ConfigPath $yaml } | Should -Throw '*lists 2 models to compare, which batch rounds do not do yet*'
         @(Get-TestServerRequest $server -IncludeModels).Count | Should -Be 0
     }
 

@@ -22,14 +22,31 @@ namespace VlmCaption.Run
         private readonly RunHost host;
         private readonly CaptionConfig config;
 
-        /// <summary>Prepares to run <paramref name="run"/> in rounds.</summary>
-        public FolderBatchRun(FolderRun run, RunHost host)
+        // With several models compared, the one this run's rounds ask (each model has rounds and a state folder of its own).
+        private readonly string? model;
+
+        /// <summary>Prepares to run <paramref name="run"/> in rounds; with several models, the rounds of <paramref name="model"/>.</summary>
+        public FolderBatchRun(FolderRun run, RunHost host, string? model = null)
         {
             this.run = run;
             this.host = host;
-            config = run.Config;
-            Folder = config.BatchFiles ?? System.IO.Path.Combine(config.OutputDirectory ?? config.BaseDirectory, BatchOptions.FolderNameFor(config.Shard));
+            this.model = model;
+            config = model is null ? run.Config : run.Config.For(model);
+            string folder = config.BatchFiles ?? System.IO.Path.Combine(config.OutputDirectory ?? config.BaseDirectory, BatchOptions.FolderNameFor(config.Shard));
+            Folder = model is null ? folder : folder + "-" + ModelList.FileName(model);
         }
+
+        /// <summary>
+        /// The batch runs of a run: one, or with several models one a model, run one after another (a provider's
+        /// batch takes requests to one model: OpenAI's input file may name only one).
+        /// </summary>
+        public static IReadOnlyList<FolderBatchRun> Of(FolderRun run, RunHost host) =>
+            run.Config.Models.Length > 1
+                ? run.Config.Models.Select(name => new FolderBatchRun(run, host, name)).ToList()
+                : new[] { new FolderBatchRun(run, host) };
+
+        /// <summary>The configuration these rounds send with: the run's, or its model's.</summary>
+        public CaptionConfig Config => config;
 
         /// <summary>The state folder: batch_files, or a folder named for the shard in the output folder (else base_directory).</summary>
         public string Folder { get; }
@@ -41,7 +58,7 @@ namespace VlmCaption.Run
         /// <paramref name="report"/>. <paramref name="preflight"/> checks the endpoint (not called with batch_files).
         /// With -WhatIf only says what would be done. Throws OperationCanceledException when stopped: the state folder keeps every round submitted.
         /// </summary>
-        public void Run(List<string> images, Func<string, CaptionJob> job, Func<PreflightResult> preflight, Action<CaptionEvent> report, CancellationToken cancellationToken)
+        public void Run(List<string> images, Func<string, CaptionJob> job, Func<CaptionConfig, PreflightResult> preflight, Action<CaptionEvent> report, CancellationToken cancellationToken)
         {
             bool goesOn = BatchRun.Exists(Folder);
             if (run.WhatIf)
@@ -60,6 +77,12 @@ namespace VlmCaption.Run
                 return;
             }
 
+            if (model is not null && !goesOn)
+            {
+                // This model's rounds: the images it has yet to caption (each model's captions are in files of their own).
+                images = images.Where(image => !run.SkipsForModel(image, model)).ToList();
+            }
+
             List<CaptionJob> jobs = goesOn ? new List<CaptionJob>() : run.ImagesToCaption(images, run.Action, claim: false).Select(job).ToList();
             if (!goesOn && jobs.Count == 0)
             {
@@ -76,8 +99,8 @@ namespace VlmCaption.Run
                 host.Warning($"A batch run submits to one endpoint: {EndpointUrl.Display(config.BaseUrl[0])}; the other base_url entries are not used.");
             }
 
-            PreflightResult chosen = FilesOnly ? new PreflightResult { Model = config.Model } : preflight();
-            run.Model = chosen.Model;
+            PreflightResult chosen = FilesOnly ? new PreflightResult { Model = config.Model } : preflight(config);
+            run.Model = model is null ? chosen.Model : run.Model;
             CaptionSettings settings = ConfigSettings.ToSettings(config, chosen, keepHistory: config.ChatHistoryDir is not null) with { Stream = false, BaseUrls = new[] { config.BaseUrl[0] } };
             var options = new BatchOptions
             {
@@ -106,7 +129,10 @@ namespace VlmCaption.Run
                 {
                     IReadOnlyList<string> listed = batch.ListedImages();
                     host.Verbose($"Going on with the batch run kept in '{Folder}' ({listed.Count} images).");
-                    run.Restart(listed.Count);
+                    if (model is null)
+                    {
+                        run.Restart(listed.Count);
+                    }
                 }
                 else
                 {

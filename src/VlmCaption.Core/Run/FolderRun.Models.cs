@@ -76,6 +76,18 @@ namespace VlmCaption.Run
             return results;
         }
 
+        /// <summary>True (and counted as skipped) when <paramref name="model"/>'s caption of <paramref name="image"/> is there and a run skips what is captioned.</summary>
+        public bool SkipsForModel(string image, string model)
+        {
+            if (!Config.SkipIfCaptionExists || Force || !ModelCaptions.Exists(Config, Placement, image, model))
+            {
+                return false;
+            }
+
+            Skipped(image, $"Skipping '{image}' for {model}: it has that model's caption.");
+            return true;
+        }
+
         /// <summary>With several models, the ones that have yet to caption <paramref name="image"/> (what a job asks); null with one model.</summary>
         public IReadOnlyList<string>? ModelsFor(string image) =>
             Config.Models.Length > 1 && Config.SkipIfCaptionExists && !Force ? ModelCaptions.Missing(Config, Placement, image, Model) : null;

@@ -49,11 +49,6 @@ namespace VlmCaption.Run
                 throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidArgument, $"{config.Where("model")} lists {config.Models.Length} models to compare, and {config.Where("fallback")} names a fallback: a run does one or the other. Leave out the fallback, or name one model.");
             }
 
-            if (config.Models.Length > 1 && (config.Batch || config.BatchFiles is not null))
-            {
-                throw new CaptionException("InvalidConfig", CaptionErrorCategory.InvalidArgument, $"{config.Where("model")} lists {config.Models.Length} models to compare, which batch rounds do not do yet: caption live (without -Batch or batch_files), or run a batch a model.");
-            }
-
             Config = config;
             this.host = host;
             Force = force;

@@ -167,15 +167,17 @@ namespace VlmCaption.PowerShell.Commands
         {
             if (CancelBatch)
             {
-                // Nothing is walked or captioned: only the batches the state folder names are cancelled.
-                var batches = new FolderBatchRun(run, host);
-                foreach ((string batchId, string status) in batches.Cancel(Cancellation.Token))
+                // Nothing is walked or captioned: only the batches the state folders name are cancelled.
+                foreach (FolderBatchRun batches in FolderBatchRun.Of(run, host))
                 {
-                    var item = new PSObject();
-                    item.Properties.Add(new PSNoteProperty("BatchId", batchId));
-                    item.Properties.Add(new PSNoteProperty("Status", status));
-                    item.Properties.Add(new PSNoteProperty("Folder", batches.Folder));
-                    WriteObject(item);
+                    foreach ((string batchId, string status) in batches.Cancel(Cancellation.Token))
+                    {
+                        var item = new PSObject();
+                        item.Properties.Add(new PSNoteProperty("BatchId", batchId));
+                        item.Properties.Add(new PSNoteProperty("Status", status));
+                        item.Properties.Add(new PSNoteProperty("Folder", batches.Folder));
+                        WriteObject(item);
+                    }
                 }
 
                 return;
@@ -193,22 +195,31 @@ namespace VlmCaption.PowerShell.Commands
                     WriteWarning("Batch rounds do not use the fallback model; run the refused or failed images again live (without -Batch) to give them to it.");
                 }
 
-                var batch = new FolderBatchRun(run, host);
-                WatchTermination();
-                try
+                // Several models: a batch run each, one after another; the summary counts an image once per model.
+                IReadOnlyList<FolderBatchRun> batches = FolderBatchRun.Of(run, host);
+                if (batches.Count > 1)
                 {
-                    batch.Run(images, image => new CaptionJob(image, hints.Build(image, image)), () => checkedModel ?? Preflight(config), Report, Cancellation.Token);
+                    run.Restart(images.Count * batches.Count);
                 }
-                catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-                {
-                    // Its batches run on at the provider and cost, so they are named; output is closed by now, the host still takes a line.
-                    OnInterrupted();
-                    if (batch.StillRunning() is string line)
-                    {
-                        TellHost(line, true);
-                    }
 
-                    throw new PipelineStoppedException();
+                WatchTermination();
+                foreach (FolderBatchRun batch in batches)
+                {
+                    try
+                    {
+                        batch.Run(images, image => new CaptionJob(image, hints.Build(image, image)), one => ReferenceEquals(one, config) && checkedModel is not null ? checkedModel : Preflight(one), Report, Cancellation.Token);
+                    }
+                    catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+                    {
+                        // Its batches run on at the provider and cost, so they are named; output is closed by now, the host still takes a line.
+                        OnInterrupted();
+                        if (batch.StillRunning() is string line)
+                        {
+                            TellHost(line, true);
+                        }
+
+                        throw new PipelineStoppedException();
+                    }
                 }
             }
             else
