@@ -189,7 +189,7 @@ public sealed class ChatHandler(ServerState state)
             // llama-server turns the schema into a grammar and builds the slot's samplers with it; when that throws
             // (a grammar the model's vocabulary cannot follow) the request fails with HTTP 400 and this text
             // (tools/server/server-context.cpp, launch_slot_with_task, ngxson/llama.cpp 3f545bec). Seen on the
-            // real llama-server with the tiny model of ../shared/realserver and any json_schema.
+            // real llama-server built from source with a tiny test model and any json_schema.
             slot.Dispose();
             await persona.ErrorAsync(context, 400, "Failed to initialize samplers: std::exception", "invalid_request_error");
             return;
