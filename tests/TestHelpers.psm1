@@ -116,6 +116,18 @@ function Invoke-FreshPwsh {
     & $exe @prefix @Arguments
 }
 
+function Start-FreshPwshFile {
+    <#
+    Starts a script file in a new process of the same PowerShell that runs this one (which may be 'dotnet pwsh')
+    and returns the process at once, for tests that stop or kill it midway.
+    #>
+    param([Parameter(Mandatory)] [string] $Path, [string] $RedirectStandardOutput)
+    $exe = [Environment]::ProcessPath
+    $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+    $redirect = if ($RedirectStandardOutput) { @{ RedirectStandardOutput = $RedirectStandardOutput } } else { @{} }
+    Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $Path)) -PassThru @redirect
+}
+
 function Invoke-FreshPwshScript {
     <# Runs a script block with arguments in a new PowerShell process; returns its output lines. #>
     param([Parameter(Mandatory)] [scriptblock] $ScriptBlock, [object[]] $ArgumentList = @())
@@ -292,4 +304,4 @@ function New-TestWebpAnimation {
     Get-Item -LiteralPath $Path
 }
 
-Export-ModuleMember -Function New-TestWebpAnimation, New-TestClip, New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Set-ReadOnlyFolder, Reset-ReadOnlyFolder, Find-Chromium, Invoke-HeadlessChromium, Start-Squid, Stop-Squid
+Export-ModuleMember -Function Start-FreshPwshFile, New-TestWebpAnimation, New-TestClip, New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Set-ReadOnlyFolder, Reset-ReadOnlyFolder, Find-Chromium, Invoke-HeadlessChromium, Start-Squid, Stop-Squid

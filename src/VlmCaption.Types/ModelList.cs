@@ -8,17 +8,17 @@ namespace VlmCaption
     /// <summary>Several models compared over the same images: their names checked, and the name each one's caption files take.</summary>
     public static class ModelList
     {
-        /// <summary>Throws <see cref="CaptionException"/> for a list with an empty name or a name twice.</summary>
-        public static void Check(IReadOnlyList<string> names)
+        /// <summary>Throws <see cref="CaptionException"/> for a list with an empty name or a name twice; <paramref name="what"/> names where it came from.</summary>
+        public static void Check(IReadOnlyList<string> names, string what = "-Model")
         {
             if (names.Count == 0 || names.Any(name => name.Trim().Length == 0))
             {
-                throw new CaptionException("InvalidModel", CaptionErrorCategory.InvalidArgument, "-Model must name a model, or list the models to compare, with no empty name.");
+                throw new CaptionException("InvalidModel", CaptionErrorCategory.InvalidArgument, $"{what} must name a model, or list the models to compare, with no empty name.");
             }
 
             if (names.GroupBy(name => name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(group => group.Count() > 1) is { } twice)
             {
-                throw new CaptionException("InvalidModel", CaptionErrorCategory.InvalidArgument, $"-Model lists '{twice.Key}' twice; each model is asked once an image.");
+                throw new CaptionException("InvalidModel", CaptionErrorCategory.InvalidArgument, $"{what} lists '{twice.Key}' twice; each model is asked once an image.");
             }
         }
 

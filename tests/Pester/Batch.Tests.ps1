@@ -114,9 +114,7 @@ Describe 'Batch mode' {
         $batch = New-BatchSet 'killed' -Count 4 -Extra 'batch: true'
         $runner = Join-Path $batch.Root 'run.ps1'
         Set-Content $runner "Import-Module '$env:VLMCAPTION_MODULE'; Invoke-VlmCaptionRun '$($batch.Config)' | Out-Null"
-        $exe = [Environment]::ProcessPath
-        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-        $process = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner)) -PassThru
+        $process = Start-FreshPwshFile $runner
         try {
             # Killed once round 2 is submitted: round 1 is done and its answers are on disk.
             $submitted = Join-Path $batch.State 'round-02/attempt-1/part-001.batch.json'
@@ -213,9 +211,7 @@ Describe 'Batch mode' {
         $runner = Join-Path $batch.Root 'run.ps1'
         $log = Join-Path $batch.Root 'warnings.txt'
         Set-Content $runner "Import-Module '$env:VLMCAPTION_MODULE'; `$s = Invoke-VlmCaptionRun '$($batch.Config)' -WarningVariable w -WarningAction SilentlyContinue; Set-Content '$log' (@(`$w) + `"succeeded `$(`$s.Succeeded)`")"
-        $exe = [Environment]::ProcessPath
-        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-        $process = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner)) -PassThru
+        $process = Start-FreshPwshFile $runner
         try {
             # Cancelled from outside (a dashboard, another tool) while it is validated.
             $submitted = Join-Path $batch.State 'round-01/attempt-1/part-001.batch.json'

@@ -18,9 +18,7 @@ Import-Module '$env:VLMCAPTION_MODULE'
 `$summary = Invoke-VlmCaptionRun '$Config' -ErrorVariable e -ErrorAction SilentlyContinue
 [pscustomobject]@{ Succeeded = `$summary.Succeeded; Skipped = `$summary.Skipped; Errors = @(`$e | ForEach-Object { [pscustomobject]@{ Id = `$_.FullyQualifiedErrorId; Message = `$_.Exception.Message } }) } | ConvertTo-Json -Depth 4 | Set-Content -LiteralPath '$result'
 "@
-        $exe = [Environment]::ProcessPath
-        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-        $process = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner)) -PassThru
+        $process = Start-FreshPwshFile $runner
         $deadline = [datetime]::UtcNow.AddSeconds($Seconds)
         $peak = 0L
         while (-not $process.HasExited -and [datetime]::UtcNow -lt $deadline) {

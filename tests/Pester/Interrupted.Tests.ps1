@@ -29,13 +29,11 @@ AfterAll {
 Describe 'Interrupted runs' {
     It 'survives SIGKILL at random moments, four times, then finishes with one whole caption per image' -Tag Slow {
         $random = [Random]::new(20261126)
-        $exe = [Environment]::ProcessPath
-        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
         $killedAfter = @()
         foreach ($round in 1..4) {
             $before = Get-Captioned
             Reset-TestServer $server -Options @{ models = @('test'); latencyMs = 100 }
-            $process = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner)) -PassThru
+            $process = Start-FreshPwshFile $runner
             # Kill once the run is under way: after a random number of requests, not a fixed sleep.
             $target = $random.Next(4, 20)
             $deadline = [datetime]::UtcNow.AddSeconds(60)

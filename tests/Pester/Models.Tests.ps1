@@ -146,9 +146,7 @@ Describe 'Several models per image' {
         $runner = Join-Path $folder 'run.ps1'
         Set-Content -LiteralPath $runner "Import-Module '$env:VLMCAPTION_MODULE'; Invoke-VlmCaptionRun '$yaml' | Out-Null"
         Reset-TestServer $server -Options @{ models = @('alpha', 'beta/v2'); namesModel = $true; latencyMs = 300 }
-        $exe = [Environment]::ProcessPath
-        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-        $process = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner)) -PassThru
+        $process = Start-FreshPwshFile $runner
         $deadline = [datetime]::UtcNow.AddSeconds(60)
         while (@(Get-TestServerRequest $server).Count -lt 5 -and -not $process.HasExited -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 10 }
         $process.Kill()

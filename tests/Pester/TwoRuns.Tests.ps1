@@ -16,12 +16,10 @@ Describe 'Two runs on one folder' {
         $config = Join-Path $folder 'caption.yaml'
         Set-Content $config "base_url: $($server.BaseUrl)`nmodel: test`nprompts: [a]`nbase_directory: images`nconcurrent_batch_size: 4`nskip_if_caption_exists: true"
         Reset-TestServer $server -Options @{ models = @('test'); latencyMs = 100 }
-        $exe = [Environment]::ProcessPath
-        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
         $runner = Join-Path $folder 'run.ps1'
         Set-Content $runner "Import-Module '$env:VLMCAPTION_MODULE'; `$s = Invoke-VlmCaptionRun '$config'; `"`$(`$s.Succeeded) `$(`$s.Skipped)`""
         $runs = 1..2 | ForEach-Object {
-            Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner)) -PassThru -RedirectStandardOutput (Join-Path $folder "out$_.txt")
+            Start-FreshPwshFile $runner -RedirectStandardOutput (Join-Path $folder "out$_.txt")
         }
         $runs | ForEach-Object { $_.WaitForExit(120000) | Should -BeTrue }
         $counts = 1..2 | ForEach-Object { (Get-Content (Join-Path $folder "out$_.txt") -Raw).Trim() -split ' ' | ForEach-Object { [int]$_ } }

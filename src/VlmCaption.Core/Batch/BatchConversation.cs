@@ -104,10 +104,10 @@ namespace VlmCaption.Batch
                 ? $"turn {nextStep + 1} of {settings.Prompts.Count}"
                 : $"retry rule '{settings.RetryRules[nextStep - settings.Prompts.Count].RuleName}'";
             AnswerCheck.Check(answer, response, $"'{Image.Path}', {label}", maxTokens, log);
-            if (AsksSchema && AnswerCheck.Classify(answer.FinishReason) != AnswerCheck.Outcome.Truncated && !(settings.RefusalCheck && RefusalCheck.Match(response, settings.RefusalPhrases) is not null))
+            if (AsksSchema)
             {
-                (System.Text.Json.Nodes.JsonObject? data, string? why) = settings.Schema!.Check(response);
-                if (data is null)
+                (response, string? why) = Structured.StructuredCaption.TakeAnswer(settings, answer, response);
+                if (why is not null)
                 {
                     // Asked again with the next attempt, as an answer that did not come would be; once the tries are
                     // spent this is the image's error.
@@ -115,8 +115,6 @@ namespace VlmCaption.Batch
                     log?.Invoke($"{label}: the answer did not match the JSON schema ({why}); it is asked again.");
                     return;
                 }
-
-                response = data.ToJsonString();
             }
 
             turns.Add(new StoredTurn(nextPrompt, answers.Add(response), string.Intern(answer.FinishReason), answer.PromptTokens, answer.CompletionTokens));

@@ -305,11 +305,11 @@ namespace VlmCaption.Config
 
             try
             {
-                ModelList.Check(names);
+                ModelList.Check(names, "'model'");
             }
             catch (CaptionException e)
             {
-                throw Error(Value("model")!, e.Message.Replace("-Model", "'model'"));
+                throw Error(Value("model")!, e.Message);
             }
 
             return names;

@@ -109,17 +109,15 @@ namespace VlmCaption.Conversation
                     answer = await endpoint.CompleteAsync(messages, log, cancellationToken, schemaTurn).ConfigureAwait(false);
                     response = AnswerCleaner.Clean(answer.Content);
                     AnswerCheck.Check(answer, response, $"'{job.Path}', {label.ToLowerInvariant()}", endpoint.Quirks.MaxTokens, log);
-                    if (!schemaTurn || AnswerCheck.Classify(answer.FinishReason) == AnswerCheck.Outcome.Truncated || (settings.RefusalCheck && RefusalCheck.Match(response, settings.RefusalPhrases) is not null))
+                    if (!schemaTurn)
                     {
-                        // A cut-off or refused answer is reported as such, not as a schema mismatch.
                         break;
                     }
 
-                    (System.Text.Json.Nodes.JsonObject? data, string? why) = settings.Schema!.Check(response);
-                    if (data is not null)
+                    // The caption turn's answer is kept as the compact object, which the result and the history hold.
+                    (response, string? why) = Structured.StructuredCaption.TakeAnswer(settings, answer, response);
+                    if (why is null)
                     {
-                        // The caption turn's answer is kept as the compact object, which the result and the history hold.
-                        response = data.ToJsonString();
                         break;
                     }
 

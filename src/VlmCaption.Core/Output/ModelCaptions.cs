@@ -39,6 +39,14 @@ namespace VlmCaption.Output
                 return CaptionFile.ExistsFor(config, placement, image, model) ? Array.Empty<string>() : new[] { model };
             }
 
+            if (config.OutputFormat == "jsonl")
+            {
+                // One read of the image's jsonl file for every model, not one a model.
+                string prompt = JsonlCaptionFile.PromptField(config.Prompts);
+                var captioned = new HashSet<string>(JsonlCaptionFile.Entries(placement.Mirror(image)).Where(e => e.Prompt == prompt && e.Text.Length > 0).Select(e => e.Model), StringComparer.Ordinal);
+                return config.Models.Where(name => !captioned.Contains(name)).ToList();
+            }
+
             return config.Models.Where(name => !Exists(config, placement, image, name)).ToList();
         }
     }

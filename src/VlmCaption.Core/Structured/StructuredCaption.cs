@@ -33,6 +33,24 @@ namespace VlmCaption.Structured
         private static string? TagsField(JsonObject data) =>
             data.Select(pair => pair.Key).FirstOrDefault(name => string.Equals(name, "tags", StringComparison.OrdinalIgnoreCase));
 
+        /// <summary>
+        /// A schema turn's answer as it is kept: the checked object's compact JSON, or the answer as it came when it was
+        /// cut off or refused (reported as such, not as a mismatch); <c>Mismatch</c> says why an answer does not match.
+        /// For live conversations and batch rounds alike.
+        /// </summary>
+        internal static (string Response, string? Mismatch) TakeAnswer(CaptionSettings settings, Transport.ChatAnswer answer, string response)
+        {
+            if (settings.Schema is null
+                || Conversation.AnswerCheck.Classify(answer.FinishReason) == Conversation.AnswerCheck.Outcome.Truncated
+                || (settings.RefusalCheck && Conversation.RefusalCheck.Match(response, settings.RefusalPhrases) is not null))
+            {
+                return (response, null);
+            }
+
+            (JsonObject? data, string? why) = settings.Schema.Check(response);
+            return data is not null ? (data.ToJsonString(), null) : (response, why);
+        }
+
         /// <summary>The JSON object in <paramref name="text"/>, or null when it holds none.</summary>
         public static JsonObject? TryParse(string? text)
         {
