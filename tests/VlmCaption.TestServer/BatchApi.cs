@@ -17,7 +17,7 @@ namespace VlmCaption.TestServer;
 /// requests do, faults included. Options: BatchStepMs (time per state), BatchFault ("fail", "expire", or "limit":
 /// one batch at a time, a batch created while another runs fails validation with token_limit_exceeded, as OpenAI's
 /// enqueued-token limit fails batches past it, platform.openai.com/docs/guides/rate-limits "Batch API" limits;
-/// "otherInput": the batch's status names an input file other than the one it was created with, a provider's
+/// A file whose requests name more than one model fails validation (mixed_models). "otherInput": the batch's status names an input file other than the one it was created with, a provider's
 /// mix-up no documentation promises away, for the client's check of input_file_id), BatchOutputExpiresMs and
 /// BatchOutputPadBytes.
 /// </summary>
@@ -344,6 +344,15 @@ public sealed class BatchApi(ServerState state, Func<Uri> address)
             {
                 errors.Add(new JsonObject { ["code"] = "invalid_json_line", ["message"] = $"Line {i + 1} is not a JSON request.", ["line"] = i + 1 });
             }
+        }
+
+        // One model a batch: OpenAI's batch guide asks that an input file hold requests to one model, and
+        // OpenAI-compatible providers document that a file mixing models fails validation (Morph's Batch API:
+        // "Every line in a batch must name the same model"; Novita's batch guide says the same).
+        string[] models = requests.Select(r => r.Body["model"]?.GetValue<string>() ?? "").Distinct(StringComparer.Ordinal).ToArray();
+        if (models.Length > 1)
+        {
+            errors.Add(new JsonObject { ["code"] = "mixed_models", ["message"] = $"The input file has requests to {models.Length} models ({string.Join(", ", models)}); a batch takes requests to one model.", ["line"] = null });
         }
 
         if (overLimit)
