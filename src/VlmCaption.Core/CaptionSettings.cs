@@ -106,6 +106,12 @@ namespace VlmCaption
         /// <summary>With a schema, the template that makes the caption's text (json_render); empty: compact JSON.</summary>
         public string Render { get; init; } = "";
 
+        /// <summary>True when prompt <paramref name="step"/> (from 0) answers with the schema: the last prompt's, or each with json_schema_turns: all.</summary>
+        public bool AsksSchemaAt(int step) => Schema is not null && step < Prompts.Count && (SchemaEveryTurn || step == Prompts.Count - 1);
+
+        /// <summary>Prompt <paramref name="step"/> as sent: on a schema turn the schema is stated after it, for servers that ignore response_format.</summary>
+        public string PromptSent(int step) => AsksSchemaAt(step) ? Prompts[step] + "\n\n" + Schema!.Instruction : Prompts[step];
+
         /// <summary>Retries after the first attempt for connection failures, 408, 429 and 5xx.</summary>
         public int MaxRetries { get; init; }
 

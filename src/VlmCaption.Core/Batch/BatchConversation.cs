@@ -27,18 +27,11 @@ namespace VlmCaption.Batch
             Image = image;
             CaptionIndex = captionIndex;
             nextPrompt = settings.Prompts[0];
-            nextText = ImageConversation.FirstTurnText(image.Hints, SentText(0, nextPrompt));
+            nextText = ImageConversation.FirstTurnText(image.Hints, settings.PromptSent(0));
         }
 
         /// <summary>True when the next request answers with the JSON schema (response_format goes with it).</summary>
-        public bool AsksSchema => nextStep >= 0 && AsksSchemaAt(nextStep);
-
-        /// <summary>Turn <paramref name="step"/> answers with the schema: the last prompt's, or each prompt's with json_schema_turns: all.</summary>
-        private bool AsksSchemaAt(int step) =>
-            settings.Schema is not null && step < settings.Prompts.Count && (settings.SchemaEveryTurn || step == settings.Prompts.Count - 1);
-
-        /// <summary>A prompt as it is sent at turn <paramref name="step"/>: with the schema stated after it on a schema turn, as live.</summary>
-        private string SentText(int step, string prompt) => AsksSchemaAt(step) ? prompt + "\n\n" + settings.Schema!.Instruction : prompt;
+        public bool AsksSchema => nextStep >= 0 && settings.AsksSchemaAt(nextStep);
 
         public BatchImage Image { get; }
 
@@ -88,7 +81,7 @@ namespace VlmCaption.Batch
             for (int i = 0; i < count; i++)
             {
                 // Retry rules' turns come after the prompts', so a turn's place says whether it stated the schema.
-                string sent = SentText(i, turns[i].Prompt);
+                string sent = settings.AsksSchemaAt(i) ? settings.PromptSent(i) : turns[i].Prompt;
                 messages.Add(i == 0 ? ChatMessage.User(ImageConversation.FirstTurnText(Image.Hints, sent), image) : ChatMessage.User(sent));
                 messages.Add(ChatMessage.Assistant(answers.Read(turns[i].Answer)));
             }
@@ -144,7 +137,7 @@ namespace VlmCaption.Batch
             {
                 nextStep = step;
                 nextPrompt = settings.Prompts[step];
-                nextText = SentText(step, nextPrompt);
+                nextText = settings.PromptSent(step);
                 return;
             }
 

@@ -68,11 +68,9 @@ namespace VlmCaption.Conversation
             int requests = settings.Prompts.Count;
             for (int i = 0; i < settings.Prompts.Count; i++)
             {
-                // A turn that must answer with the schema says so in its text too, for servers that ignore response_format.
-                bool schemaTurn = settings.Schema is not null && (settings.SchemaEveryTurn || i == requests - 1);
-                string prompt = schemaTurn ? settings.Prompts[i] + "\n\n" + settings.Schema!.Instruction : settings.Prompts[i];
+                string prompt = settings.PromptSent(i);
                 ChatMessage user = i == 0 ? ChatMessage.User(FirstTurnText(job.Hints, prompt), image) : ChatMessage.User(prompt);
-                outcome.CaptionTurn = await TurnAsync(settings.Prompts[i], user, $"Turn {i + 1} of {requests}", schemaTurn).ConfigureAwait(false);
+                outcome.CaptionTurn = await TurnAsync(settings.Prompts[i], user, $"Turn {i + 1} of {requests}", settings.AsksSchemaAt(i)).ConfigureAwait(false);
             }
 
             // The original retried only with two or more prompts and kept the retry answer whatever it said.

@@ -46,26 +46,6 @@ namespace VlmCaption.Structured
             return text.ToString().Trim();
         }
 
-        /// <summary>The field names a template uses, for checking them against a schema.</summary>
-        public static IReadOnlyList<string> Fields(string template)
-        {
-            var fields = new List<string>();
-            for (int i = 0; i < template.Length; i++)
-            {
-                if (template[i] == '{' && i + 1 < template.Length && template[i + 1] == '{')
-                {
-                    i++;
-                }
-                else if (template[i] == '{' && template.IndexOf('}', i + 1) is int close && close > i)
-                {
-                    fields.Add(template.Substring(i + 1, close - i - 1).Trim());
-                    i = close;
-                }
-            }
-
-            return fields;
-        }
-
         private static JsonNode? Find(JsonObject data, string path)
         {
             JsonNode? node = data;
