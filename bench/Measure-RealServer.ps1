@@ -2,8 +2,9 @@
 .SYNOPSIS
     Against a real llama.cpp llama-server: does the client keep its slots busy, and what does it cost? Images x
     prompts through Invoke-VlmCaptionRun (streamed, -ThrottleLimit) in a fresh pwsh process; the server's
-    requests in flight sampled from its /slots while images remain, the retry and immediate-resend lines of
-    -Verbose, wall time and the client process's CPU.
+    requests in flight while images remain, from the server's own log (each slot's "processing task" and "stop
+    processing" lines, timestamped to the microsecond), the retry and immediate-resend lines of -Verbose, wall
+    time and the client process's CPU.
 .DESCRIPTION
     llama-server is not part of this repository (CI has no llama.cpp): give its binary with -LlamaServer or
     $env:VLMCAPTION_LLAMA_SERVER, and a model and vision projector (-Model, -Mmproj, -Grammar). Without a
@@ -15,8 +16,43 @@ param(
     [string] $Model = (Join-Path ([IO.Path]::GetTempPath()) 'tiny/tiny-llama.gguf'),
     [string] $Mmproj = (Join-Path ([IO.Path]::GetTempPath()) 'tiny/tiny-mmproj.gguf'),
     [string] $Grammar = (Join-Path ([IO.Path]::GetTempPath()) 'tiny/caption.gbnf'),
-    [int] $Images = 96, [int] $Prompts = 2, [int] $Parallel = 8, [int] $ThrottleLimit = 8, [int] $Runs = 3
+    [int] $Images = 96, [int] $Prompts = 2, [int] $Parallel = 8, [int] $ThrottleLimit = 8, [int] $Runs = 3,
+    # Also sample /slots every so many milliseconds, as this script did before it read the log (0: do not). Each
+    # sample is a task in the server's queue and CPU in this process, so it disturbs what it measures a little.
+    [int] $SlotsEveryMs = 0
 )
+
+function Measure-SlotLog([string[]] $Lines, [int] $Full) {
+    # llama-server's slot lines (tools/server/server-context.cpp: launch_slot_with_task logs "processing task",
+    # slot release "stop processing"), with --log-timestamps --log-prefix: "M.SS.mmm.uuu I slot ...: id  3 | task 12 | ...".
+    $events = foreach ($line in $Lines) {
+        if ($line -match '^(\d+)\.(\d+)\.(\d+)\.(\d+) I slot .*\| (processing task|stop processing)') {
+            $seconds = [int]$Matches[1] * 60 + [int]$Matches[2] + [int]$Matches[3] / 1e3 + [int]$Matches[4] / 1e6
+            [pscustomobject]@{ At = $seconds; Step = if ($Matches[5] -eq 'processing task') { 1 } else { -1 } }
+        }
+    }
+    $events = @($events | Sort-Object At, Step)
+    if ($events.Count -eq 0) { return $null }
+    # The busy count as a step function; "while images remain" ends when it last falls from full (all the slots
+    # the throttle limit can fill) for good: after that only the last images' turns are left.
+    $busy = 0; $lastFullEnd = $null; $wasFull = $false
+    foreach ($e in $events) {
+        $busy += $e.Step
+        if ($wasFull -and $busy -lt $Full) { $lastFullEnd = $e.At }
+        $wasFull = $busy -ge $Full
+    }
+    $start = $events[0].At; $end = if ($lastFullEnd) { $lastFullEnd } else { $events[-1].At }
+    $area = 0.0; $busy = 0; $previous = $start
+    foreach ($e in $events) {
+        if ($e.At -gt $end) { break }
+        $area += $busy * ($e.At - $previous); $busy += $e.Step; $previous = $e.At
+    }
+    [pscustomobject]@{
+        InFlight = if ($end -gt $start) { $area / ($end - $start) } else { 0 }
+        BusySpan = $events[-1].At - $start
+        Tasks    = @($events | Where-Object Step -EQ 1).Count
+    }
+}
 
 $ErrorActionPreference = 'Stop'
 if (-not $LlamaServer -or -not (Test-Path -LiteralPath $LlamaServer)) {
@@ -31,7 +67,7 @@ $listener.Start()
 $port = $listener.LocalEndpoint.Port
 $listener.Stop()
 $serverLog = Join-Path ([IO.Path]::GetTempPath()) "vlmbench-llama-$PID.log"
-$arguments = @('--host', '127.0.0.1', '--port', $port, '-m', $Model, '--mmproj', $Mmproj, '--grammar-file', $Grammar, '-c', (4096 * $Parallel), '-np', $Parallel, '-t', 2, '--metrics')
+$arguments = @('--host', '127.0.0.1', '--port', $port, '-m', $Model, '--mmproj', $Mmproj, '--grammar-file', $Grammar, '-c', (4096 * $Parallel), '-np', $Parallel, '-t', 2, '--metrics', '--log-timestamps', '--log-prefix')
 $server = Start-Process -FilePath $LlamaServer -ArgumentList $arguments -PassThru -RedirectStandardError $serverLog -RedirectStandardOutput "$serverLog.out"
 $folder = Join-Path ([IO.Path]::GetTempPath()) "vlmbench-realserver-$PID"
 try {
@@ -61,32 +97,38 @@ Set-Content -LiteralPath $Out -Value (@("cpu $([Diagnostics.Process]::GetCurrent
     $results = foreach ($run in 1..$Runs) {
         Get-ChildItem -LiteralPath $folder -Filter *.txt | Remove-Item
         $out = Join-Path $folder "verbose-$run.txt"
+        $logStart = @(Get-Content -LiteralPath $serverLog).Count
         $clock = [Diagnostics.Stopwatch]::StartNew()
         $client = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner, $module, $config, $out)) -PassThru
-        # The server's busy slots, sampled every 100 ms from /slots, from the first busy sample on.
         $samples = [Collections.Generic.List[int]]::new()
         while (-not $client.HasExited) {
-            try {
-                $slots = Invoke-RestMethod "http://127.0.0.1:$port/slots"
-                $busy = @($slots | Where-Object is_processing).Count
-                if ($busy -gt 0 -or $samples.Count -gt 0) { $samples.Add($busy) }
+            if ($SlotsEveryMs -gt 0) {
+                try {
+                    $busy = @(Invoke-RestMethod "http://127.0.0.1:$port/slots" | Where-Object is_processing).Count
+                    if ($busy -gt 0 -or $samples.Count -gt 0) { $samples.Add($busy) }
+                }
+                catch { }
             }
-            catch { }
-            Start-Sleep -Milliseconds 100
+            Start-Sleep -Milliseconds ([math]::Max($SlotsEveryMs, 50))
         }
         $client.WaitForExit()
         $wall = $clock.Elapsed.TotalSeconds
-        # While images remain: up to the last sample with every slot that could be busy busy is not knowable from
-        # outside, so the tail after the last full sample (the last images finishing) is left out.
-        $lastFull = $samples.FindLastIndex([Predicate[int]] { param($n) $n -ge [math]::Min($Parallel, $ThrottleLimit) })
-        $whileRemaining = if ($lastFull -ge 0) { $samples.GetRange(0, $lastFull + 1) } else { $samples }
+        Start-Sleep -Milliseconds 300   # the server's log is written by a thread of its own
+        $full = [math]::Min($Parallel, $ThrottleLimit)
+        $slotLog = Measure-SlotLog (@(Get-Content -LiteralPath $serverLog) | Select-Object -Skip $logStart) $full
+        # The sampled figure, where asked for: samples up to the last one with every slot busy.
+        $lastFull = $samples.FindLastIndex([Predicate[int]] { param($n) $n -ge $full })
+        $sampled = if ($lastFull -ge 0) { $samples.GetRange(0, $lastFull + 1) } else { $samples }
         $verbose = @(Get-Content -LiteralPath $out -ErrorAction Ignore)
         $cpu = [double](($verbose | Select-Object -First 1) -replace '^cpu ')
         [pscustomobject]@{
             Run       = $run
             Seconds   = [math]::Round($wall, 2)
             ClientCpu = [math]::Round($cpu, 2)
-            InFlight  = [math]::Round(($whileRemaining | Measure-Object -Average).Average, 2)
+            InFlight  = [math]::Round($slotLog.InFlight, 2)
+            Sampled   = if ($samples.Count) { [math]::Round(($sampled | Measure-Object -Average).Average, 2) } else { $null }
+            BusySpan  = [math]::Round($slotLog.BusySpan, 2)
+            Tasks     = $slotLog.Tasks
             Captions  = @(Get-ChildItem -LiteralPath $folder -Filter img*.txt).Count
             Retries   = @($verbose -match 'Retry \d+ of').Count
             Resent    = @($verbose -match 'sent again at once').Count
@@ -103,6 +145,7 @@ Set-Content -LiteralPath $Out -Value (@("cpu $([Diagnostics.Process]::GetCurrent
         MedianSeconds   = [math]::Round((Get-Median $results.Seconds), 2)
         MedianClientCpu = [math]::Round((Get-Median $results.ClientCpu), 2)
         MedianInFlight  = [math]::Round((Get-Median $results.InFlight), 2)
+        MedianBusySpan  = [math]::Round((Get-Median $results.BusySpan), 2)
         Retries         = ($results.Retries | Measure-Object -Sum).Sum
         Resent          = ($results.Resent | Measure-Object -Sum).Sum
         Captions        = ($results.Captions | ForEach-Object { $_ }) -join ', '
