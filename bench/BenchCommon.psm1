@@ -7,7 +7,8 @@ Import-Module (Join-Path $Root 'tests/TestHelpers.psm1') -Force -Global
 
 function Get-BenchModulePath {
     if (-not (Test-Path $ModulePath)) { throw 'Build first: dotnet pwsh ./build.ps1 Build' }
-    $ModulePath
+    # A full path: the scripts hand it to processes of their own, which may start elsewhere.
+    (Resolve-Path -LiteralPath $ModulePath).ProviderPath
 }
 
 function New-BenchImages {

@@ -14,6 +14,7 @@ $results = @(
         & (Join-Path $PSScriptRoot 'Measure-Memory.ps1') -Counts 500
         & (Join-Path $PSScriptRoot 'Measure-Bytes.ps1') -Count 2
         & (Join-Path $PSScriptRoot 'Measure-Startup.ps1') -Runs 2
+        & (Join-Path $PSScriptRoot 'Measure-RunCpu.ps1') -Count 50 -Runs 1
         & (Join-Path $PSScriptRoot 'Measure-ReviewPage.ps1') -Count 200
         & (Join-Path $PSScriptRoot 'Measure-BatchRun.ps1') -Counts 100
         & (Join-Path $PSScriptRoot 'Measure-RealServer.ps1') -Runs 1
@@ -25,6 +26,7 @@ $results = @(
         & (Join-Path $PSScriptRoot 'Measure-Memory.ps1')
         & (Join-Path $PSScriptRoot 'Measure-Bytes.ps1')
         & (Join-Path $PSScriptRoot 'Measure-Startup.ps1')
+        & (Join-Path $PSScriptRoot 'Measure-RunCpu.ps1')
         & (Join-Path $PSScriptRoot 'Measure-ReviewPage.ps1')
         & (Join-Path $PSScriptRoot 'Measure-BatchRun.ps1')
         & (Join-Path $PSScriptRoot 'Measure-RealServer.ps1')

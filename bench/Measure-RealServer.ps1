@@ -19,7 +19,10 @@ param(
     [int] $Images = 96, [int] $Prompts = 2, [int] $Parallel = 8, [int] $ThrottleLimit = 8, [int] $Runs = 3,
     # Also sample /slots every so many milliseconds, as this script did before it read the log (0: do not). Each
     # sample is a task in the server's queue and CPU in this process, so it disturbs what it measures a little.
-    [int] $SlotsEveryMs = 0
+    [int] $SlotsEveryMs = 0,
+    # Whole answers (stream: false) instead of streamed ones: where the server computes on the client's cores, each
+    # streamed token costs both processes a wake-up.
+    [switch] $NoStream
 )
 
 function Measure-SlotLog([string[]] $Lines, [int] $Full) {
@@ -82,14 +85,16 @@ try {
     New-BenchImages -Folder $folder -Count $Images -Width 64 -Height 48 -Format png -Pattern solid
     $config = Join-Path $folder 'caption.yaml'
     $promptList = (1..$Prompts | ForEach-Object { "'Prompt $_.'" }) -join ', '
-    Set-Content -LiteralPath $config -Value "base_url: $baseUrl`nmodel: tiny`nbase_directory: .`nprompts: [$promptList]`nconcurrent_batch_size: $ThrottleLimit"
+    Set-Content -LiteralPath $config -Value "base_url: $baseUrl`nmodel: tiny`nbase_directory: .`nprompts: [$promptList]`nconcurrent_batch_size: $ThrottleLimit`nstream: $(if ($NoStream) { 'false' } else { 'true' })"
     $runner = Join-Path $folder 'run.ps1'
     Set-Content -LiteralPath $runner -Value @'
 param($Module, $Config, $Out)
 Import-Module $Module
-$lines = Invoke-VlmCaptionRun $Config -Force -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+# The verbose lines go straight to a file: filtering them through script blocks here cost the client more CPU
+# than its captioning did, CPU the server on the same cores then lacked.
+Invoke-VlmCaptionRun $Config -Force -Verbose 4> "$Out.verbose" | Out-Null
 # The process's own CPU, start-up included: a process that has exited no longer tells its CPU on Linux.
-Set-Content -LiteralPath $Out -Value (@("cpu $([Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds)") + $lines)
+Set-Content -LiteralPath $Out -Value "cpu $([Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds)"
 '@
     $exe = [Environment]::ProcessPath
     $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
@@ -119,8 +124,8 @@ Set-Content -LiteralPath $Out -Value (@("cpu $([Diagnostics.Process]::GetCurrent
         # The sampled figure, where asked for: samples up to the last one with every slot busy.
         $lastFull = $samples.FindLastIndex([Predicate[int]] { param($n) $n -ge $full })
         $sampled = if ($lastFull -ge 0) { $samples.GetRange(0, $lastFull + 1) } else { $samples }
-        $verbose = @(Get-Content -LiteralPath $out -ErrorAction Ignore)
-        $cpu = [double](($verbose | Select-Object -First 1) -replace '^cpu ')
+        $verbose = @(Get-Content -LiteralPath "$out.verbose" -ErrorAction Ignore)
+        $cpu = [double]((Get-Content -LiteralPath $out -ErrorAction Ignore | Select-Object -First 1) -replace '^cpu ')
         [pscustomobject]@{
             Run       = $run
             Seconds   = [math]::Round($wall, 2)
@@ -142,6 +147,7 @@ Set-Content -LiteralPath $Out -Value (@("cpu $([Diagnostics.Process]::GetCurrent
         Prompts         = $Prompts
         Parallel        = $Parallel
         ThrottleLimit   = $ThrottleLimit
+        Stream          = -not $NoStream
         MedianSeconds   = [math]::Round((Get-Median $results.Seconds), 2)
         MedianClientCpu = [math]::Round((Get-Median $results.ClientCpu), 2)
         MedianInFlight  = [math]::Round((Get-Median $results.InFlight), 2)
