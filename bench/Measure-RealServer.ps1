@@ -17,12 +17,12 @@ param(
     [string] $Mmproj = (Join-Path ([IO.Path]::GetTempPath()) 'tiny/tiny-mmproj.gguf'),
     [string] $Grammar = (Join-Path ([IO.Path]::GetTempPath()) 'tiny/caption.gbnf'),
     [int] $Images = 96, [int] $Prompts = 2, [int] $Parallel = 8, [int] $ThrottleLimit = 8, [int] $Runs = 3,
-    # Also sample /slots every so many milliseconds, as this script did before it read the log (0: do not). Each
-    # sample is a task in the server's queue and CPU in this process, so it disturbs what it measures a little.
-    [int] $SlotsEveryMs = 0,
     # Whole answers (stream: false) instead of streamed ones: where the server computes on the client's cores, each
     # streamed token costs both processes a wake-up.
-    [switch] $NoStream
+    [switch] $NoStream,
+    # Module: Invoke-VlmCaptionRun. Minimal: bench/MinimalClient, the least a client can do (HttpClient, no checks, no
+    # files), for what the server itself allows on this machine.
+    [ValidateSet('Module', 'Minimal')] [string] $Client = 'Module'
 )
 
 function Measure-SlotLog([string[]] $Lines, [int] $Full) {
@@ -71,7 +71,18 @@ $port = $listener.LocalEndpoint.Port
 $listener.Stop()
 $serverLog = Join-Path ([IO.Path]::GetTempPath()) "vlmbench-llama-$PID.log"
 $arguments = @('--host', '127.0.0.1', '--port', $port, '-m', $Model, '--mmproj', $Mmproj, '--grammar-file', $Grammar, '-c', (4096 * $Parallel), '-np', $Parallel, '-t', 2, '--metrics', '--log-timestamps', '--log-prefix')
-$server = Start-Process -FilePath $LlamaServer -ArgumentList $arguments -PassThru -RedirectStandardError $serverLog -RedirectStandardOutput "$serverLog.out"
+# The shell sends the server's output to its files itself: Start-Process -RedirectStandardError has this process
+# read every log line and write it on (on Linux and macOS), CPU that the server on the same cores then lacked: a
+# fifth of a core while it logged a line per request state.
+$server = if ($IsWindows) {
+    Start-Process -FilePath $LlamaServer -ArgumentList $arguments -PassThru -RedirectStandardError $serverLog -RedirectStandardOutput "$serverLog.out"
+}
+else {
+    $start = [Diagnostics.ProcessStartInfo]::new('sh')
+    foreach ($argument in @('-c', 'exec "$0" "$@" >"$VLMBENCH_LOG.out" 2>"$VLMBENCH_LOG"', $LlamaServer) + $arguments) { $start.ArgumentList.Add([string]$argument) }
+    $start.Environment['VLMBENCH_LOG'] = $serverLog
+    [Diagnostics.Process]::Start($start)
+}
 $folder = Join-Path ([IO.Path]::GetTempPath()) "vlmbench-realserver-$PID"
 try {
     $baseUrl = "http://127.0.0.1:$port/v1"
@@ -96,45 +107,49 @@ Invoke-VlmCaptionRun $Config -Force -Verbose 4> "$Out.verbose" | Out-Null
 # The process's own CPU, start-up included: a process that has exited no longer tells its CPU on Linux.
 Set-Content -LiteralPath $Out -Value "cpu $([Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds)"
 '@
+    if ($Client -eq 'Minimal') {
+        $minimalOut = Join-Path $folder 'minimal'
+        & dotnet build (Join-Path $PSScriptRoot 'MinimalClient') -c Release -o $minimalOut --nologo -v quiet | Out-Host
+        if ($LASTEXITCODE -ne 0) { throw 'bench/MinimalClient did not build.' }
+        $minimal = Join-Path $minimalOut 'MinimalClient.dll'
+    }
     $exe = [Environment]::ProcessPath
     $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
 
     $results = foreach ($run in 1..$Runs) {
+        # This process compiles what it ran to set up (tiered JIT, in the background) for a few seconds after:
+        # CPU the server would lack. Each run starts once it has been quiet for half a second, or after 15 s.
+        $self = [Diagnostics.Process]::GetCurrentProcess()
+        $settle = [Diagnostics.Stopwatch]::StartNew()
+        do {
+            $before = $self.TotalProcessorTime
+            Start-Sleep -Milliseconds 500
+            $self.Refresh()
+        } while (($self.TotalProcessorTime - $before).TotalMilliseconds -gt 25 -and $settle.Elapsed.TotalSeconds -lt 15)
         Get-ChildItem -LiteralPath $folder -Filter *.txt | Remove-Item
         $out = Join-Path $folder "verbose-$run.txt"
         $logStart = @(Get-Content -LiteralPath $serverLog).Count
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        $client = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner, $module, $config, $out)) -PassThru
-        $samples = [Collections.Generic.List[int]]::new()
-        while (-not $client.HasExited) {
-            if ($SlotsEveryMs -gt 0) {
-                try {
-                    $busy = @(Invoke-RestMethod "http://127.0.0.1:$port/slots" | Where-Object is_processing).Count
-                    if ($busy -gt 0 -or $samples.Count -gt 0) { $samples.Add($busy) }
-                }
-                catch { }
-            }
-            Start-Sleep -Milliseconds ([math]::Max($SlotsEveryMs, 50))
+        if ($Client -eq 'Minimal') {
+            $process = Start-Process -FilePath 'dotnet' -ArgumentList @($minimal, $baseUrl, 'tiny', $folder, $ThrottleLimit, $Prompts, 4096, $(if ($NoStream) { 'nostream' } else { 'stream' })) -PassThru -RedirectStandardOutput $out
         }
-        $client.WaitForExit()
+        else {
+            $process = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner, $module, $config, $out)) -PassThru
+        }
+        $process.WaitForExit()
         $wall = $clock.Elapsed.TotalSeconds
         Start-Sleep -Milliseconds 300   # the server's log is written by a thread of its own
-        $full = [math]::Min($Parallel, $ThrottleLimit)
-        $slotLog = Measure-SlotLog (@(Get-Content -LiteralPath $serverLog) | Select-Object -Skip $logStart) $full
-        # The sampled figure, where asked for: samples up to the last one with every slot busy.
-        $lastFull = $samples.FindLastIndex([Predicate[int]] { param($n) $n -ge $full })
-        $sampled = if ($lastFull -ge 0) { $samples.GetRange(0, $lastFull + 1) } else { $samples }
+        $slotLog = Measure-SlotLog (@(Get-Content -LiteralPath $serverLog) | Select-Object -Skip $logStart) ([math]::Min($Parallel, $ThrottleLimit))
         $verbose = @(Get-Content -LiteralPath "$out.verbose" -ErrorAction Ignore)
-        $cpu = [double]((Get-Content -LiteralPath $out -ErrorAction Ignore | Select-Object -First 1) -replace '^cpu ')
+        $cpu = [double]((Get-Content -LiteralPath $out -ErrorAction Ignore | Select-Object -First 1) -replace '^(wall \S+ )?cpu ')
         [pscustomobject]@{
             Run       = $run
             Seconds   = [math]::Round($wall, 2)
             ClientCpu = [math]::Round($cpu, 2)
             InFlight  = [math]::Round($slotLog.InFlight, 2)
-            Sampled   = if ($samples.Count) { [math]::Round(($sampled | Measure-Object -Average).Average, 2) } else { $null }
             BusySpan  = [math]::Round($slotLog.BusySpan, 2)
             Tasks     = $slotLog.Tasks
-            Captions  = @(Get-ChildItem -LiteralPath $folder -Filter img*.txt).Count
+            Captions  = if ($Client -eq 'Minimal') { 'n/a' } else { @(Get-ChildItem -LiteralPath $folder -Filter img*.txt).Count }
             Retries   = @($verbose -match 'Retry \d+ of').Count
             Resent    = @($verbose -match 'sent again at once').Count
         }
@@ -147,6 +162,7 @@ Set-Content -LiteralPath $Out -Value "cpu $([Diagnostics.Process]::GetCurrentPro
         Prompts         = $Prompts
         Parallel        = $Parallel
         ThrottleLimit   = $ThrottleLimit
+        Client          = $Client
         Stream          = -not $NoStream
         MedianSeconds   = [math]::Round((Get-Median $results.Seconds), 2)
         MedianClientCpu = [math]::Round((Get-Median $results.ClientCpu), 2)

@@ -72,9 +72,8 @@ namespace VlmCaption.Images
                     return await clips.PrepareAsync(path, cancellationToken).ConfigureAwait(false);
                 }
 
-                // On a thread of its own: a decode holds a core for a fifth of a second, and on the thread pool
-                // (two threads on a two-core machine) it would hold back the network work of every image in flight.
-                return await Task.Factory.StartNew(() => Prepare(path), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+                // Off the thread pool: a decode would hold back the network work of every image in flight (DecodeThreads).
+                return await DecodeThreads.Run(() => Prepare(path)).ConfigureAwait(false);
             }
             finally
             {
