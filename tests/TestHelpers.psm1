@@ -108,6 +108,19 @@ function New-TestImageFolder {
     $folder
 }
 
+function New-RedBlueSet {
+    <#
+    A new folder under -Parent holding a 'set' folder of two images the reference server tells apart by colour and
+    size: red.png (40x48) and blue.png (41x48). Returns the folder, the set and red.png.
+    #>
+    param([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [string] $Parent)
+    $folder = New-Item -ItemType Directory -Path (Join-Path $Parent ([guid]::NewGuid()))
+    $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
+    $red = New-TestImage $Server (Join-Path $images 'red.png') -Width 40
+    New-TestImage $Server (Join-Path $images 'blue.png') -Width 41 -Color blue | Out-Null
+    [pscustomobject]@{ Folder = $folder; Images = $images; Red = $red }
+}
+
 function Invoke-FreshPwsh {
     <# Runs PowerShell arguments in a new process of the same PowerShell that runs this one (which may be 'dotnet pwsh'). #>
     param([Parameter(Mandatory)] [string[]] $Arguments)
@@ -304,4 +317,4 @@ function New-TestWebpAnimation {
     Get-Item -LiteralPath $Path
 }
 
-Export-ModuleMember -Function Start-FreshPwshFile, New-TestWebpAnimation, New-TestClip, New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Set-ReadOnlyFolder, Reset-ReadOnlyFolder, Find-Chromium, Invoke-HeadlessChromium, Start-Squid, Stop-Squid
+Export-ModuleMember -Function New-RedBlueSet, Start-FreshPwshFile, New-TestWebpAnimation, New-TestClip, New-TestImageFolder, Invoke-FreshPwsh, Invoke-FreshPwshScript, Start-TestServer, Stop-TestServer, Reset-TestServer, Get-TestServerRequest, Get-TestServerStat, New-TestImage, Set-ReadOnlyFolder, Reset-ReadOnlyFolder, Find-Chromium, Invoke-HeadlessChromium, Start-Squid, Stop-Squid

@@ -12,10 +12,8 @@ AfterAll {
 
 Describe 'Several models per image' {
     BeforeEach {
-        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))
-        $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
-        New-TestImage $server (Join-Path $images 'red.png') -Width 40 | Out-Null
-        New-TestImage $server (Join-Path $images 'blue.png') -Width 41 -Color blue | Out-Null
+        $set = New-RedBlueSet $server $TestDrive
+        $folder, $images = $set.Folder, $set.Images
         Reset-TestServer $server -Options @{ models = @('alpha', 'beta/v2'); namesModel = $true }
         $yaml = Join-Path $folder 'caption.yaml'
         Set-Content -LiteralPath $yaml "base_url: $($server.BaseUrl)`nmodel: [alpha, beta/v2]`nprompts: [Describe the image.]`nbase_directory: set`nskip_if_caption_exists: true"

@@ -9,10 +9,8 @@ AfterAll {
 
 Describe 'Refusals' {
     BeforeEach {
-        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))
-        $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
-        New-TestImage $server (Join-Path $images 'red.png') -Width 40 | Out-Null
-        New-TestImage $server (Join-Path $images 'blue.png') -Width 41 -Color blue | Out-Null
+        $set = New-RedBlueSet $server $TestDrive
+        $folder, $images = $set.Folder, $set.Images
         # The model refuses the blue image (41x48) and captions the red one.
         Reset-TestServer $server -Options @{ models = @('test'); faults = @(@{ kind = 'refuse'; imageSize = '41x48' }) }
         $yaml = Join-Path $folder 'caption.yaml'
@@ -78,10 +76,8 @@ Describe 'The refusal openings in the help' {
 
 Describe 'A fallback model' {
     BeforeEach {
-        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))
-        $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
-        New-TestImage $server (Join-Path $images 'red.png') -Width 40 | Out-Null
-        New-TestImage $server (Join-Path $images 'blue.png') -Width 41 -Color blue | Out-Null
+        $set = New-RedBlueSet $server $TestDrive
+        $folder, $images = $set.Folder, $set.Images
         New-TestImage $server (Join-Path $images 'green.png') -Width 42 -Color green | Out-Null
         Set-Content -LiteralPath (Join-Path $images 'broken.png') 'not an image'
         # The first model refuses blue and fails green with a 500; the second answers both.

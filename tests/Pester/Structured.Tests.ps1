@@ -21,10 +21,8 @@ AfterAll {
 Describe 'Structured captions' {
     BeforeEach {
         Reset-TestServer $server
-        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))
-        $images = New-Item -ItemType Directory -Path (Join-Path $folder 'set')
-        $red = New-TestImage $server (Join-Path $images 'red.png') -Width 40
-        New-TestImage $server (Join-Path $images 'blue.png') -Width 41 -Color blue | Out-Null
+        $set = New-RedBlueSet $server $TestDrive
+        $folder, $images, $red = $set.Folder, $set.Images, $set.Red
     }
 
     It 'asks with response_format json_schema and the schema in the prompt, and the answer becomes Data and a rendered caption' {
