@@ -4,12 +4,14 @@
     prompts through Invoke-VlmCaptionRun (streamed, -ThrottleLimit) in a fresh pwsh process; the server's
     requests in flight while images remain, from the server's own log (each slot's "processing task" and "stop
     processing" lines, timestamped to the microsecond), the retry and immediate-resend lines of -Verbose, wall
-    time and the client process's CPU.
+    time, the client process's CPU (all of it, and from its first request on), and the server's median time per
+    request (a slow machine's requests are long, and a fixed gap between requests then weighs less).
 .DESCRIPTION
     llama-server is not part of this repository (CI has no llama.cpp): give its binary with -LlamaServer or
     $env:VLMCAPTION_LLAMA_SERVER, and a model and vision projector (-Model, -Mmproj, -Grammar). Without a
     binary the benchmark is skipped with a message. docs/benchmarks.md says how one was built and measured.
-    The server computes on the same cores as the client: keep the machine otherwise quiet.
+    The server computes on the same cores as the client: keep the machine otherwise quiet. A larger model made
+    the same way gives longer requests, to measure at another machine's proportions (docs/benchmarks.md).
 #>
 param(
     [string] $LlamaServer = $env:VLMCAPTION_LLAMA_SERVER,
@@ -22,16 +24,18 @@ param(
     [switch] $NoStream,
     # Module: Invoke-VlmCaptionRun. Minimal: bench/MinimalClient, the least a client can do (HttpClient, no checks, no
     # files), for what the server itself allows on this machine.
-    [ValidateSet('Module', 'Minimal')] [string] $Client = 'Module'
+    [ValidateSet('Module', 'Minimal')] [string] $Client = 'Module',
+    # Variables for the client's process only (DOTNET_TieredPGO=0, ...); the server and this script keep theirs.
+    [hashtable] $Environment = @{}
 )
 
 function Measure-SlotLog([string[]] $Lines, [int] $Full) {
     # llama-server's slot lines (tools/server/server-context.cpp: launch_slot_with_task logs "processing task",
     # slot release "stop processing"), with --log-timestamps --log-prefix: "M.SS.mmm.uuu I slot ...: id  3 | task 12 | ...".
     $events = foreach ($line in $Lines) {
-        if ($line -match '^(\d+)\.(\d+)\.(\d+)\.(\d+) I slot .*\| (processing task|stop processing)') {
+        if ($line -match '^(\d+)\.(\d+)\.(\d+)\.(\d+) I slot .*\| task (\d+) \| (processing task|stop processing)') {
             $seconds = [int]$Matches[1] * 60 + [int]$Matches[2] + [int]$Matches[3] / 1e3 + [int]$Matches[4] / 1e6
-            [pscustomobject]@{ At = $seconds; Step = if ($Matches[5] -eq 'processing task') { 1 } else { -1 } }
+            [pscustomobject]@{ At = $seconds; Step = if ($Matches[6] -eq 'processing task') { 1 } else { -1 }; Task = $Matches[5] }
         }
     }
     $events = @($events | Sort-Object At, Step)
@@ -50,7 +54,12 @@ function Measure-SlotLog([string[]] $Lines, [int] $Full) {
         if ($e.At -gt $end) { break }
         $area += $busy * ($e.At - $previous); $busy += $e.Step; $previous = $e.At
     }
+    $started = @{}
+    $durations = foreach ($e in $events) {
+        if ($e.Step -eq 1) { $started[$e.Task] = $e.At } elseif ($started.ContainsKey($e.Task)) { $e.At - $started[$e.Task] }
+    }
     [pscustomobject]@{
+        RequestMs = if ($durations) { 1000 * (Get-Median $durations) } else { 0 }
         InFlight = if ($end -gt $start) { $area / ($end - $start) } else { 0 }
         BusySpan = $events[-1].At - $start
         Tasks    = @($events | Where-Object Step -EQ 1).Count
@@ -103,9 +112,13 @@ param($Module, $Config, $Out)
 Import-Module $Module
 # The verbose lines go straight to a file: filtering them through script blocks here cost the client more CPU
 # than its captioning did, CPU the server on the same cores then lacked.
+$self = [Diagnostics.Process]::GetCurrentProcess()
+$before = $self.TotalProcessorTime.TotalSeconds
 Invoke-VlmCaptionRun $Config -Force -Verbose 4> "$Out.verbose" | Out-Null
-# The process's own CPU, start-up included: a process that has exited no longer tells its CPU on Linux.
-Set-Content -LiteralPath $Out -Value "cpu $([Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds)"
+$self.Refresh()
+# The process's own CPU, start-up included, and that of the run alone (what competed with the server): a process
+# that has exited no longer tells its CPU on Linux.
+Set-Content -LiteralPath $Out -Value "cpu $($self.TotalProcessorTime.TotalSeconds) run $($self.TotalProcessorTime.TotalSeconds - $before)"
 '@
     if ($Client -eq 'Minimal') {
         $minimalOut = Join-Path $folder 'minimal'
@@ -130,24 +143,31 @@ Set-Content -LiteralPath $Out -Value "cpu $([Diagnostics.Process]::GetCurrentPro
         $out = Join-Path $folder "verbose-$run.txt"
         $logStart = @(Get-Content -LiteralPath $serverLog).Count
         $clock = [Diagnostics.Stopwatch]::StartNew()
+        $saved = @{}
+        foreach ($name in $Environment.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, [string]$Environment[$name]) }
         if ($Client -eq 'Minimal') {
             $process = Start-Process -FilePath 'dotnet' -ArgumentList @($minimal, $baseUrl, 'tiny', $folder, $ThrottleLimit, $Prompts, 4096, $(if ($NoStream) { 'nostream' } else { 'stream' })) -PassThru -RedirectStandardOutput $out
         }
         else {
             $process = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner, $module, $config, $out)) -PassThru
         }
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
         $process.WaitForExit()
         $wall = $clock.Elapsed.TotalSeconds
         Start-Sleep -Milliseconds 300   # the server's log is written by a thread of its own
         $slotLog = Measure-SlotLog (@(Get-Content -LiteralPath $serverLog) | Select-Object -Skip $logStart) ([math]::Min($Parallel, $ThrottleLimit))
         $verbose = @(Get-Content -LiteralPath "$out.verbose" -ErrorAction Ignore)
-        $cpu = [double]((Get-Content -LiteralPath $out -ErrorAction Ignore | Select-Object -First 1) -replace '^(wall \S+ )?cpu ')
+        $said = "$(Get-Content -LiteralPath $out -ErrorAction Ignore | Select-Object -First 1)"
+        $cpu = if ($said -match 'cpu (\S+)') { [double]$Matches[1] } else { [double]::NaN }
+        $runCpu = if ($said -match 'run (\S+)') { [double]$Matches[1] } else { [double]::NaN }
         [pscustomobject]@{
             Run       = $run
             Seconds   = [math]::Round($wall, 2)
             ClientCpu = [math]::Round($cpu, 2)
+            RunCpu    = [math]::Round($runCpu, 2)
             InFlight  = [math]::Round($slotLog.InFlight, 2)
             BusySpan  = [math]::Round($slotLog.BusySpan, 2)
+            RequestMs = [math]::Round($slotLog.RequestMs)
             Tasks     = $slotLog.Tasks
             Captions  = if ($Client -eq 'Minimal') { 'n/a' } else { @(Get-ChildItem -LiteralPath $folder -Filter img*.txt).Count }
             Retries   = @($verbose -match 'Retry \d+ of').Count
@@ -164,10 +184,13 @@ Set-Content -LiteralPath $Out -Value "cpu $([Diagnostics.Process]::GetCurrentPro
         ThrottleLimit   = $ThrottleLimit
         Client          = $Client
         Stream          = -not $NoStream
+        Environment     = ($Environment.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ' '
         MedianSeconds   = [math]::Round((Get-Median $results.Seconds), 2)
         MedianClientCpu = [math]::Round((Get-Median $results.ClientCpu), 2)
+        MedianRunCpu    = [math]::Round((Get-Median $results.RunCpu), 2)
         MedianInFlight  = [math]::Round((Get-Median $results.InFlight), 2)
         MedianBusySpan  = [math]::Round((Get-Median $results.BusySpan), 2)
+        MedianRequestMs = [math]::Round((Get-Median $results.RequestMs))
         Retries         = ($results.Retries | Measure-Object -Sum).Sum
         Resent          = ($results.Resent | Measure-Object -Sum).Sum
         Captions        = ($results.Captions | ForEach-Object { $_ }) -join ', '

@@ -1,6 +1,6 @@
 // MinimalClient <base_url> <model> <folder> <throttle> <prompts> <max_tokens> <stream|nostream>
 // Captions every PNG in the folder as the module does (the image with the first prompt, the whole history with each
-// later one), with <throttle> conversations at once, and prints "wall <s> cpu <s>". Nothing is checked or written.
+// later one), with <throttle> conversations at once, and prints "wall <s> cpu <s> run <s>" (run: the CPU from the first request on). Nothing is checked or written.
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -17,8 +17,12 @@ bool stream = args[6] == "stream";
 using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
 int next = -1;
 var clock = Stopwatch.StartNew();
+double before = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+TimeSpan jitBefore = System.Runtime.JitInfo.GetCompilationTime();
+long methodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
 await Task.WhenAll(Enumerable.Range(0, throttle).Select(_ => Task.Run(ConverseAll)));
-Console.WriteLine($"wall {clock.Elapsed.TotalSeconds:0.000} cpu {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.000}");
+double cpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+Console.WriteLine($"wall {clock.Elapsed.TotalSeconds:0.000} cpu {cpu:0.000} run {cpu - before:0.000} jit {(System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalSeconds:0.000} methods {System.Runtime.JitInfo.GetCompiledMethodCount() - methodsBefore}");
 
 async Task ConverseAll()
 {

@@ -34,6 +34,9 @@ namespace VlmCaption
         /// <summary>Per endpoint, whether its model list named the model (false: no list could be read), so a 404 can say which.</summary>
         public IReadOnlyDictionary<string, bool> ModelListedByEndpoint { get; init; } = new Dictionary<string, bool>();
 
+        /// <summary>Endpoints known (from their model list) to close the connection after every streamed answer; see <see cref="Transport.PreflightResult.ClosesAfterStream"/>.</summary>
+        public IReadOnlyCollection<string> ClosesAfterStream { get; init; } = Array.Empty<string>();
+
         /// <summary>Bearer key; empty sends no Authorization header.</summary>
         public string ApiKey { get; init; } = "";
 

@@ -40,9 +40,10 @@ Describe 'Servers that can caption' {
         (Test-VlmEndpoint -BaseUrl $server.BaseUrl -Model $Model @Extra).Passed | Should -BeTrue
     }
 
-    It 'loses no second when llama-server closes the connection after every streamed answer' {
-        # The llamacpp persona closes each connection right after a streamed answer, as llama-server does; a turn
-        # sent on that connection a moment later gets no answer and is sent again at once, never after a backoff.
+    It 'asks llama-server for a fresh connection from the first request, since it closes each after a streamed answer' {
+        # The llamacpp persona closes each connection right after a streamed answer, as llama-server does, and lists
+        # its model owned_by "llamacpp" as llama-server does (tools/server/server-context.cpp): known from the list,
+        # every request asks for its connection to be closed, so no turn goes out on one the server is closing.
         Reset-TestServer $server -Options @{ models = @('gemma-3-4b-it-Q4_K_M.gguf'); persona = 'llamacpp' }
         $folder = New-TestImageFolder $server $TestDrive -Count 24 -Prefix k -FirstWidth 41
         $config = Join-Path $folder 'caption.yaml'
@@ -52,8 +53,24 @@ Describe 'Servers that can caption' {
         $verbose = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
         $summary.Succeeded | Should -Be 24
         @($verbose -match 'Retry \d+ of') | Should -BeNullOrEmpty -Because 'a connection the server closed is no transport failure with a backoff'
-        (Get-ChatRequest).Count | Should -Be 48
-        Write-Host "    $(@($verbose -match 'sent again at once').Count) of 48 requests met a closed connection and were sent again at once"
+        @($verbose -match 'sent again at once') | Should -BeNullOrEmpty -Because 'no request went out on a connection the server was closing'
+        $requests = @(Get-ChatRequest)
+        $requests.Count | Should -Be 48
+        @($requests | Where-Object connection -NE 'close') | Should -BeNullOrEmpty
+
+        # With whole answers llama-server keeps its connections, and so does the module.
+        Reset-TestServer $server -Options @{ models = @('gemma-3-4b-it-Q4_K_M.gguf'); persona = 'llamacpp' }
+        Get-ChildItem -LiteralPath $folder -Filter *.txt | Remove-Item
+        Invoke-VlmCaptionRun $config -NoStream | Out-Null
+        @(Get-ChatRequest | Where-Object connection -EQ 'close') | Should -BeNullOrEmpty
+    }
+
+    It 'keeps its connections to a server that keeps them' {
+        Reset-TestServer $server -Options @{ models = @('Qwen/Qwen2.5-VL-7B-Instruct'); persona = 'vllm' }
+        $folder = New-TestImageFolder $server $TestDrive -Count 6 -Prefix v -FirstWidth 41
+        $results = @(Get-ChildItem $folder -Filter *.png | Get-VlmCaption -BaseUrl $server.BaseUrl -Model Qwen/Qwen2.5-VL-7B-Instruct -ThrottleLimit 3)
+        $results.Count | Should -Be 6
+        @(Get-ChatRequest | Where-Object connection -EQ 'close') | Should -BeNullOrEmpty
     }
 
     It 'sends OpenAI reasoning models max_completion_tokens and no temperature, learned from the first refusals' {

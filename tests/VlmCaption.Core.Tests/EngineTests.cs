@@ -16,7 +16,7 @@ public class EngineTests
         return new CaptionEngine(withServer, new ImagePreparationOptions(), metadata) { RetryBaseDelay = TimeSpan.FromMilliseconds(20) };
     }
 
-    private static JsonArray Requests(RunningServer server) => server.State.Log.Snapshot();
+    private static JsonArray Requests(RunningServer server) => server.State.SettledLog();
 
     [Fact]
     public async Task One_prompt_gives_a_caption_that_names_the_true_size()
@@ -240,6 +240,49 @@ public class EngineTests
         var settings = new CaptionSettings { Timeout = TimeSpan.FromSeconds(1), MaxRetries = 0 };
         var e = await Assert.ThrowsAsync<CaptionException>(() => Engine(server, settings).CaptionAsync(new CaptionJob(folder.Image("a.png", new ImageSpec())), null, default));
         Assert.Equal("RequestTimedOut", e.ErrorId);
+    }
+
+    /// <summary>Twelve images of two turns, four at a time, against llama-server's persona; the log lines said.</summary>
+    private static async Task<List<string>> CaptionTwelveAsync(RunningServer server, CaptionSettings settings)
+    {
+        using var folder = new TempFolder();
+        var said = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        CaptionEngine engine = Engine(server, settings with { Prompts = ["Describe.", "Shorten."] });
+        using var four = new SemaphoreSlim(4);
+        CaptionResult[] results = await Task.WhenAll(Enumerable.Range(0, 12).Select(async i =>
+        {
+            await four.WaitAsync();
+            try
+            {
+                return await engine.CaptionAsync(new CaptionJob(folder.Image($"{i}.png", new ImageSpec { Width = 20 + i, Height = 10 })), said.Enqueue, default);
+            }
+            finally
+            {
+                four.Release();
+            }
+        }));
+        Assert.All(results, r => Assert.Equal(CaptionStatus.Succeeded, r.Status));
+        Assert.Equal(24, Requests(server).Count);
+        return said.ToList();
+    }
+
+    [Fact]
+    public async Task A_server_that_closes_connections_after_streamed_answers_is_learned_from_without_a_retry()
+    {
+        // Not known in advance (no model list was read, as when a list is refused): the turns sent on connections
+        // llama-server was closing are sent again at once, and no retry with a backoff is spent on them.
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions { Persona = "llamacpp" });
+        List<string> said = await CaptionTwelveAsync(server, new CaptionSettings());
+        Assert.DoesNotContain(said, line => line.Contains("Retry", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_server_known_to_close_connections_after_streamed_answers_gets_a_fresh_one_for_every_request()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions { Persona = "llamacpp" });
+        List<string> said = await CaptionTwelveAsync(server, new CaptionSettings { ClosesAfterStream = [server.BaseUrl] });
+        Assert.DoesNotContain(said, line => line.Contains("Retry", StringComparison.Ordinal) || line.Contains("sent again at once", StringComparison.Ordinal));
+        Assert.All(Requests(server), entry => Assert.Equal("close", (string?)entry!["connection"]));
     }
 
     [Fact]

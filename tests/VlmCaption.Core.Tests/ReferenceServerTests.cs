@@ -60,7 +60,7 @@ public class ReferenceServerTests
         JsonNode answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal($"Cyan PNG image, 30x20 pixels. Turn 1. Text {ChatHandler.Digest("Describe.")}.", answer["choices"]![0]!["message"]!["content"]!.GetValue<string>());
         Assert.Equal("stop", answer["choices"]![0]!["finish_reason"]!.GetValue<string>());
-        JsonNode logged = server.State.Log.Snapshot()[0]!;
+        JsonNode logged = server.State.SettledLog()[0]!;
         Assert.Equal("image/jpeg", logged["image"]!["declaredType"]!.GetValue<string>());
         Assert.Equal("image/png", logged["image"]!["mimeType"]!.GetValue<string>());
         Assert.DoesNotContain("base64,iVBOR", logged.ToJsonString());
@@ -90,7 +90,7 @@ public class ReferenceServerTests
         Assert.Equal(HttpStatusCode.Unauthorized, denied.StatusCode);
         using HttpResponseMessage allowed = await PostAsync(server, Request("x", null), "sk-sentinel-123");
         Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
-        Assert.DoesNotContain("sk-sentinel-123", server.State.Log.Snapshot().ToJsonString());
+        Assert.DoesNotContain("sk-sentinel-123", server.State.SettledLog().ToJsonString());
     }
 
     [Fact]

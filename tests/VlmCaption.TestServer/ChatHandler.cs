@@ -22,8 +22,10 @@ public sealed class ChatHandler(ServerState state)
             ["time"] = DateTimeOffset.UtcNow.ToString("O"),
             ["path"] = context.Request.Path.Value,
             ["authorization"] = context.Request.Headers.Authorization.Count > 0 ? "Bearer ***" : null,
+            ["connection"] = context.Request.Headers.Connection.Count > 0 ? context.Request.Headers.Connection.ToString() : null,
             ["bytes"] = context.Request.ContentLength,
         };
+        state.RequestBegan();
         try
         {
             await AnswerAsync(context, number, entry);
@@ -32,10 +34,7 @@ public sealed class ChatHandler(ServerState state)
         {
             entry["status"] = context.Response.StatusCode;
             entry["durationMs"] = Math.Round(clock.Elapsed.TotalMilliseconds, 1);
-            if (!state.Options.NoLog)
-            {
-                state.Log.Add(entry);
-            }
+            state.RequestEnded(entry);
         }
     }
 

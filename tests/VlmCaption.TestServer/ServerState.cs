@@ -31,6 +31,37 @@ public sealed class ServerState(ServerOptions options, string? logPath)
 
     public RequestLog Log { get; } = new(logPath);
 
+    // Chat requests taken in whose entries are not yet in the log: a client has the last byte of an answer a
+    // moment before the handler that sent it ends and logs it.
+    private int unlogged;
+
+    public void RequestBegan() => Interlocked.Increment(ref unlogged);
+
+    public void RequestEnded(System.Text.Json.Nodes.JsonObject entry)
+    {
+        if (!Options.NoLog)
+        {
+            Log.Add(entry);
+        }
+
+        Interlocked.Decrement(ref unlogged);
+    }
+
+    /// <summary>
+    /// The log once every chat request taken in is in it, so a test that has its answers counts them all; waits at
+    /// most a second, since a test may hold a request on purpose.
+    /// </summary>
+    public System.Text.Json.Nodes.JsonArray SettledLog()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref unlogged) > 0 && clock.ElapsedMilliseconds < 1000)
+        {
+            Thread.Sleep(5);
+        }
+
+        return Log.Snapshot();
+    }
+
     public int InFlight => Volatile.Read(ref inFlight);
 
     public object Stats()

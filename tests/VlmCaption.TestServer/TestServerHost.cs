@@ -83,7 +83,7 @@ public static class TestServerHost
             await context.Response.WriteAsync(persona.ModelList(state.Options.Models).ToJsonString());
         });
         app.MapPost("/v1/chat/completions", chat.HandleAsync);
-        app.MapGet("/debug/requests", () => Results.Text(state.Log.Snapshot().ToJsonString(RequestLog.Format), "application/json"));
+        app.MapGet("/debug/requests", () => Results.Text(state.SettledLog().ToJsonString(RequestLog.Format), "application/json"));
         app.MapGet("/debug/stats", () => Results.Json(state.Stats()));
         app.MapPost("/debug/reset", async context =>
         {

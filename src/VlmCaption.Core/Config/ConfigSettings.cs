@@ -20,6 +20,7 @@ namespace VlmCaption.Config
             Model = model.Model,
             ModelByEndpoint = model.ModelByEndpoint,
             ModelListedByEndpoint = model.ModelListedByEndpoint,
+            ClosesAfterStream = model.ClosesAfterStream,
             ApiKey = config.ApiKey is null ? "" : new NetworkCredential(string.Empty, config.ApiKey).Password,
             SystemPrompt = config.SystemPrompt,
             Prompts = config.Prompts,

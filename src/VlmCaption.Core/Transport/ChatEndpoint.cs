@@ -3,6 +3,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using OpenAI;
@@ -29,7 +30,8 @@ namespace VlmCaption.Transport
         private readonly CaptionSettings settings;
         private readonly object loadingGate = new object();
 
-        // Set once the server is seen closing connections it said it kept (see CompleteAsync).
+        // Set from the start for a server known to close connections it says it keeps (llama-server after a streamed
+        // answer, PreflightResult.ClosesAfterStream), or once one is seen doing so (see CompleteAsync).
         private volatile bool closesConnections;
 
         // Immediate resends of one request whose connection the server had closed: one per stale pooled
@@ -47,6 +49,7 @@ namespace VlmCaption.Transport
             BaseUrl = baseUrl;
             ModelListed = modelListed;
             Quirks = new EndpointQuirks(settings, model ?? settings.Model);
+            closesConnections = settings.Stream && settings.ClosesAfterStream.Contains(baseUrl) && IsPlainHttp(baseUrl);
             OpenAIClientOptions options = ClientOptions(baseUrl, settings.Timeout, settings.Proxy);
 #pragma warning disable OPENAI001 // The AuthenticationPolicy constructor is marked experimental; the SDK version is pinned.
             client = string.IsNullOrEmpty(settings.ApiKey)
@@ -109,10 +112,7 @@ namespace VlmCaption.Transport
                     // connection to be closed after their answer, so no connection the server is closing goes
                     // back to the pool; the few already there are met at most once each.
                     resent++;
-
-                    // Only without TLS: a local server's new connection costs a handshake of microseconds, an API's
-                    // a TLS handshake each time, and those close a kept connection only now and then.
-                    closesConnections = BaseUrl.StartsWith("http:", StringComparison.OrdinalIgnoreCase);
+                    closesConnections = IsPlainHttp(BaseUrl);
                     log?.Invoke($"{ShownUrl} closed the connection before answering; sent again at once.");
                     continue;
                 }
@@ -238,6 +238,10 @@ namespace VlmCaption.Transport
 
             return false;
         }
+
+        // A fresh connection for each request only without TLS: a local server's costs a handshake of microseconds,
+        // an API's a TLS handshake each time, and those close a kept connection only now and then.
+        private static bool IsPlainHttp(string baseUrl) => baseUrl.StartsWith("http:", StringComparison.OrdinalIgnoreCase);
 
         /// <summary>Changes the endpoint's requests as a refusal asks; true when the next request differs.</summary>
         private bool Adjust(RequestAdjustment.Change change, string serverText, EndpointQuirks sent)

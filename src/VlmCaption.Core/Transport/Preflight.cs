@@ -18,6 +18,13 @@ namespace VlmCaption.Transport
         /// <summary>Per endpoint, true when its list named the model, false when no list could be read.</summary>
         public Dictionary<string, bool> ModelListedByEndpoint { get; } = new Dictionary<string, bool>();
 
+        /// <summary>
+        /// Endpoints whose list says they are llama.cpp's llama-server (owned_by "llamacpp"), which closes the
+        /// connection after every streamed answer though its headers say Keep-Alive: asked for a fresh connection
+        /// from the first request, no turn is sent on one it is closing.
+        /// </summary>
+        public HashSet<string> ClosesAfterStream { get; } = new HashSet<string>(StringComparer.Ordinal);
+
         /// <summary>Endpoints of several that did not answer at all; the run goes on without them.</summary>
         public List<string> Unreachable { get; } = new List<string>();
     }
@@ -79,6 +86,10 @@ namespace VlmCaption.Transport
 
                 result.ModelByEndpoint[baseUrl] = id;
                 result.ModelListedByEndpoint[baseUrl] = true;
+                if (models.Any(m => m.OwnedBy == "llamacpp"))
+                {
+                    result.ClosesAfterStream.Add(baseUrl);
+                }
             }
 
             return result;
