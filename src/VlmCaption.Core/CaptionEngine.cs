@@ -100,36 +100,85 @@ namespace VlmCaption
 
         /// <summary>
         /// The second stage: for each model the job asks (all, by default), <see cref="CaptionSettings.CaptionsPerImage"/>
-        /// independent conversations about a prepared image, one after another (I/O-bound, on the endpoints). Any that
-        /// fails fails the image, so an image never ends with part of its captions. The first result's Seconds include
-        /// the <paramref name="preparation"/> time.
+        /// independent conversations about a prepared image, one after another for a model and the models at once, so
+        /// models on servers of their own (two GPUs, a local model and a cloud API) are each as busy as one alone would
+        /// be. Any that fails fails the image, and stops the others, so an image never ends with part of its captions.
+        /// Results come in the models' order; the first result's Seconds include the <paramref name="preparation"/> time.
         /// </summary>
         internal async Task<(IReadOnlyList<CaptionResult> Results, IReadOnlyList<string> History)> ConverseAllAsync(CaptionJob job, PreparedImage image, TimeSpan preparation, Action<string>? log, CancellationToken cancellationToken)
         {
-            var clock = Stopwatch.StartNew();
+            List<ModelEndpoints> asked = models.Where(m => job.Models is null || job.Models.Contains(m.Settings.Model, StringComparer.OrdinalIgnoreCase)).ToList();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            List<Task<ModelAnswers>> running = asked.Select(model => AskModelAsync(model, job, image, log, stop)).ToList();
+            try
+            {
+                await Task.WhenAll(running).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The failure that stopped the others, not the cancellations it caused.
+                Exception failure = running.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException)
+                    ?? running.First(t => t.IsFaulted || t.IsCanceled).Exception?.InnerException
+                    ?? new OperationCanceledException(cancellationToken);
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            }
+
             var results = new List<CaptionResult>();
             IReadOnlyList<string> history = Array.Empty<string>();
-            foreach (ModelEndpoints model in models.Where(m => job.Models is null || job.Models.Contains(m.Settings.Model, StringComparer.OrdinalIgnoreCase)))
+            foreach (ModelAnswers answers in running.Select(t => t.Result))
             {
-                CaptionSettings settings = model.Settings;
-                int count = settings.CaptionsPerImage;
-                for (int index = 1; index <= count; index++)
+                foreach ((CaptionResult result, TimeSpan seconds) in answers.Results)
                 {
-                    if (count > 1 || models.Count > 1)
-                    {
-                        log?.Invoke(models.Count > 1 ? $"Model {settings.Model}, caption {index} of {count}." : $"Caption {index} of {count}.");
-                    }
-
-                    (ConversationOutcome outcome, ChatEndpoint endpoint) = await ConverseAsync(model, job, image, log, cancellationToken).ConfigureAwait(false);
-                    TimeSpan seconds = clock.Elapsed + (results.Count == 0 ? preparation : TimeSpan.Zero);
-                    // With several models a result names the model as the user did, as its caption file does.
-                    results.Add(CaptionResults.From(job.Path, outcome.CaptionTurn, outcome.Turns, models.Count > 1 ? settings.Model : endpoint.Quirks.Model, endpoint.ShownUrl, image, Math.Round(seconds.TotalSeconds, 3), index, count, settings));
-                    history = outcome.History;
-                    clock.Restart();
+                    result.Seconds = Math.Round((seconds + (results.Count == 0 ? preparation : TimeSpan.Zero)).TotalSeconds, 3);
+                    results.Add(result);
                 }
+
+                history = answers.History;
             }
 
             return (results, history);
+        }
+
+        /// <summary>One model's captions of an image, each with the time its conversation took, and its last history.</summary>
+        private sealed class ModelAnswers
+        {
+            public List<(CaptionResult Result, TimeSpan Seconds)> Results { get; } = new List<(CaptionResult, TimeSpan)>();
+
+            public IReadOnlyList<string> History { get; set; } = Array.Empty<string>();
+        }
+
+        private async Task<ModelAnswers> AskModelAsync(ModelEndpoints model, CaptionJob job, PreparedImage image, Action<string>? log, CancellationTokenSource stop)
+        {
+            CaptionSettings settings = model.Settings;
+            int count = settings.CaptionsPerImage;
+            // The models' lines interleave: each says whose it is.
+            Action<string>? said = log is null || models.Count == 1 ? log : text => log($"{settings.Model}: {text}");
+            var answers = new ModelAnswers();
+            try
+            {
+                for (int index = 1; index <= count; index++)
+                {
+                    if (count > 1)
+                    {
+                        said?.Invoke($"Caption {index} of {count}.");
+                    }
+
+                    var clock = Stopwatch.StartNew();
+                    (ConversationOutcome outcome, ChatEndpoint endpoint) = await ConverseAsync(model, job, image, said, stop.Token).ConfigureAwait(false);
+                    // With several models a result names the model as the user did, as its caption file does.
+                    CaptionResult result = CaptionResults.From(job.Path, outcome.CaptionTurn, outcome.Turns, models.Count > 1 ? settings.Model : endpoint.Quirks.Model, endpoint.ShownUrl, image, 0, index, count, settings);
+                    answers.Results.Add((result, clock.Elapsed));
+                    answers.History = outcome.History;
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
+            {
+                // This model failed the image: the others need not go on.
+                stop.Cancel();
+                throw;
+            }
+
+            return answers;
         }
 
         /// <summary>Runs the conversation on the least busy endpoint; when that endpoint fails, on the next one not yet tried.</summary>

@@ -286,6 +286,45 @@ public class EngineTests
     }
 
     [Fact]
+    public async Task Several_models_are_asked_at_once_and_their_results_come_in_the_models_order()
+    {
+        // Each request waits a second at the server: asked one after the other, the second model's request would
+        // find nothing in flight; asked at once, it finds the first model's.
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions { Models = ["alpha", "beta"], NamesModel = true, LatencyMs = 1000 });
+        using var folder = new TempFolder();
+        CaptionSettings[] perModel = [new() { BaseUrl = server.BaseUrl, Model = "alpha" }, new() { BaseUrl = server.BaseUrl, Model = "beta" }];
+        var engine = new CaptionEngine(perModel, new ImagePreparationOptions());
+        var job = new CaptionJob(folder.Image("a.png", new ImageSpec { Width = 30, Height = 20 }));
+
+        (IReadOnlyList<CaptionResult> results, _) = await engine.ConverseAllAsync(job, await engine.PrepareAsync(job, null, default), TimeSpan.Zero, null, default);
+
+        Assert.Equal(["alpha", "beta"], results.Select(r => r.Model));
+        Assert.StartsWith("By beta: ", results[1].Caption);
+        Assert.Equal(2, Requests(server).Max(entry => entry!["inFlight"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task A_model_that_fails_fails_the_image_with_its_own_error_and_stops_the_others()
+    {
+        await using RunningServer server = await TestServerHost.StartAsync(new ServerOptions
+        {
+            Models = ["alpha", "beta"],
+            NamesModel = true,
+            Faults = [new FaultRule { Kind = "delay", DelayMs = 30_000, Model = "alpha" }, new FaultRule { Kind = "status", Status = 400, Model = "beta" }],
+        });
+        using var folder = new TempFolder();
+        CaptionSettings[] perModel = [new() { BaseUrl = server.BaseUrl, Model = "alpha" }, new() { BaseUrl = server.BaseUrl, Model = "beta" }];
+        var engine = new CaptionEngine(perModel, new ImagePreparationOptions());
+        var job = new CaptionJob(folder.Image("a.png", new ImageSpec()));
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+
+        var e = await Assert.ThrowsAsync<CaptionException>(async () => await engine.ConverseAllAsync(job, await engine.PrepareAsync(job, null, default), TimeSpan.Zero, null, bound.Token));
+
+        Assert.Equal(400, e.StatusCode);
+        Assert.False(bound.IsCancellationRequested, "alpha's request, held 30 s at the server, was stopped when beta failed, not waited for");
+    }
+
+    [Fact]
     public async Task Images_are_prepared_ahead_while_the_conversations_wait_and_no_further()
     {
         // The first request sleeps 10 s at the server, and the checks below wait up to 9 s for what they expect:
