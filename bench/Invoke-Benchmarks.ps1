@@ -19,6 +19,7 @@ $results = @(
         & (Join-Path $PSScriptRoot 'Measure-BatchRun.ps1') -Counts 100
         & (Join-Path $PSScriptRoot 'Measure-RealServer.ps1') -Runs 1
         & (Join-Path $PSScriptRoot 'Measure-Clips.ps1') -Minutes 0.25 -Runs 1
+        & (Join-Path $PSScriptRoot 'Measure-Models.ps1') -Images 16 -Runs 1
     }
     else {
         & (Join-Path $PSScriptRoot 'Measure-Saturation.ps1')
@@ -31,6 +32,7 @@ $results = @(
         & (Join-Path $PSScriptRoot 'Measure-BatchRun.ps1')
         & (Join-Path $PSScriptRoot 'Measure-RealServer.ps1')
         & (Join-Path $PSScriptRoot 'Measure-Clips.ps1')
+        & (Join-Path $PSScriptRoot 'Measure-Models.ps1')
     }
 )
 foreach ($group in $results | Group-Object Benchmark) {
