@@ -30,10 +30,23 @@ function Get-Median([double[]] $Values) {
     if ($sorted.Count % 2) { $sorted[[int][math]::Floor($sorted.Count / 2)] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
 }
 
+function Invoke-WithEnvironment {
+    <# Runs the block with these environment variables set, then restores them: for the processes the block starts only. #>
+    param([hashtable] $Environment, [Parameter(Mandatory)] [scriptblock] $ScriptBlock)
+    $saved = @{}
+    foreach ($name in $Environment.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, [string]$Environment[$name]) }
+    try { & $ScriptBlock }
+    finally { foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) } }
+}
+
+function Format-Environment([hashtable] $Environment) {
+    ($Environment.GetEnumerator() | Sort-Object Key | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ' '
+}
+
 function Get-MachineDescription {
     $cpu = (Get-Content /proc/cpuinfo -ErrorAction Ignore | Select-String '^model name' | Select-Object -First 1) -replace '.*:\s*'
     $memoryKB = [double]((Get-Content /proc/meminfo -TotalCount 1) -replace '\D')
     "$([Environment]::ProcessorCount) cores ($cpu), $([math]::Round($memoryKB / 1MB)) GiB, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), PowerShell $($PSVersionTable.PSVersion)"
 }
 
-Export-ModuleMember -Function Get-BenchModulePath, New-BenchImages, Get-Median, Get-MachineDescription
+Export-ModuleMember -Function Get-BenchModulePath, New-BenchImages, Get-Median, Invoke-WithEnvironment, Format-Environment, Get-MachineDescription

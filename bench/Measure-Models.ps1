@@ -19,12 +19,16 @@ try {
     $promptList = (1..$Prompts | ForEach-Object { "'Prompt $_.'" }) -join ', '
     $config = Join-Path $folder 'caption.yaml'
     Set-Content -LiteralPath $config -Value "base_url: $($servers[0].BaseUrl)`nmodel:`n  - alpha`n  - {model: beta, base_url: '$($servers[1].BaseUrl)'}`nprompts: [$promptList]`nbase_directory: .`nconcurrent_batch_size: $ThrottleLimit"
-    $exe = [Environment]::ProcessPath
-    $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
     $samples = foreach ($run in 1..$Runs) {
         Reset-TestServer $servers[0] -Options @{ models = @('alpha'); latencyMs = $LatencyMs }
         Reset-TestServer $servers[1] -Options @{ models = @('beta'); latencyMs = $LatencyMs }
-        $line = & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$module'; `$clock = [Diagnostics.Stopwatch]::StartNew(); `$summary = Invoke-VlmCaptionRun '$config' -Force; '{0} {1}' -f `$clock.Elapsed.TotalSeconds, `$summary.Succeeded" | Select-Object -Last 1
+        $line = Invoke-FreshPwshScript {
+            param($Module, $Config)
+            Import-Module $Module
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $summary = Invoke-VlmCaptionRun $Config -Force
+            '{0} {1}' -f $clock.Elapsed.TotalSeconds, $summary.Succeeded
+        } -ArgumentList $module, $config | Select-Object -Last 1
         $seconds, $succeeded = $line -split ' '
         if ([int]$succeeded -ne $Images) { throw "A run captioned $succeeded of $Images images: $line" }
         [pscustomobject]@{

@@ -126,9 +126,6 @@ Set-Content -LiteralPath $Out -Value "cpu $($self.TotalProcessorTime.TotalSecond
         if ($LASTEXITCODE -ne 0) { throw 'bench/MinimalClient did not build.' }
         $minimal = Join-Path $minimalOut 'MinimalClient.dll'
     }
-    $exe = [Environment]::ProcessPath
-    $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-
     $results = foreach ($run in 1..$Runs) {
         # This process compiles what it ran to set up (tiered JIT, in the background) for a few seconds after:
         # CPU the server would lack. Each run starts once it has been quiet for half a second, or after 15 s.
@@ -143,15 +140,14 @@ Set-Content -LiteralPath $Out -Value "cpu $($self.TotalProcessorTime.TotalSecond
         $out = Join-Path $folder "verbose-$run.txt"
         $logStart = @(Get-Content -LiteralPath $serverLog).Count
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        $saved = @{}
-        foreach ($name in $Environment.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, [string]$Environment[$name]) }
-        if ($Client -eq 'Minimal') {
-            $process = Start-Process -FilePath 'dotnet' -ArgumentList @($minimal, $baseUrl, 'tiny', $folder, $ThrottleLimit, $Prompts, 4096, $(if ($NoStream) { 'nostream' } else { 'stream' })) -PassThru -RedirectStandardOutput $out
+        $process = Invoke-WithEnvironment $Environment {
+            if ($Client -eq 'Minimal') {
+                Start-Process -FilePath 'dotnet' -ArgumentList @($minimal, $baseUrl, 'tiny', $folder, $ThrottleLimit, $Prompts, 4096, $(if ($NoStream) { 'nostream' } else { 'stream' })) -PassThru -RedirectStandardOutput $out
+            }
+            else {
+                Start-FreshPwshFile $runner -ArgumentList $module, $config, $out
+            }
         }
-        else {
-            $process = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $runner, $module, $config, $out)) -PassThru
-        }
-        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
         $process.WaitForExit()
         $wall = $clock.Elapsed.TotalSeconds
         Start-Sleep -Milliseconds 300   # the server's log is written by a thread of its own
@@ -184,7 +180,7 @@ Set-Content -LiteralPath $Out -Value "cpu $($self.TotalProcessorTime.TotalSecond
         ThrottleLimit   = $ThrottleLimit
         Client          = $Client
         Stream          = -not $NoStream
-        Environment     = ($Environment.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ' '
+        Environment     = Format-Environment $Environment
         MedianSeconds   = [math]::Round((Get-Median $results.Seconds), 2)
         MedianClientCpu = [math]::Round((Get-Median $results.ClientCpu), 2)
         MedianRunCpu    = [math]::Round((Get-Median $results.RunCpu), 2)

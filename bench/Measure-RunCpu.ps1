@@ -35,22 +35,15 @@ Invoke-VlmCaptionRun $Config -Force -WarningAction Ignore | Out-Null
         Set-Content -LiteralPath $configs[$n] -Value "base_url: $($server.BaseUrl)`nmodel: test`nbase_directory: .`nprompts: ['Describe it.', 'Shorter.']`nconcurrent_batch_size: $ThrottleLimit"
     }
 
-    $exe = [Environment]::ProcessPath
-    $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-    $saved = @{}
-    foreach ($name in $Environment.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, [string]$Environment[$name]) }
-    try {
-        $samples = foreach ($run in 1..$Runs) {
+    $samples = Invoke-WithEnvironment $Environment {
+        foreach ($run in 1..$Runs) {
             foreach ($n in 0, 1, $Count) {
                 Get-ChildItem -LiteralPath (Split-Path $configs[$n]) -Filter *.txt | Remove-Item
-                $line = & $exe @prefix -NoProfile -NonInteractive -File $runner $module $configs[$n] | Select-Object -Last 1
+                $line = Invoke-FreshPwsh -Arguments '-NoProfile', '-NonInteractive', '-File', $runner, $module, $configs[$n] | Select-Object -Last 1
                 $cpu, $methods, $jit = $line -split ' '
                 [pscustomobject]@{ Images = $n; Cpu = [double]$cpu; Methods = [int]$methods; Jit = [double]$jit }
             }
         }
-    }
-    finally {
-        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
     }
 
     $median = @{}
@@ -62,7 +55,7 @@ Invoke-VlmCaptionRun $Config -Force -WarningAction Ignore | Out-Null
     $samples | Format-Table | Out-String | Write-Host
     [pscustomobject]@{
         Benchmark          = 'RunCpu'
-        Environment        = ($Environment.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ' '
+        Environment        = Format-Environment $Environment
         NoImageCpuSeconds  = [math]::Round($median[0].Cpu, 2)
         OneImageCpuSeconds = [math]::Round($median[1].Cpu, 2)
         CountCpuSeconds    = [math]::Round($median[$Count].Cpu, 2)

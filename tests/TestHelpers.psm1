@@ -134,11 +134,11 @@ function Start-FreshPwshFile {
     Starts a script file in a new process of the same PowerShell that runs this one (which may be 'dotnet pwsh')
     and returns the process at once, for tests that stop or kill it midway.
     #>
-    param([Parameter(Mandatory)] [string] $Path, [string] $RedirectStandardOutput)
+    param([Parameter(Mandatory)] [string] $Path, [string] $RedirectStandardOutput, [string[]] $ArgumentList = @())
     $exe = [Environment]::ProcessPath
     $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
     $redirect = if ($RedirectStandardOutput) { @{ RedirectStandardOutput = $RedirectStandardOutput } } else { @{} }
-    Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $Path)) -PassThru @redirect
+    Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-File', $Path) + $ArgumentList) -PassThru @redirect
 }
 
 function Invoke-FreshPwshScript {

@@ -109,7 +109,7 @@ namespace VlmCaption
         {
             List<ModelEndpoints> asked = models.Where(m => job.Models is null || job.Models.Contains(m.Settings.Model, StringComparer.OrdinalIgnoreCase)).ToList();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            List<Task<ModelAnswers>> running = asked.Select(model => AskModelAsync(model, job, image, log, stop)).ToList();
+            List<Task<(List<CaptionResult> Results, IReadOnlyList<string> History)>> running = asked.Select(model => AskModelAsync(model, job, image, log, stop)).ToList();
             try
             {
                 await Task.WhenAll(running).ConfigureAwait(false);
@@ -117,43 +117,29 @@ namespace VlmCaption
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
                 // The failure that stopped the others, not the cancellations it caused.
-                Exception failure = running.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException)
-                    ?? running.First(t => t.IsFaulted || t.IsCanceled).Exception?.InnerException
+                Exception failure = running.Select(t => t.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException)
                     ?? new OperationCanceledException(cancellationToken);
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
             }
 
-            var results = new List<CaptionResult>();
-            IReadOnlyList<string> history = Array.Empty<string>();
-            foreach (ModelAnswers answers in running.Select(t => t.Result))
+            List<CaptionResult> results = running.SelectMany(t => t.Result.Results).ToList();
+            for (int i = 0; i < results.Count; i++)
             {
-                foreach ((CaptionResult result, TimeSpan seconds) in answers.Results)
-                {
-                    result.Seconds = Math.Round((seconds + (results.Count == 0 ? preparation : TimeSpan.Zero)).TotalSeconds, 3);
-                    results.Add(result);
-                }
-
-                history = answers.History;
+                results[i].Seconds = Math.Round(results[i].Seconds + (i == 0 ? preparation.TotalSeconds : 0), 3);
             }
 
-            return (results, history);
+            return (results, running.Count > 0 ? running[running.Count - 1].Result.History : Array.Empty<string>());
         }
 
-        /// <summary>One model's captions of an image, each with the time its conversation took, and its last history.</summary>
-        private sealed class ModelAnswers
-        {
-            public List<(CaptionResult Result, TimeSpan Seconds)> Results { get; } = new List<(CaptionResult, TimeSpan)>();
-
-            public IReadOnlyList<string> History { get; set; } = Array.Empty<string>();
-        }
-
-        private async Task<ModelAnswers> AskModelAsync(ModelEndpoints model, CaptionJob job, PreparedImage image, Action<string>? log, CancellationTokenSource stop)
+        /// <summary>One model's captions of an image, each with the time its own conversation took, and its last history.</summary>
+        private async Task<(List<CaptionResult> Results, IReadOnlyList<string> History)> AskModelAsync(ModelEndpoints model, CaptionJob job, PreparedImage image, Action<string>? log, CancellationTokenSource stop)
         {
             CaptionSettings settings = model.Settings;
             int count = settings.CaptionsPerImage;
             // The models' lines interleave: each says whose it is.
             Action<string>? said = log is null || models.Count == 1 ? log : text => log($"{settings.Model}: {text}");
-            var answers = new ModelAnswers();
+            var results = new List<CaptionResult>();
+            IReadOnlyList<string> history = Array.Empty<string>();
             try
             {
                 for (int index = 1; index <= count; index++)
@@ -166,9 +152,8 @@ namespace VlmCaption
                     var clock = Stopwatch.StartNew();
                     (ConversationOutcome outcome, ChatEndpoint endpoint) = await ConverseAsync(model, job, image, said, stop.Token).ConfigureAwait(false);
                     // With several models a result names the model as the user did, as its caption file does.
-                    CaptionResult result = CaptionResults.From(job.Path, outcome.CaptionTurn, outcome.Turns, models.Count > 1 ? settings.Model : endpoint.Quirks.Model, endpoint.ShownUrl, image, 0, index, count, settings);
-                    answers.Results.Add((result, clock.Elapsed));
-                    answers.History = outcome.History;
+                    results.Add(CaptionResults.From(job.Path, outcome.CaptionTurn, outcome.Turns, models.Count > 1 ? settings.Model : endpoint.Quirks.Model, endpoint.ShownUrl, image, clock.Elapsed.TotalSeconds, index, count, settings));
+                    history = outcome.History;
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
@@ -178,7 +163,7 @@ namespace VlmCaption
                 throw;
             }
 
-            return answers;
+            return (results, history);
         }
 
         /// <summary>Runs the conversation on the least busy endpoint; when that endpoint fails, on the next one not yet tried.</summary>

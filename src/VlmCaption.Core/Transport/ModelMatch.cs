@@ -70,7 +70,10 @@ namespace VlmCaption.Transport
 
         /// <summary>True for a server that answers whatever name it is sent.</summary>
         public static bool ServesAnyName(VlmModel model) =>
-            (model.OwnedBy == "llamacpp" && model.Status is null) || model.OwnedBy == "koboldcpp";
+            (IsLlamaServer(model) && model.Status is null) || model.OwnedBy == "koboldcpp";
+
+        /// <summary>True for a model listed by llama.cpp's llama-server, single-model or router (tools/server/server-context.cpp, server-models.cpp).</summary>
+        public static bool IsLlamaServer(VlmModel model) => model.OwnedBy == "llamacpp";
 
         private static string Names(IReadOnlyCollection<VlmModel> models)
         {

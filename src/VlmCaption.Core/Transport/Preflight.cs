@@ -86,7 +86,7 @@ namespace VlmCaption.Transport
 
                 result.ModelByEndpoint[baseUrl] = id;
                 result.ModelListedByEndpoint[baseUrl] = true;
-                if (models.Any(m => m.OwnedBy == "llamacpp"))
+                if (models.Any(ModelMatch.IsLlamaServer))
                 {
                     result.ClosesAfterStream.Add(baseUrl);
                 }
